@@ -1,0 +1,145 @@
+"""Command line: parse arguments, call evo.commands, print tables or JSON. No logic here."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from evo import __version__
+from evo.errors import EvoError
+from evo.ui import kib, table
+
+
+def _range(text: str) -> tuple[float, float]:
+    try:
+        lo, hi = (float(x) for x in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected LO,HI, e.g. 0,1 or -1,1") from None
+    return lo, hi
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="evo", description="Compile .tflite models to bit-exact C for microcontrollers.")
+    p.add_argument("--version", action="version", version=f"evo {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("inspect", help="operators, tensors, MACs, parameters, arena estimate")
+    s.add_argument("model")
+    s.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("compile", help="generate the C folder for a model")
+    s.add_argument("model")
+    s.add_argument("-o", "--output", required=True, metavar="DIR")
+    s.add_argument("--name", help="C name prefix (default: the model file's name)")
+    s.add_argument("--json", action="store_true")
+
+    for name, help_text in (("run", "run a model on the host"), ("verify", "compare EVO with TFLM")):
+        s = sub.add_parser(name, help=help_text)
+        s.add_argument("model")
+        s.add_argument("--input", metavar="FILE", help=".npy, .npz or an image (PNG/JPEG/BMP)")
+        s.add_argument("--image-range", type=_range, default=(0.0, 1.0), metavar="LO,HI", help="float range images map to before quantization (default 0,1)")
+        s.add_argument("--seed", type=int, default=0)
+        s.add_argument("--json", action="store_true")
+        if name == "run":
+            s.add_argument("--output", metavar="FILE", help="save outputs (.npy: the first, .npz: all)")
+        else:
+            s.add_argument("--random", type=int, default=None, metavar="N", help="also check N seeded random inputs (default 3 without --input)")
+            s.add_argument("--layers", action="store_true", help="compare every intermediate tensor too")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except EvoError as e:
+        print(f"evo: error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("evo: interrupted", file=sys.stderr)
+        return 130
+
+
+def _dispatch(args) -> int:
+    from evo import commands
+
+    if args.command == "inspect":
+        r = commands.inspect_model(args.model)
+        print(json.dumps(r, indent=1) if args.json else _inspect_text(r))
+        return 0
+    if args.command == "compile":
+        r = commands.compile_model(args.model, args.output, args.name)
+        if args.json:
+            print(json.dumps(r, indent=1))
+        else:
+            print(f"wrote {args.output}/ ({len(r['files'])} files) for '{r['name']}'")
+            print(f"  ops {r['ops']}, MACs {r['macs']:,}")
+            print(f"  arena   {kib(r['arena_bytes'])} (lower bound {r['lower_bound_bytes']:,} B)")
+            print(f"  weights {kib(r['weight_bytes'])}")
+        return 0
+    if args.command == "run":
+        r = commands.run_model(args.model, args.input, args.seed, args.image_range)
+        arrays = r.pop("_arrays")
+        if args.output:
+            commands.save_outputs(args.output, list(r["outputs"]), arrays)
+        print(json.dumps(r) if args.json else _run_text(r))
+        return 0
+    if args.command == "verify":
+        n = args.random if args.random is not None else (0 if args.input else 3)
+        r = commands.verify_model(args.model, args.input, n, args.seed, args.layers, args.image_range)
+        print(json.dumps(r, indent=1) if args.json else _verify_text(r))
+        return 0 if r["match"] else 1
+    raise AssertionError(args.command)
+
+
+def _inspect_text(r: dict) -> str:
+    lines = [f"model {r['model']}: {len(r['ops'])} ops, {r['tensors']} tensors"]
+    for kind in ("inputs", "outputs"):
+        for io in r[kind]:
+            q = f" scale={io['scale']:.6g} zero_point={io['zero_point']}" if io["scale"] is not None else ""
+            lines.append(f"  {kind[:-1]:6} {io['name']}: {io['dtype']}{io['shape']}{q}")
+    rows = [[o["index"], o["op"] + ("" if o["supported"] else "  (unsupported)"), str(o["output_shape"]), o["dtype"], o["macs"], o["params"]] for o in r["ops"]]
+    lines += ["", table(["#", "op", "output", "dtype", "MACs", "params"], rows, "rllrrr"), ""]
+    lines.append(f"MACs {r['macs']:,}   parameters {r['params']:,}   constant data {kib(r['const_bytes'])}")
+    if r["arena_bytes"] is not None:
+        lines.append(f"arena {kib(r['arena_bytes'])} (lower bound {r['lower_bound_bytes']:,} B)")
+    if r["unsupported_ops"]:
+        lines.append(f"unsupported operators: {', '.join(r['unsupported_ops'])}")
+    if r["problem"]:
+        lines.append(f"cannot compile: {r['problem']}")
+    return "\n".join(lines)
+
+
+def _run_text(r: dict) -> str:
+    lines = [f"input: {r['input']}"]
+    for name, vals in r["outputs"].items():
+        import numpy as np
+
+        v, dq = np.asarray(vals), np.asarray(r["dequantized"][name])
+        flat = v.reshape(-1)
+        shown = np.array2string(flat[:16], separator=", ") + (" ..." if flat.size > 16 else "")
+        lines.append(f"output {name} {list(v.shape)}: {shown}")
+        if dq.size > 1:
+            lines.append(f"  argmax {int(np.argmax(dq))} (value {float(dq.reshape(-1)[np.argmax(dq)]):.4g})")
+    lines.append(f"arena {kib(r['arena_bytes'])}, weights {kib(r['weight_bytes'])}")
+    return "\n".join(lines)
+
+
+def _verify_text(r: dict) -> str:
+    def status(c):
+        if c["bit_exact"]:
+            return "bit-exact"
+        return f"{'within tolerance' if c['match'] else 'MISMATCH'}, max abs diff {c['max_abs_diff']:.3g}"
+
+    lines = [f"{r['model']}: EVO (host C) vs TFLM on {r['runs']} input(s)"]
+    rows = [[c["name"], c["dtype"], status(c)] for c in r["outputs"]]
+    lines.append(table(["output", "dtype", "result"], rows, "lll"))
+    if r["layers"]:
+        exact = sum(1 for c in r["layers"] if c["bit_exact"])
+        lines.append(f"\nintermediate tensors: {exact}/{len(r['layers'])} bit-exact")
+        bad = [[c["name"], c["dtype"], status(c)] for c in r["layers"] if not c["bit_exact"]]
+        if bad:
+            lines.append(table(["tensor", "dtype", "result"], bad, "lll"))
+    lines.append(f"\n{'PASS' if r['match'] else 'FAIL'}: " + ("all outputs bit-exact" if r["bit_exact"] else f"max abs diff {r['max_abs_diff']:.3g}"))
+    lines.append(f"arena {kib(r['arena_bytes'])}, weights {kib(r['weight_bytes'])}")
+    return "\n".join(lines)

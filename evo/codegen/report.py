@@ -1,0 +1,40 @@
+"""evo_report.json: what a compiled model costs (ops, MACs, weights, arena, tensor placement)."""
+from __future__ import annotations
+
+from evo.codegen.lower import Program
+
+
+def build_report(prog: Program, name: str, source: str, weight_bytes: int) -> dict:
+    g = prog.graph
+    ops = []
+    for s in prog.steps:
+        out = g.tensor(s.op.outputs[0])
+        ops.append(
+            dict(
+                index=s.op.index,
+                name=s.op.name,
+                op=s.op.type,
+                kernel=s.call.func if s.call else None,
+                macs=s.macs,
+                output_shape=list(out.shape),
+                output_dtype=out.dtype,
+            )
+        )
+    tensors = []
+    for t in sorted(prog.tensor_buffer):
+        tensor = g.tensor(t)
+        b = prog.plan.buffers[prog.tensor_buffer[t]]
+        tensors.append(
+            dict(index=t, name=tensor.name, dtype=tensor.dtype, shape=list(tensor.shape), bytes=tensor.nbytes,
+                 offset=prog.tensor_offset(t), first_step=b.first, last_step=b.last)
+        )
+    return dict(
+        name=name,
+        source=source,
+        ops=ops,
+        macs=sum(o["macs"] for o in ops),
+        weight_bytes=weight_bytes,
+        arena_bytes=prog.plan.arena_bytes,
+        lower_bound_bytes=prog.lower_bound_bytes,
+        tensors=tensors,
+    )

@@ -1,0 +1,3 @@
+from evo.ir.graph import Graph, Op, Quant, Tensor, DTYPES
+
+__all__ = ["Graph", "Op", "Quant", "Tensor", "DTYPES"]

@@ -1,0 +1,128 @@
+"""Host target: compile a generated folder with gcc into a shared library and call it via cffi."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from evo.compiler import Compiled, compile_graph
+from evo.errors import EvoError
+from evo.ir import Graph
+from evo.ref.executor import check_inputs
+
+CFLAGS = ["-O2", "-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-fPIC", "-shared"]
+
+
+def find_cc() -> str:
+    for cc in ("gcc", "cc"):
+        path = shutil.which(cc)
+        if path:
+            return path
+    raise EvoError("no C compiler (gcc) found on PATH", "install gcc, e.g. `apt-get install gcc`")
+
+
+def build_shared_library(folder: Path, output: Path, trace: bool = False) -> Path:
+    """Compile every .c file of a generated folder into `output` (.so)."""
+    sources = sorted(str(p) for p in folder.rglob("*.c"))
+    cmd = [find_cc(), *CFLAGS, *(["-DEVO_TRACE"] if trace else []), "-I", str(folder), "-o", str(output), *sources, "-lm"]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        first = next((ln for ln in proc.stderr.splitlines() if "error" in ln), proc.stderr.strip()[:300])
+        raise EvoError(f"the generated C did not compile: {first}", "this is an EVO bug; please report it with the model")
+    return output
+
+
+class HostModel:
+    """A compiled model loaded in this process. Use as a context manager (removes its temp dir)."""
+
+    def __init__(self, compiled: Compiled, lib_path: Path, tmpdir: Path | None, trace: bool):
+        import cffi
+
+        self.compiled = compiled
+        self.graph = compiled.program.graph
+        self._tmpdir = tmpdir
+        n = compiled.name
+        self.ffi = cffi.FFI()
+        cdef = f"""
+            int {n}_invoke(uint8_t *arena);
+            void *{n}_input(uint8_t *arena, int index);
+            void *{n}_output(uint8_t *arena, int index);
+        """
+        if trace:
+            cdef += f"""
+            typedef void (*{n}_trace_fn)(int op_index, int tensor_index, const void *data, size_t nbytes);
+            void {n}_set_trace({n}_trace_fn fn);
+            """
+        self.ffi.cdef(cdef)
+        self.lib = self.ffi.dlopen(str(lib_path))
+        self._invoke = getattr(self.lib, f"{n}_invoke")
+        self._input = getattr(self.lib, f"{n}_input")
+        self._output = getattr(self.lib, f"{n}_output")
+        self._trace_enabled = trace
+        self._trace_store: dict[int, np.ndarray] | None = None
+        if trace:
+            # Keep the callback object alive as long as the library may call it.
+            self._cb = self.ffi.callback(f"{n}_trace_fn", self._on_trace)
+            getattr(self.lib, f"{n}_set_trace")(self._cb)
+        size = compiled.program.plan.arena_bytes
+        # 16-byte aligned arena inside a numpy buffer
+        self._raw = np.zeros(size + 32, dtype=np.uint8)
+        start = (-self._raw.ctypes.data) % 16
+        self.arena = self._raw[start : start + max(size, 16)]
+        self._arena_ptr = self.ffi.cast("uint8_t *", self.arena.ctypes.data)
+
+    @classmethod
+    def build(cls, g: Graph, name: str | None = None, trace: bool = False, compiled: Compiled | None = None) -> "HostModel":
+        compiled = compiled or compile_graph(g, name)
+        tmp = Path(tempfile.mkdtemp(prefix="evo_host_"))
+        try:
+            compiled.files.write(tmp / "src")
+            lib = build_shared_library(tmp / "src", tmp / f"lib{compiled.name}.so", trace=trace)
+            return cls(compiled, lib, tmp, trace)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+    def _on_trace(self, op_index, tensor_index, data, nbytes):
+        if self._trace_store is not None:
+            t = self.graph.tensor(tensor_index)
+            buf = bytes(self.ffi.buffer(data, nbytes))
+            self._trace_store[tensor_index] = np.frombuffer(buf, dtype=t.np_dtype).reshape(t.shape).copy()
+
+    def _view(self, ptr, tensor) -> np.ndarray:
+        offset = int(self.ffi.cast("uintptr_t", ptr)) - self.arena.ctypes.data
+        return self.arena[offset : offset + tensor.nbytes].view(tensor.np_dtype).reshape(tensor.shape)
+
+    def run(self, inputs: list[np.ndarray], trace: bool = False):
+        """One inference. Returns the outputs (copies), plus {tensor: value} of every op output
+        when `trace` (needs a model built with trace=True)."""
+        inputs = check_inputs(self.graph, inputs)
+        for i, (t, x) in enumerate(zip(self.graph.inputs, inputs)):
+            self._view(self._input(self._arena_ptr, i), self.graph.tensor(t))[...] = x
+        if trace and not self._trace_enabled:
+            raise ValueError("this HostModel was built without trace support")
+        self._trace_store = {} if trace else None
+        status = self._invoke(self._arena_ptr)
+        tensors, self._trace_store = self._trace_store or {}, None
+        if status != 0:
+            raise EvoError(f"the generated model returned status {status}", "this is an EVO bug; please report it with the model")
+        outs = [self._view(self._output(self._arena_ptr, i), self.graph.tensor(t)).copy() for i, t in enumerate(self.graph.outputs)]
+        return (outs, tensors) if trace else outs
+
+    def invoke_only(self) -> None:
+        """Run with whatever the arena holds (for timing loops)."""
+        self._invoke(self._arena_ptr)
+
+    def close(self) -> None:
+        if self._tmpdir is not None:
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+            self._tmpdir = None
+
+    def __enter__(self) -> "HostModel":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

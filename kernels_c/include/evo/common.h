@@ -1,0 +1,22 @@
+/* Common definitions shared by every EVO kernel. Portable C99, no allocation, no globals. */
+#ifndef EVO_COMMON_H
+#define EVO_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    EVO_OK = 0,
+    EVO_ERR_ARG = -1, /* an argument is out of range */
+} evo_status_t;
+
+/* Shape of a 4-D NHWC tensor. */
+typedef struct {
+    int32_t n, h, w, c;
+} evo_dims4_t;
+
+#define EVO_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define EVO_MAX(a, b) ((a) > (b) ? (a) : (b))
+#define EVO_CLAMP(x, lo, hi) EVO_MIN(EVO_MAX((x), (lo)), (hi))
+
+#endif
