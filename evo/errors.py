@@ -7,6 +7,7 @@ class EvoError(Exception):
     exit_code = 2
 
     def __init__(self, problem: str, fix: str | None = None):
-        self.problem = problem
-        self.fix = fix
-        super().__init__(f"{problem} ({fix})" if fix else problem)
+        # One line, always: a user reads it in a terminal, a script greps it.
+        self.problem = " ".join(problem.split())
+        self.fix = " ".join(fix.split()) if fix else None
+        super().__init__(f"{self.problem} ({self.fix})" if self.fix else self.problem)

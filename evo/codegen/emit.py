@@ -77,13 +77,12 @@ def _io_entries(prog: Program, tensors: list[int], names: list[str], kind: str) 
 def _kernel_files(calls) -> tuple[list[str], list[str]]:
     sources = sorted({s for c in calls for s in c.sources})
     headers = set(BASE_HEADERS) | {c.header for c in calls}
-    todo = list(headers)
-    while todo:  # headers included by headers
-        text = (KERNELS / "include" / "evo" / todo.pop()).read_text()
-        for inc in re.findall(r'#include\s+"evo/([^"]+)"', text):
+    texts = [(KERNELS / "src" / s).read_text() for s in sources] + [(KERNELS / "include" / "evo" / h).read_text() for h in headers]
+    while texts:  # every header a kernel or header includes, transitively
+        for inc in re.findall(r'#include\s+"evo/([^"]+)"', texts.pop()):
             if inc not in headers:
                 headers.add(inc)
-                todo.append(inc)
+                texts.append((KERNELS / "include" / "evo" / inc).read_text())
     return sources, sorted(headers)
 
 

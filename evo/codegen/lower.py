@@ -3,6 +3,7 @@
 Python decides everything here; the templates only lay the result out as C."""
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from evo.errors import EvoError
@@ -46,7 +47,25 @@ def check_supported(g: Graph) -> None:
         if t.dtype.startswith("unsupported:"):
             raise EvoError(f"tensor {t.name} has type {t.dtype.split(':', 1)[1]}", "EVO supports int8/int16/int32/uint8/float32 tensors")
     for op in g.ops:
-        impl_for(op).check(g, op)
+        with op_context(op):
+            impl_for(op).check(g, op)
+
+
+@contextlib.contextmanager
+def op_context(op: Op):
+    """Turn an unexpected failure inside an operator's check/prepare/emit into a clean error:
+    it means the operator's shapes or options are inconsistent (usually a corrupt file)."""
+    try:
+        yield
+    except EvoError as e:
+        if e.problem.startswith("operator "):
+            raise
+        raise EvoError(f"operator {op.index} ({op.type}): {e.problem}", e.fix) from None
+    except (ValueError, IndexError, KeyError, TypeError, ZeroDivisionError, AssertionError, OverflowError) as e:
+        raise EvoError(
+            f"operator {op.index} ({op.type}) has inconsistent shapes or options ({type(e).__name__}: {e})",
+            "the model may be corrupt; check it with `evo inspect`",
+        ) from None
 
 
 def lower(g: Graph) -> Program:
@@ -60,8 +79,9 @@ def lower(g: Graph) -> Program:
             alias_ops.add(op.index)
             steps.append(Step(op=op, call=None, macs=0))
             continue
-        p = impl.prepare(g, op)
-        steps.append(Step(op=op, call=impl.emit(g, op, p), macs=impl.macs(g, op)))
+        with op_context(op):
+            p = impl.prepare(g, op)
+            steps.append(Step(op=op, call=impl.emit(g, op, p), macs=impl.macs(g, op)))
     scratch = {s.op.index: s.call.scratch_bytes for s in steps if s.call is not None and s.call.scratch_bytes}
     bufs, tensor_buffer, scratch_buffer = buffers(g, alias_ops, scratch)
     plan = greedy_by_size(bufs)
