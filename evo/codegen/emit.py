@@ -11,7 +11,7 @@ import numpy as np
 import evo
 from evo.codegen.cformat import CTYPES, c_array_body, c_float, c_ident, c_scalar, ctype_of_array
 from evo.codegen.lower import Program, used_constants
-from evo.ops.base import ConstArray, Scratch, TensorArg
+from evo.ops.base import ConstArray, Scratch, TensorArg, TensorList
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "codegen_templates"
@@ -132,6 +132,11 @@ def generate(prog: Program, name: str, source_name: str) -> GeneratedFiles:
             args.append(f"&{psym}")
         for a in call.args:
             args.append(_arg(prog, op, a, tensor_symbol, const_array))
+            if isinstance(a, TensorList):
+                for i in a.indices:
+                    r = prog.root[i]
+                    if g.tensor(r).is_const and r not in tensor_symbol:
+                        raise AssertionError("constant in a TensorList must be in used_constants")
         trace = [dict(tensor=t, ptr=_tensor_ptr(prog, t, tensor_symbol), nbytes=g.tensor(t).nbytes) for t in op.outputs]
         calls.append(dict(index=op.index, type=op.type, func=call.func, args=", ".join(args), trace=trace,
                           comment=" -> ".join(str(list(g.tensor(t).shape)) for t in [op.inputs[0], op.outputs[0]] if t >= 0)))
@@ -184,6 +189,12 @@ def _arg(prog: Program, op, a, tensor_symbol, const_array) -> str:
         ctype = CTYPES[g.tensor(a.index).dtype]
         qual = "" if a.index in op.outputs else "const "
         return f"({qual}{ctype} *){_tensor_ptr(prog, a.index, tensor_symbol)}"
+    if isinstance(a, TensorList):
+        # A C99 compound literal: an array of pointers that lives for the enclosing block.
+        outputs = all(i in op.outputs for i in a.indices)
+        qual = "" if outputs else "const "
+        ptrs = ", ".join(f"({qual}void *){_tensor_ptr(prog, i, tensor_symbol)}" for i in a.indices)
+        return f"({qual}void *const[]){{ {ptrs} }}"
     if isinstance(a, ConstArray):
         return const_array(a)
     if isinstance(a, Scratch):

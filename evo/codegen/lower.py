@@ -10,7 +10,7 @@ from evo.errors import EvoError
 from evo.ir import Graph, Op
 from evo.memory.lifetimes import Buffer, alias_roots, buffers, lower_bound
 from evo.memory.planner import Plan, greedy_by_size
-from evo.ops.base import KernelCall, TensorArg, impl_for, registry, unsupported
+from evo.ops.base import KernelCall, TensorArg, TensorList, impl_for, registry, unsupported
 
 
 @dataclass
@@ -103,8 +103,9 @@ def used_constants(prog: Program) -> list[int]:
         if s.call is None:
             continue
         for a in s.call.args:
-            if isinstance(a, TensorArg):
-                r = prog.root[a.index]
+            indices = [a.index] if isinstance(a, TensorArg) else list(a.indices) if isinstance(a, TensorList) else []
+            for i in indices:
+                r = prog.root[i]
                 if prog.graph.tensor(r).is_const:
                     used.add(r)
     return sorted(used)

@@ -29,6 +29,15 @@ class TensorArg:
     index: int
 
 
+@dataclass(frozen=True)
+class TensorList:
+    """A kernel argument that is an array of pointers to several tensors' data (variable-arity
+    ops such as CONCATENATION and SPLIT). The kernel receives `const void *const *` for op inputs
+    or `void *const *` for op outputs."""
+
+    indices: tuple[int, ...]
+
+
 @dataclass
 class ConstArray:
     """Constant data that only the kernel needs (e.g. per-channel multipliers).
@@ -56,7 +65,9 @@ class KernelCall:
     """`func(&params, *args)` when `params_type` is set, else `func(*args)`.
 
     `params` maps struct field -> int | float | bool | CExpr | ConstArray | list | dict
-    (lists and dicts become nested brace initialisers)."""
+    (lists and dicts become nested brace initialisers).
+
+    `args` items: TensorArg | TensorList | ConstArray | Scratch | None (NULL) | int."""
 
     func: str
     sources: list[str]  # file names under kernels_c/src that define `func` and its helpers

@@ -1,0 +1,27 @@
+/* CONCATENATION / PACK for any element size (inputs passed as an array of pointers). */
+#include <string.h>
+
+#include "evo/shape.h"
+
+evo_status_t evo_concatenation_any(const evo_concatenation_params_t *p, void *output, const void *const *inputs)
+{
+    uint8_t *out = (uint8_t *)output;
+    int32_t offset = 0;
+    int32_t i, k;
+
+    if (p->count < 1 || p->outer < 0 || p->row_bytes < 0) {
+        return EVO_ERR_ARG;
+    }
+    for (i = 0; i < p->count; ++i) {
+        const uint8_t *in = (const uint8_t *)inputs[i];
+        const int32_t n = p->part_bytes[i];
+        if (n > 0) {
+            for (k = 0; k < p->outer; ++k) {
+                memcpy(out + (size_t)k * (size_t)p->row_bytes + (size_t)offset, in, (size_t)n);
+                in += n;
+            }
+        }
+        offset += n;
+    }
+    return offset == p->row_bytes ? EVO_OK : EVO_ERR_ARG;
+}
