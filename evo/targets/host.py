@@ -13,7 +13,7 @@ from evo.errors import EvoError
 from evo.ir import Graph
 from evo.ref.executor import check_inputs
 
-CFLAGS = ["-O2", "-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-fPIC", "-shared"]
+CFLAGS = ["-O3", "-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-fPIC", "-shared"]
 
 
 def find_cc() -> str:
