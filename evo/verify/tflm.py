@@ -44,7 +44,7 @@ def run_tflm(model: bytes, g: Graph, inputs: list[np.ndarray], preserve_all: boo
     `preserve_all`, else {})."""
     interp = _interpreter(model, preserve_all)
     for t, x in zip(g.inputs, inputs):
-        interp.set_input(np.ascontiguousarray(x), g.file_inputs.index(t))
+        interp.set_input(np.array(x, copy=True).reshape(g.tensor(t).shape), g.file_inputs.index(t))
     with _quiet_stderr():
         interp.invoke()
     outputs = [np.array(interp.get_output(g.file_outputs.index(t))) for t in g.outputs]

@@ -1,0 +1,17 @@
+/* QUANTIZE int8_t -> int8_t (requantisation), as TFLM's Requantize: (q - in_zero_point) is
+ * rescaled by QuantizeMultiplier(in_scale / out_scale), offset by the output zero point and
+ * saturated to the int8_t range. */
+#include "evo/elementwise.h"
+#include "evo/fixedpoint.h"
+
+evo_status_t evo_requantize_s8_s8(const evo_requantize_params_t *p, const int8_t *in, int8_t *out)
+{
+    int32_t i;
+    for (i = 0; i < p->size; ++i) {
+        const int32_t x = (int32_t)in[i] - p->input_zero_point;
+        /* wrap like the reference build if a huge rescale saturates */
+        const int32_t y = (int32_t)((uint32_t)evo_requantize(x, p->multiplier, p->shift) + (uint32_t)p->output_zero_point);
+        out[i] = (int8_t)EVO_CLAMP(y, -128, 127);
+    }
+    return EVO_OK;
+}
