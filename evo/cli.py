@@ -42,9 +42,34 @@ def _parser() -> argparse.ArgumentParser:
         s.add_argument("--json", action="store_true")
         if name == "run":
             s.add_argument("--output", metavar="FILE", help="save outputs (.npy: the first, .npz: all)")
+            s.add_argument("--board", help="run the firmware under QEMU on this emulated board (e.g. qemu-mps2-an386)")
+            s.add_argument("--timeout", type=float, default=120.0, help="seconds before a QEMU run counts as hung")
         else:
             s.add_argument("--random", type=int, default=None, metavar="N", help="also check N seeded random inputs (default 3 without --input)")
             s.add_argument("--layers", action="store_true", help="compare every intermediate tensor too")
+
+    s = sub.add_parser("build", help="firmware for a board, with a flash/RAM size report")
+    s.add_argument("model", help="a .tflite model or a folder written by `evo compile`")
+    s.add_argument("--board", required=True)
+    s.add_argument("-o", "--output", metavar="DIR", help="build folder (default build/fw/<name>-<board>)")
+    s.add_argument("--input", metavar="FILE", help="input embedded in the firmware (default: seeded random)")
+    s.add_argument("--image-range", type=_range, default=(0.0, 1.0), metavar="LO,HI")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("profile", help="per-layer instruction counts under QEMU")
+    s.add_argument("model")
+    s.add_argument("--board", required=True)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--plot", metavar="PNG", help="also draw a bar chart")
+    s.add_argument("--timeout", type=float, default=120.0)
+    s.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("flash", help="program a hardware board with firmware from `evo build`")
+    s.add_argument("folder", help="the build folder written by `evo build`")
+    s.add_argument("--board", required=True)
+    s.add_argument("--dry-run", action="store_true", help="print the command instead of running it")
+    s.add_argument("--json", action="store_true")
     return p
 
 
@@ -76,6 +101,25 @@ def _dispatch(args) -> int:
             print(f"  ops {r['ops']}, MACs {r['macs']:,}")
             print(f"  arena   {kib(r['arena_bytes'])} (lower bound {r['lower_bound_bytes']:,} B)")
             print(f"  weights {kib(r['weight_bytes'])}")
+        return 0
+    if args.command == "run" and args.board:
+        r = commands.run_on_board(args.model, args.board, args.input, args.seed, args.image_range, args.timeout)
+        arrays = r.pop("_arrays")
+        if args.output:
+            commands.save_outputs(args.output, list(r["outputs"]), arrays)
+        print(json.dumps(r) if args.json else _board_run_text(r))
+        return 0
+    if args.command == "build":
+        r = commands.build_for_board(args.model, args.board, args.output, args.input, args.seed, args.image_range)
+        print(json.dumps(r, indent=1) if args.json else _build_text(r))
+        return 0
+    if args.command == "profile":
+        r = commands.profile_on_board(args.model, args.board, args.seed, args.plot, args.timeout)
+        print(json.dumps(r, indent=1) if args.json else _profile_text(r))
+        return 0
+    if args.command == "flash":
+        r = commands.flash_board(args.folder, args.board, args.dry_run)
+        print(json.dumps(r, indent=1) if args.json else (r["command_line"] if args.dry_run else r.get("message", "flashed")))
         return 0
     if args.command == "run":
         r = commands.run_model(args.model, args.input, args.seed, args.image_range)
@@ -142,4 +186,39 @@ def _verify_text(r: dict) -> str:
             lines.append(table(["tensor", "dtype", "result"], bad, "lll"))
     lines.append(f"\n{'PASS' if r['match'] else 'FAIL'}: " + ("all outputs bit-exact" if r["bit_exact"] else f"max abs diff {r['max_abs_diff']:.3g}"))
     lines.append(f"arena {kib(r['arena_bytes'])}, weights {kib(r['weight_bytes'])}")
+    return "\n".join(lines)
+
+
+def _sizes_text(r: dict) -> list[str]:
+    return [
+        f"flash {r['flash_bytes']:,} / {r['flash_capacity']:,} B: weights {r['flash_weights']:,}, code {r['flash_code']:,}, other {r['flash_other']:,}",
+        f"RAM   {r['ram_bytes']:,} / {r['ram_capacity']:,} B: arena {r['ram_arena']:,}, stack {r['ram_stack']:,}, other {r['ram_other']:,}",
+    ]
+
+
+def _build_text(r: dict) -> str:
+    return "\n".join([f"built {r['firmware']} for {r['board']}"] + ["  " + ln for ln in _sizes_text(r)])
+
+
+def _board_run_text(r: dict) -> str:
+    import numpy as np
+
+    lines = [f"{r['board']} (QEMU {r['machine']}): exit status {r['exit_status']}, outputs bit-exact with the host: {'yes' if r['host_bit_exact'] else 'NO'}"]
+    for name, vals in r["outputs"].items():
+        flat = np.asarray(vals).reshape(-1)
+        lines.append(f"output {name}: {np.array2string(flat[:16], separator=', ')}{' ...' if flat.size > 16 else ''}")
+    ipm = r["instructions"] / r["macs"] if r["macs"] else float("nan")
+    lines.append(f"instructions per inference {r['instructions']:,} ({ipm:.2f} per MAC; emulated instructions, not cycles)")
+    lines.append(f"stack used {r['stack_used_bytes']:,} B")
+    lines += _sizes_text(r["sizes"])
+    return "\n".join(lines)
+
+
+def _profile_text(r: dict) -> str:
+    rows = [[layer["index"], layer["op"], layer["macs"], layer["instructions"],
+             f"{layer['instructions_per_mac']:.2f}" if layer["instructions_per_mac"] else "-", f"{layer['share'] * 100:.1f}%"] for layer in r["layers"]]
+    lines = [f"{r['board']}: {r['instructions']:,} instructions per inference, {r['macs']:,} MACs", ""]
+    lines.append(table(["#", "op", "MACs", "instructions", "instr/MAC", "share"], rows, "rlrrrr"))
+    if r.get("plot"):
+        lines.append(f"\nwrote {r['plot']}")
     return "\n".join(lines)

@@ -69,3 +69,105 @@ def save_outputs(path: str, names: list[str], arrays: list[np.ndarray]) -> None:
             np.save(p, arrays[0])
     except OSError as e:
         raise EvoError(f"cannot write {p}: {e.strerror}", "check the path") from None
+
+
+# ---------------------------------------------------------------- Cortex-M boards
+
+
+def _board_model(path: str):
+    """A .tflite file -> (graph, ModelSpec); a folder from `evo compile` -> (None, ModelSpec)."""
+    from evo.targets.firmware import ModelSpec
+
+    p = Path(path)
+    if p.is_dir():
+        return None, ModelSpec.from_dir(p)
+    _, g = load_model(p)
+    return g, ModelSpec.from_compiled(compile_graph(g, source=p.name))
+
+
+def _board_inputs(g, spec, input_path: str | None, seed: int, image_range) -> list[np.ndarray]:
+    if g is not None:
+        return load_inputs(g, input_path, image_range) if input_path else random_inputs(g, seed)
+    if input_path:
+        raise EvoError("inputs for a compiled folder cannot be converted without the model", "pass the .tflite model instead of the folder")
+    from evo.ir import DTYPES
+
+    return [np.zeros(i["shape"], DTYPES[i["dtype"]]) for i in spec.report["inputs"]]
+
+
+def build_for_board(path: str, board_name: str, out_dir: str | None, input_path: str | None, seed: int, image_range) -> dict:
+    from evo.targets.boards import load_board
+    from evo.targets.firmware import build_firmware
+
+    board = load_board(board_name)
+    g, spec = _board_model(path)
+    inputs = _board_inputs(g, spec, input_path, seed, image_range)
+    out = Path(out_dir) if out_dir else Path("build") / "fw" / f"{spec.name}-{board.name}"
+    fw = build_firmware(spec, board, inputs, out)
+    return dict(board=board.name, model=spec.name, firmware=str(fw.elf), files=[str(fw.build_dir / f) for f in ("fw.elf", "fw.bin", "fw.hex", "fw.map")], **fw.sizes)
+
+
+def run_on_board(path: str, board_name: str, input_path: str | None, seed: int, image_range, timeout: float) -> dict:
+    from evo.targets.boards import load_board
+    from evo.targets.firmware import build_firmware
+    from evo.targets.qemu import run_qemu
+
+    board = load_board(board_name)
+    if not board.emulated:
+        raise EvoError(f"{board.name} is a hardware board", f"flash it with `evo build MODEL --board {board.name}` and `evo flash DIR --board {board.name}`; `evo run` runs qemu-* boards")
+    g, spec = _board_model(path)
+    if g is None:
+        raise EvoError("`evo run --board` needs the .tflite model (to check the result on the host)", "pass the model file")
+    inputs = _board_inputs(g, spec, input_path, seed, image_range)
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="evo_fw_") as tmp:
+        fw = build_firmware(spec, board, inputs, Path(tmp))
+        r = run_qemu(fw, timeout=timeout)
+    if r.stack_bytes is not None and r.stack_bytes >= board.stack_bytes:
+        raise EvoError(f"the firmware used all {board.stack_bytes:,} B of stack on {board.name} (stack overflow)", "this is an EVO bug; please report it with the model")
+    with HostModel.build(g) as host:
+        host_out = host.run(inputs)
+    host_match = all(np.array_equal(a, b) for a, b in zip(r.outputs, host_out))
+    ops = spec.report["ops"]
+    layers = [dict(index=o["index"], name=o["name"], op=o["op"], macs=o["macs"], instructions=n) for o, n in zip(ops, r.layer_instructions)]
+    result = dict(
+        board=board.name,
+        machine=board.qemu_machine,
+        outputs={name: v.tolist() for name, v in zip(g.output_names, r.outputs)},
+        host_bit_exact=host_match,
+        exit_status=r.exit_code,
+        kernel_status=r.status,
+        instructions=r.instructions,
+        program_instructions=r.total_instructions,
+        macs=spec.report["macs"],
+        layers=layers,
+        stack_used_bytes=r.stack_bytes,
+        sizes=fw.sizes,
+    )
+    result["_arrays"] = r.outputs
+    if not host_match:
+        raise EvoError(f"the {board.name} run differs from the host run", "this is an EVO bug; please report it with the model")
+    return result
+
+
+def profile_on_board(path: str, board_name: str, seed: int, plot: str | None, timeout: float) -> dict:
+    r = run_on_board(path, board_name, None, seed, (0.0, 1.0), timeout)
+    r.pop("_arrays")
+    total = max(r["instructions"], 1)
+    for layer in r["layers"]:
+        layer["instructions_per_mac"] = layer["instructions"] / layer["macs"] if layer["macs"] else None
+        layer["share"] = layer["instructions"] / total
+    if plot:
+        from evo.plots import layer_bar_chart
+
+        layer_bar_chart(r["layers"], f"{Path(path).name} on {board_name}: instructions per layer", plot)
+        r["plot"] = plot
+    return r
+
+
+def flash_board(folder: str, board_name: str, dry_run: bool) -> dict:
+    from evo.targets.boards import load_board
+    from evo.targets.flash import flash
+
+    return flash(load_board(board_name), Path(folder), dry_run)

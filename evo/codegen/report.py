@@ -28,9 +28,20 @@ def build_report(prog: Program, name: str, source: str, weight_bytes: int) -> di
             dict(index=t, name=tensor.name, dtype=tensor.dtype, shape=list(tensor.shape), bytes=tensor.nbytes,
                  offset=prog.tensor_offset(t), first_step=b.first, last_step=b.last)
         )
+    def io(indices: list[int], names: list[str]) -> list[dict]:
+        out = []
+        for t, label in zip(indices, names):
+            tensor = g.tensor(t)
+            q = tensor.quant
+            out.append(dict(name=label, tensor=t, dtype=tensor.dtype, shape=list(tensor.shape), bytes=tensor.nbytes,
+                            offset=prog.tensor_offset(t), scale=q.scalar_scale if q else None, zero_point=q.scalar_zero_point if q else None))
+        return out
+
     return dict(
         name=name,
         source=source,
+        inputs=io(g.inputs, g.input_names),
+        outputs=io(g.outputs, g.output_names),
         ops=ops,
         macs=sum(o["macs"] for o in ops),
         weight_bytes=weight_bytes,

@@ -1,0 +1,94 @@
+"""Cortex-M benchmark under QEMU: instructions per inference and memory, per model and core.
+
+For each int8 shared model and each emulated core it builds the firmware, runs it under QEMU with
+EVO's instruction-counting plugin, and records instructions per inference, instructions per MAC,
+the ratio to the SMLAD limit (MACs / 2: two 16-bit MACs per instruction on M4/M7/M33), flash
+(weights, code) and RAM (arena, measured stack). These are emulated *instruction* counts, not
+cycles: see the README. Prints a table and writes JSON (default bench/results/mcu.json).
+
+    .venv/bin/python bench/mcu.py [--models kws_ref_model,...] [--boards qemu-mps2-an386,...]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from evo.compiler import compile_graph  # noqa: E402
+from evo.errors import EvoError  # noqa: E402
+from evo.frontend.tflite_reader import load_model  # noqa: E402
+from evo.inputs import random_inputs  # noqa: E402
+from evo.targets.boards import load_board  # noqa: E402
+from evo.targets.firmware import build_firmware  # noqa: E402
+from evo.targets.qemu import run_qemu  # noqa: E402
+from evo.ui import table  # noqa: E402
+
+MODELS = ROOT.parent / "shared" / "models"
+DEFAULT_MODELS = ["kws_ref_model", "vww_96_int8", "pretrainedResnet_quant", "ad01_int8", "person_detect",
+                  "micro_speech_quantized", "str_ww_ref_model", "hello_world_int8"]
+DEFAULT_BOARDS = ["qemu-mps2-an386", "qemu-mps2-an500", "qemu-mps2-an505", "qemu-microbit"]
+CORE = {"qemu-mps2-an386": "M4F", "qemu-netduinoplus2": "M4F", "qemu-mps2-an500": "M7", "qemu-mps2-an505": "M33", "qemu-microbit": "M0"}
+
+
+def bench(name: str, board_name: str) -> dict:
+    path = MODELS / f"{name}.tflite" if (MODELS / f"{name}.tflite").exists() else ROOT / "examples" / "digits" / f"{name}.tflite"
+    _, g = load_model(path)
+    compiled = compile_graph(g)
+    board = load_board(board_name)
+    row = dict(model=name, board=board_name, core=CORE.get(board_name, board.core), macs=compiled.report["macs"])
+    with tempfile.TemporaryDirectory(prefix="evo_bench_") as tmp:
+        try:
+            fw = build_firmware(compiled, board, random_inputs(g, 0), Path(tmp))
+        except EvoError as e:
+            row["error"] = str(e)
+            return row
+        r = run_qemu(fw)
+    ops = compiled.report["ops"]
+    row.update(
+        instructions=r.instructions,
+        instructions_per_mac=r.instructions / row["macs"] if row["macs"] else None,
+        x_smlad_limit=r.instructions / (row["macs"] / 2) if row["macs"] else None,
+        flash_weights=fw.sizes["flash_weights"],
+        flash_code=fw.sizes["flash_code"],
+        flash_bytes=fw.sizes["flash_bytes"],
+        ram_arena=fw.sizes["ram_arena"],
+        ram_stack_used=r.stack_bytes,
+        ram_bytes=fw.sizes["ram_bytes"],
+        layers=[dict(index=o["index"], op=o["op"], macs=o["macs"], instructions=n,
+                     instructions_per_mac=n / o["macs"] if o["macs"] else None) for o, n in zip(ops, r.layer_instructions)],
+    )
+    return row
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--models", default=",".join(DEFAULT_MODELS))
+    ap.add_argument("--boards", default=",".join(DEFAULT_BOARDS))
+    ap.add_argument("--json", default=str(ROOT / "bench" / "results" / "mcu.json"))
+    args = ap.parse_args()
+    if not MODELS.is_dir():
+        print("../shared/models is not present; benchmarking the bundled digits model only", file=sys.stderr)
+        args.models = "digits_int8"
+    rows = [bench(m, b) for m in args.models.split(",") for b in args.boards.split(",")]
+    body = []
+    for r in rows:
+        if "error" in r:
+            body.append([r["model"], r["core"], f"{r['macs']:,}", "does not fit", "", "", "", "", "", ""])
+            continue
+        body.append([r["model"], r["core"], f"{r['macs']:,}", f"{r['instructions']:,}", f"{r['instructions_per_mac']:.2f}",
+                     f"{r['x_smlad_limit']:.2f}", f"{r['flash_weights']:,}", f"{r['flash_code']:,}", f"{r['ram_arena']:,}", f"{r['ram_stack_used']:,}"])
+    print(table(["model", "core", "MACs", "instructions", "instr/MAC", "x SMLAD limit", "flash weights B", "flash code B", "arena B", "stack used B"], body, "llrrrrrrrr"))
+    out = Path(args.json)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(dict(note="QEMU 7.2 instruction counts (not cycles)", results=rows), indent=1) + "\n")
+    print(f"\nwrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

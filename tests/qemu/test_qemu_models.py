@@ -1,0 +1,101 @@
+"""Firmware under QEMU: every int8 shared model that fits runs on M4F (mps2-an386, netduinoplus2),
+M7 (mps2-an500) and M33 (mps2-an505), bit-exact with the host build and with TFLM; the M0
+(microbit, 16 KiB RAM) runs what fits and rejects the rest with the size message."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from evo.compiler import compile_graph
+from evo.errors import EvoError
+from evo.frontend.tflite_reader import load_model
+from evo.inputs import random_inputs
+from evo.targets.boards import load_board
+from evo.targets.firmware import build_firmware
+from evo.targets.host import HostModel
+from evo.targets.qemu import run_qemu
+from evo.verify.tflm import run_tflm
+from tests.conftest import MODELS
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.skipif(
+    not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),
+    reason="the Arm toolchain or qemu-system-arm is not installed",
+)
+
+INT8_MODELS = [
+    "kws_ref_model", "vww_96_int8", "pretrainedResnet_quant", "ad01_int8", "person_detect", "micro_speech_quantized",
+    "str_ww_ref_model", "hello_world_int8", "synthetic/tiny_cnn_int8", "synthetic/two_exit_int8",
+]
+BOARDS = ["qemu-mps2-an386", "qemu-netduinoplus2", "qemu-mps2-an500", "qemu-mps2-an505"]
+M0_FITS = ["hello_world_int8", "micro_speech_quantized"]
+
+
+def _model_path(name: str) -> Path:
+    if name == "digits_int8":
+        return ROOT / "examples" / "digits" / "digits_int8.tflite"
+    if not MODELS.is_dir():
+        pytest.skip("../shared/models is not present")
+    return MODELS / f"{name}.tflite"
+
+
+def _run(name: str, board_name: str, tmp_path: Path, seed: int = 0):
+    model, g = load_model(_model_path(name))
+    compiled = compile_graph(g)
+    inputs = random_inputs(g, seed)
+    fw = build_firmware(compiled, load_board(board_name), inputs, tmp_path / "fw")
+    return model, g, compiled, inputs, fw, run_qemu(fw)
+
+
+@pytest.mark.parametrize("board", BOARDS)
+@pytest.mark.parametrize("name", INT8_MODELS + ["digits_int8"])
+def test_model_on_board_is_bit_exact(name, board, tmp_path):
+    model, g, compiled, inputs, fw, r = _run(name, board, tmp_path)
+    assert r.exit_code == 0 and r.status == 0
+    with HostModel(compiled, *_host_lib(compiled, tmp_path)) as host:
+        host_out = host.run(inputs)
+    tflm_out, _ = run_tflm(model, g, inputs)
+    for i in range(len(g.outputs)):
+        assert np.array_equal(r.outputs[i], host_out[i]), f"output {i} differs from the host"
+        assert np.array_equal(r.outputs[i], tflm_out[i]), f"output {i} differs from TFLM"
+    assert r.instructions > 0 and len(r.layer_instructions) == len(g.ops)
+    assert sum(r.layer_instructions) == r.instructions
+    assert 0 < r.stack_bytes < fw.board.stack_bytes
+
+
+def _host_lib(compiled, tmp_path):
+    from evo.targets.host import build_shared_library
+
+    src = tmp_path / "host_src"
+    compiled.files.write(src)
+    return build_shared_library(src, tmp_path / "libhost.so"), None, False
+
+
+@pytest.mark.parametrize("name", M0_FITS + ["digits_int8"])
+def test_m0_runs_models_that_fit(name, tmp_path):
+    model, g, compiled, inputs, fw, r = _run(name, "qemu-microbit", tmp_path)
+    tflm_out, _ = run_tflm(model, g, inputs)
+    assert r.exit_code == 0
+    for a, b in zip(r.outputs, tflm_out):
+        assert np.array_equal(a, b)
+    assert r.stack_bytes < fw.board.stack_bytes
+
+
+@pytest.mark.parametrize("name", ["kws_ref_model", "vww_96_int8", "pretrainedResnet_quant", "ad01_int8", "person_detect", "str_ww_ref_model"])
+def test_m0_rejects_models_that_do_not_fit(name, tmp_path):
+    _, g = load_model(_model_path(name))
+    with pytest.raises(EvoError) as e:
+        build_firmware(compile_graph(g), load_board("qemu-microbit"), random_inputs(g, 0), tmp_path / "fw")
+    msg = str(e.value)
+    assert "does not fit" in msg and "too much" in msg and "\n" not in msg
+
+
+def test_instruction_counts_are_deterministic(tmp_path):
+    *_, fw, first = _run("digits_int8", "qemu-mps2-an386", tmp_path)
+    second = run_qemu(fw)
+    assert first.instructions == second.instructions
+    assert first.layer_instructions == second.layer_instructions
+    assert first.total_instructions == second.total_instructions
