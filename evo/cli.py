@@ -18,6 +18,31 @@ def _range(text: str) -> tuple[float, float]:
     return lo, hi
 
 
+def _quant_args(s: argparse.ArgumentParser, required: bool) -> None:
+    """Quantizer options, shared by `evo quantize` and `evo compile` (a float model + --calib)."""
+    s.add_argument("--calib", required=required, metavar="DATA",
+                   help="calibration data: .npy/.npz ([N, ...input shape]) or a folder of images" + ("" if required else "; quantizes a float model to int8 first"))
+    s.add_argument("--method", choices=("minmax", "percentile", "mse"), default="minmax", help="activation range method (default minmax)")
+    s.add_argument("--per-channel", dest="per_channel", action="store_true", default=True, help="weights per output channel (default)")
+    s.add_argument("--per-tensor", dest="per_channel", action="store_false", help="one weight scale per tensor")
+    s.add_argument("--int16-activations", metavar="LAYERS|auto", help="16x8 mixed precision (not implemented yet)")
+    s.add_argument("--float-io", action="store_true", help="keep float32 input/output (QUANTIZE/DEQUANTIZE at the edges)")
+    s.add_argument("--no-bias-correction", dest="bias_correction", action="store_false", help="skip depthwise bias correction")
+    s.add_argument("--calib-limit", type=int, metavar="N", help="use at most N calibration samples")
+    if not any(a.dest == "image_range" for a in s._actions):
+        s.add_argument("--image-range", type=_range, default=(0.0, 1.0), metavar="LO,HI", help="float range calibration images map to (default 0,1)")
+
+
+def _quant_opts(args) -> dict | None:
+    if getattr(args, "calib", None) is None:
+        if getattr(args, "int16_activations", None):
+            raise EvoError("--int16-activations needs --calib", "pass calibration data")
+        return None
+    return dict(calib=args.calib, method=args.method, per_channel=args.per_channel, float_io=args.float_io,
+                bias_correction=args.bias_correction, int16_activations=args.int16_activations,
+                image_range=args.image_range, limit=args.calib_limit)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="evo", description="Compile .tflite models to bit-exact C for microcontrollers.")
     p.add_argument("--version", action="version", version=f"evo {__version__}")
@@ -31,7 +56,15 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("model")
     s.add_argument("-o", "--output", required=True, metavar="DIR")
     s.add_argument("--name", help="C name prefix (default: the model file's name)")
+    s.add_argument("--ram-budget", type=int, metavar="BYTES", help="arena limit: evict tensors to an external memory (see `evo plan`)")
     s.add_argument("--json", action="store_true")
+    _quant_args(s, required=False)
+
+    s = sub.add_parser("quantize", help="float32 .tflite -> int8 .tflite (post-training, calibrated)")
+    s.add_argument("model")
+    s.add_argument("-o", "--output", required=True, metavar="FILE", help="the int8 .tflite to write")
+    s.add_argument("--json", action="store_true")
+    _quant_args(s, required=True)
 
     for name, help_text in (("run", "run a model on the host"), ("verify", "compare EVO with TFLM")):
         s = sub.add_parser(name, help=help_text)
@@ -40,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
         s.add_argument("--image-range", type=_range, default=(0.0, 1.0), metavar="LO,HI", help="float range images map to before quantization (default 0,1)")
         s.add_argument("--seed", type=int, default=0)
         s.add_argument("--json", action="store_true")
+        s.add_argument("--ram-budget", type=int, metavar="BYTES", help="arena limit: evict tensors to an external memory")
         if name == "run":
             s.add_argument("--output", metavar="FILE", help="save outputs (.npy: the first, .npz: all)")
             s.add_argument("--board", help="run the firmware under QEMU on this emulated board (e.g. qemu-mps2-an386)")
@@ -70,6 +104,13 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--board", required=True)
     s.add_argument("--dry-run", action="store_true", help="print the command instead of running it")
     s.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("plan", help="memory plan: buffers, lifetimes, offsets, lower bound, TFLM comparison")
+    s.add_argument("model")
+    s.add_argument("--ram-budget", type=int, metavar="BYTES", help="arena limit: evict tensors to an external memory")
+    s.add_argument("--png", metavar="FILE", help="draw memory over time")
+    s.add_argument("--no-tflm", action="store_true", help="skip TFLM's arena figure")
+    s.add_argument("--json", action="store_true")
     return p
 
 
@@ -88,12 +129,18 @@ def main(argv: list[str] | None = None) -> int:
 def _dispatch(args) -> int:
     from evo import commands
 
+    if args.command == "plan":
+        from evo.plan import plan_model, plan_text
+
+        r = plan_model(args.model, args.ram_budget, args.png, tflm=not args.no_tflm)
+        print(json.dumps(r, indent=1) if args.json else plan_text(r))
+        return 0
     if args.command == "inspect":
         r = commands.inspect_model(args.model)
         print(json.dumps(r, indent=1) if args.json else _inspect_text(r))
         return 0
     if args.command == "compile":
-        r = commands.compile_model(args.model, args.output, args.name)
+        r = commands.compile_model(args.model, args.output, args.name, quant=_quant_opts(args), ram_budget=args.ram_budget)
         if args.json:
             print(json.dumps(r, indent=1))
         else:
@@ -101,6 +148,16 @@ def _dispatch(args) -> int:
             print(f"  ops {r['ops']}, MACs {r['macs']:,}")
             print(f"  arena   {kib(r['arena_bytes'])} (lower bound {r['lower_bound_bytes']:,} B)")
             print(f"  weights {kib(r['weight_bytes'])}")
+        return 0
+    if args.command == "quantize":
+        r = commands.quantize_model(args.model, args.output, _quant_opts(args))
+        if args.json:
+            print(json.dumps(r, indent=1))
+        else:
+            print(f"wrote {r['output']} ({r['bytes']:,} B, int8, {r['method']}, {'per-channel' if r['per_channel'] else 'per-tensor'} weights, {r['samples']} calibration samples)")
+            for io in r["inputs"] + r["outputs"]:
+                q = f" scale={io['scale']:.6g} zero_point={io['zero_point']}" if io["scale"] is not None else ""
+                print(f"  {io['kind']:6} {io['name']}: {io['dtype']}{io['shape']}{q}")
         return 0
     if args.command == "run" and args.board:
         r = commands.run_on_board(args.model, args.board, args.input, args.seed, args.image_range, args.timeout)
@@ -122,7 +179,7 @@ def _dispatch(args) -> int:
         print(json.dumps(r, indent=1) if args.json else (r["command_line"] if args.dry_run else r.get("message", "flashed")))
         return 0
     if args.command == "run":
-        r = commands.run_model(args.model, args.input, args.seed, args.image_range)
+        r = commands.run_model(args.model, args.input, args.seed, args.image_range, ram_budget=args.ram_budget)
         arrays = r.pop("_arrays")
         if args.output:
             commands.save_outputs(args.output, list(r["outputs"]), arrays)
@@ -130,7 +187,7 @@ def _dispatch(args) -> int:
         return 0
     if args.command == "verify":
         n = args.random if args.random is not None else (0 if args.input else 3)
-        r = commands.verify_model(args.model, args.input, n, args.seed, args.layers, args.image_range)
+        r = commands.verify_model(args.model, args.input, n, args.seed, args.layers, args.image_range, ram_budget=args.ram_budget)
         print(json.dumps(r, indent=1) if args.json else _verify_text(r))
         return 0 if r["match"] else 1
     raise AssertionError(args.command)
@@ -203,7 +260,7 @@ def _build_text(r: dict) -> str:
 def _board_run_text(r: dict) -> str:
     import numpy as np
 
-    lines = [f"{r['board']} (QEMU {r['machine']}): exit status {r['exit_status']}, outputs bit-exact with the host: {'yes' if r['host_bit_exact'] else 'NO'}"]
+    lines = [f"{r['board']} (QEMU {r['machine']}): exit status {r['exit_status']}, outputs {'bit-exact with' if r['host_bit_exact'] else 'within float tolerance of'} the host run"]
     for name, vals in r["outputs"].items():
         flat = np.asarray(vals).reshape(-1)
         lines.append(f"output {name}: {np.array2string(flat[:16], separator=', ')}{' ...' if flat.size > 16 else ''}")

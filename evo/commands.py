@@ -19,9 +19,15 @@ def inspect_model(path: str) -> dict:
     return inspect_graph(g)
 
 
-def compile_model(path: str, out_dir: str, name: str | None) -> dict:
-    _, g = load_model(path)
-    compiled = compile_graph(g, name, source=Path(path).name)
+def compile_model(path: str, out_dir: str, name: str | None, quant: dict | None = None, ram_budget: int | None = None) -> dict:
+    if quant is not None:  # a float model compiled straight to int8 C
+        from evo.quant import quantize_model as _quantize
+
+        g, _ = _quantize(path, **quant)
+        g.name = Path(path).stem
+    else:
+        _, g = load_model(path)
+    compiled = compile_graph(g, name, source=Path(path).name, ram_budget=ram_budget)
     write_folder(compiled, Path(out_dir))
     r = compiled.report
     return dict(name=compiled.name, out_dir=str(out_dir), arena_bytes=r["arena_bytes"], weight_bytes=r["weight_bytes"],
@@ -29,10 +35,30 @@ def compile_model(path: str, out_dir: str, name: str | None) -> dict:
                 files=sorted(compiled.files.files))
 
 
-def run_model(path: str, input_path: str | None, seed: int, image_range: tuple[float, float]) -> dict:
+def quantize_model(path: str, out_path: str, quant: dict) -> dict:
+    from evo.quant import quantize_file
+
+    q, report, data = quantize_file(path, out_path=out_path, **quant)
+
+    def io(kind, idx, names):
+        out = []
+        for name, i in zip(names, idx):
+            t = q.tensor(i)
+            out.append(dict(kind=kind, name=name, dtype=t.dtype, shape=list(t.shape),
+                            scale=float(t.quant.scale[0]) if t.quant is not None else None,
+                            zero_point=int(t.quant.zero_point[0]) if t.quant is not None else None))
+        return out
+
+    return dict(model=Path(path).name, output=str(out_path), bytes=len(data), method=report.method,
+                per_channel=report.per_channel, samples=report.samples, bias_corrected=report.bias_corrected,
+                inputs=io("input", q.inputs, q.input_names), outputs=io("output", q.outputs, q.output_names),
+                ops=[op.type for op in q.ops])
+
+
+def run_model(path: str, input_path: str | None, seed: int, image_range: tuple[float, float], ram_budget: int | None = None) -> dict:
     _, g = load_model(path)
     inputs = load_inputs(g, input_path, image_range) if input_path else random_inputs(g, seed)
-    with HostModel.build(g) as m:
+    with HostModel.build(g, ram_budget=ram_budget) as m:
         outs = m.run(inputs)
         arena = m.compiled.report["arena_bytes"]
         weights = m.compiled.report["weight_bytes"]
@@ -44,7 +70,7 @@ def run_model(path: str, input_path: str | None, seed: int, image_range: tuple[f
     return result
 
 
-def verify_model(path: str, input_path: str | None, random_count: int, seed: int, layers: bool, image_range) -> dict:
+def verify_model(path: str, input_path: str | None, random_count: int, seed: int, layers: bool, image_range, ram_budget: int | None = None) -> dict:
     model, g = load_model(path)
     input_sets = []
     if input_path:
@@ -52,7 +78,7 @@ def verify_model(path: str, input_path: str | None, random_count: int, seed: int
     input_sets += [random_inputs(g, seed + k) for k in range(random_count)]
     if not input_sets:
         raise EvoError("nothing to verify: no --input and --random 0", "pass --input FILE or --random N")
-    with HostModel.build(g, trace=layers) as m:
+    with HostModel.build(g, trace=layers, ram_budget=ram_budget) as m:
         res = verify(model, g, input_sets, layers, m)
         report = m.compiled.report
     out = res.to_json()
@@ -128,14 +154,21 @@ def run_on_board(path: str, board_name: str, input_path: str | None, seed: int, 
         raise EvoError(f"the firmware used all {board.stack_bytes:,} B of stack on {board.name} (stack overflow)", "this is an EVO bug; please report it with the model")
     with HostModel.build(g) as host:
         host_out = host.run(inputs)
-    host_match = all(np.array_equal(a, b) for a, b in zip(r.outputs, host_out))
+    from evo.verify.compare import compare
+
+    # Integers must be bit-exact; float outputs within verify's tolerance (newlib's expf/tanhf
+    # are not glibc's, so float softmax/tanh may differ in the last bits).
+    checks = [compare(name, a, b) for name, a, b in zip(g.output_names, r.outputs, host_out)]
+    host_match = all(c.ok for c in checks)
+    host_exact = all(c.bit_exact for c in checks)
     ops = spec.report["ops"]
     layers = [dict(index=o["index"], name=o["name"], op=o["op"], macs=o["macs"], instructions=n) for o, n in zip(ops, r.layer_instructions)]
     result = dict(
         board=board.name,
         machine=board.qemu_machine,
         outputs={name: v.tolist() for name, v in zip(g.output_names, r.outputs)},
-        host_bit_exact=host_match,
+        host_bit_exact=host_exact,
+        host_match=host_match,
         exit_status=r.exit_code,
         kernel_status=r.status,
         instructions=r.instructions,

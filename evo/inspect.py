@@ -5,6 +5,7 @@ from evo.codegen.lower import lower
 from evo.errors import EvoError
 from evo.ir import Graph
 from evo.ops.base import registry, unsupported
+from evo.ops.bnn import binary_summary
 
 # Operators whose integer constant operands at positions >= 1 carry shapes, axes or indices.
 SHAPE_OPERAND_OPS = {
@@ -82,5 +83,6 @@ def inspect_graph(g: Graph) -> dict:
         arena_bytes=arena,
         lower_bound_bytes=lower_bound,
         unsupported_ops=missing,
+        binary=binary_summary(g),  # binary layers, packed weight bytes
         problem=problem,
     )

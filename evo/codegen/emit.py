@@ -152,6 +152,8 @@ def generate(prog: Program, name: str, source_name: str) -> GeneratedFiles:
         version=evo.__version__,
         source=source_name,
         arena_size=max(prog.plan.arena_bytes, 16),
+        ext_size=prog.ext_bytes,
+        moved_bytes=prog.moved_bytes,
         inputs=_io_entries(prog, g.inputs, g.input_names, "input"),
         outputs=_io_entries(prog, g.outputs, g.output_names, "output"),
         weights=weights,
@@ -178,7 +180,7 @@ def _tensor_ptr(prog: Program, t: int, tensor_symbol: dict[int, str]) -> str:
     r = prog.root[t]
     if prog.graph.tensor(r).is_const:
         return tensor_symbol.get(r) or f"/* constant tensor {r} */ NULL"
-    return f"(arena + {prog.tensor_offset(t)})"
+    return f"({prog.tensor_base(t)} + {prog.tensor_offset(t)})"
 
 
 def _arg(prog: Program, op, a, tensor_symbol, const_array) -> str:
@@ -198,6 +200,8 @@ def _arg(prog: Program, op, a, tensor_symbol, const_array) -> str:
     if isinstance(a, ConstArray):
         return const_array(a)
     if isinstance(a, Scratch):
+        if op.index not in prog.scratch_buffer:  # the kernel needs no scratch for this shape
+            return "NULL"
         return f"(void *)(arena + {prog.plan.offsets[prog.scratch_buffer[op.index]]})"
     if isinstance(a, (int, np.integer, float, np.floating, bool)):
         return c_scalar(a)

@@ -4,13 +4,15 @@ Python decides everything here; the templates only lay the result out as C."""
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from evo.errors import EvoError
 from evo.ir import Graph, Op
+from evo.memory.inplace import InPlace, candidates, decide
 from evo.memory.lifetimes import Buffer, alias_roots, buffers, lower_bound
-from evo.memory.planner import Plan, greedy_by_size
-from evo.ops.base import KernelCall, TensorArg, TensorList, impl_for, registry, unsupported
+from evo.memory.planner import Plan, plan_best
+from evo.memory.schedule import best_order
+from evo.ops.base import KernelCall, Scratch, TensorArg, TensorList, impl_for, registry, unsupported
 
 
 @dataclass
@@ -29,9 +31,26 @@ class Program:
     root: dict[int, int]  # tensor -> tensor whose storage it uses
     scratch_buffer: dict[int, int]  # op index -> buffer index of its scratch
     lower_bound_bytes: int
+    inplace: dict[int, InPlace] = field(default_factory=dict)  # op index -> in-place decision
+    file_order: bool = True  # False when the schedule optimiser reordered the ops
+    # Replacement strategy (evo/memory/evict.py): tensors held in the external memory.
+    ext_plan: Plan | None = None
+    ext_tensor_buffer: dict[int, int] = field(default_factory=dict)  # tensor -> buffer in ext_plan
+    moved_bytes: int = 0  # bytes copied between arena and ext per inference
+    ram_budget: int | None = None
+
+    @property
+    def ext_bytes(self) -> int:
+        return self.ext_plan.arena_bytes if self.ext_plan is not None else 0
+
+    def tensor_base(self, t: int) -> str:
+        """C name of the memory that holds tensor `t` ('arena' or 'ext')."""
+        return "ext" if t in self.ext_tensor_buffer else "arena"
 
     def tensor_offset(self, t: int) -> int | None:
         """Arena offset of tensor `t`, or None for constants (they live in flash)."""
+        if t in self.ext_tensor_buffer:
+            return self.ext_plan.offsets[self.ext_tensor_buffer[t]]
         b = self.tensor_buffer.get(t)
         return None if b is None else self.plan.offsets[b]
 
@@ -68,31 +87,151 @@ def op_context(op: Op):
         ) from None
 
 
-def lower(g: Graph) -> Program:
+# Kernels that run without their scratch buffer (NULL), only slower.
+OPTIONAL_SCRATCH = {"evo_conv2d_s8"}
+ROWS_KERNELS = {"evo_conv2d_s8", "evo_conv2d_f32", "evo_depthwise_conv2d_s8", "evo_depthwise_conv2d_f32"}
+
+
+@dataclass
+class _Layout:
+    graph: Graph
+    bufs: list[Buffer]
+    tensor_buffer: dict[int, int]
+    scratch_buffer: dict[int, int]
+    inplace: dict[int, InPlace]
+    links: list[tuple[int, int, int]]
+    lower_bound: int
+
+
+def _layout(g: Graph, alias_ops: set[int], scratch: dict[int, int], options: dict[int, list], enabled: set[int] | None = None,
+            skip: set[int] | frozenset = frozenset()) -> _Layout:
+    bufs, tb, _ = buffers(g, alias_ops, scratch, skip)
+    steps = {op.index: k for k, op in enumerate(g.ops)}
+    ip = decide(g, bufs, tb, options, steps, enabled)
+    scratch2 = dict(scratch)
+    for d in ip.values():
+        if d.scratch:
+            scratch2[d.op] = scratch2.get(d.op, 0) + d.scratch
+    bufs, tb, sb = buffers(g, alias_ops, scratch2, skip)
+    links = [(tb[d.input], tb[d.output], d.delta) for d in ip.values()]
+    return _Layout(g, bufs, tb, sb, ip, links, lower_bound(bufs, len(g.ops), links))
+
+
+def _without_scratch(call: KernelCall) -> KernelCall:
+    """The same call running its direct loop: no scratch (the kernel reads patch_bytes)."""
+    return replace(call, scratch_bytes=0, params={**call.params, "patch_bytes": 0})
+
+
+def _rows_call(call: KernelCall, window: int) -> KernelCall:
+    """The row-streaming wrapper of a conv call: its scratch is the kernel's own buffer followed
+    by the input-row window (evo/inplace.h)."""
+    base = call.func[len("evo_"):]
+    return replace(call, func=call.func + "_rows", sources=list(call.sources) + [f"{base}_rows.c"], header="inplace.h",
+                   scratch_bytes=call.scratch_bytes + window)
+
+
+def inplace_options(g: Graph, calls: dict[int, KernelCall | None]) -> dict[int, list]:
+    reg = registry()
+    options = {}
+    for op in g.ops:
+        call = calls.get(op.index)
+        if call is None or op.type not in reg:
+            continue
+        rows_ok = call.func in ROWS_KERNELS and isinstance(call.args[-1], Scratch)
+        opts = candidates(g, op, reg[op.type], call.params if rows_ok else None)
+        if opts:
+            options[op.index] = opts
+    return options
+
+
+def lower(g: Graph, ram_budget: int | None = None, strategies: tuple[str, ...] | None = None,
+          optimize_schedule: bool = True, inplace: bool = True) -> Program:
+    """Graph -> Program. `strategies`: placement strategies to try (default: all, best kept);
+    `ram_budget`: arena limit in bytes, met by evicting tensors to an external memory."""
     check_supported(g)
     reg = registry()
-    steps: list[Step] = []
+    calls: dict[int, KernelCall | None] = {}
+    macs: dict[int, int] = {}
     alias_ops: set[int] = set()
     for op in g.ops:
         impl = reg[op.type]
         if impl.alias_output_to_input and op.inputs and op.inputs[0] >= 0 and not g.tensor(op.inputs[0]).is_const:
             alias_ops.add(op.index)
-            steps.append(Step(op=op, call=None, macs=0))
+            calls[op.index], macs[op.index] = None, 0
             continue
         with op_context(op):
             p = impl.prepare(g, op)
-            steps.append(Step(op=op, call=impl.emit(g, op, p), macs=impl.macs(g, op)))
-    scratch = {s.op.index: s.call.scratch_bytes for s in steps if s.call is not None and s.call.scratch_bytes}
-    bufs, tensor_buffer, scratch_buffer = buffers(g, alias_ops, scratch)
-    plan = greedy_by_size(bufs)
+            calls[op.index], macs[op.index] = impl.emit(g, op, p), impl.macs(g, op)
+    scratch = {i: c.scratch_bytes for i, c in calls.items() if c is not None and c.scratch_bytes}
+    options = inplace_options(g, calls) if inplace else {}
+
+    lay = _best_layout(g, alias_ops, scratch, options)
+    # A kernel whose scratch only buys speed gives it up where it would raise the peak.
+    for i in sorted(i for i in scratch if calls[i].func in OPTIONAL_SCRATCH):
+        trial_scratch = {k: v for k, v in scratch.items() if k != i}
+        trial = _best_layout(g, alias_ops, trial_scratch, options)
+        if trial.lower_bound < lay.lower_bound:
+            scratch, lay = trial_scratch, trial
+            calls[i] = _without_scratch(calls[i])
+    if optimize_schedule and len(g.ops) > 1:
+        order = best_order(g, alias_ops, scratch, options)
+        if order != [op.index for op in g.ops]:
+            by_index = {op.index: op for op in g.ops}
+            alt = _best_layout(replace(g, ops=[by_index[i] for i in order]), alias_ops, scratch, options)
+            if alt.lower_bound < lay.lower_bound:
+                lay = alt
+    plan = plan_best(lay.bufs, lay.links, len(lay.graph.ops), strategies)
+    optional = [i for i in scratch if calls[i].func in OPTIONAL_SCRATCH]
+    if plan.arena_bytes > lay.lower_bound and optional:
+        # Placement missed the bound: small speed-only buffers may be what fragments the arena.
+        lean_scratch = {k: v for k, v in scratch.items() if k not in optional}
+        lean = _best_layout(lay.graph, alias_ops, lean_scratch, options)
+        lean_plan = plan_best(lean.bufs, lean.links, len(lean.graph.ops), strategies)
+        if lean_plan.arena_bytes < plan.arena_bytes:
+            lay, plan = lean, lean_plan
+            for i in optional:
+                calls[i] = _without_scratch(calls[i])
+    prog = _program(lay, calls, macs, alias_ops, plan)
+    if ram_budget is not None and plan.arena_bytes > ram_budget:
+        from evo.memory.evict import apply_budget
+
+        prog = apply_budget(prog, ram_budget, alias_ops, calls, macs, strategies)
+    prog.ram_budget = ram_budget
+    return prog
+
+
+def _best_layout(g: Graph, alias_ops: set[int], scratch: dict[int, int], options: dict[int, list],
+                 skip: set[int] | frozenset = frozenset()) -> _Layout:
+    """In-place for every op that gains; then drop row streaming (slower) where the bound allows."""
+    full = _layout(g, alias_ops, scratch, options, skip=skip)
+    rows = sorted(i for i, d in full.inplace.items() if d.kind == "rows")
+    enabled = set(rows)
+    for i in rows:
+        trial = _layout(g, alias_ops, scratch, options, enabled - {i}, skip)
+        if trial.lower_bound <= full.lower_bound:
+            enabled.discard(i)
+    return _layout(g, alias_ops, scratch, options, enabled, skip) if enabled != set(rows) else full
+
+
+def _program(lay: _Layout, calls, macs, alias_ops: set[int], plan: Plan) -> Program:
+    g = lay.graph
+    steps = []
+    for op in g.ops:
+        call = calls[op.index]
+        d = lay.inplace.get(op.index)
+        if call is not None and d is not None and d.kind == "rows":
+            call = _rows_call(call, d.scratch)
+        steps.append(Step(op=op, call=call, macs=macs[op.index]))
     return Program(
         graph=g,
         steps=steps,
         plan=plan,
-        tensor_buffer=tensor_buffer,
+        tensor_buffer=lay.tensor_buffer,
         root=alias_roots(g, alias_ops),
-        scratch_buffer=scratch_buffer,
-        lower_bound_bytes=lower_bound(bufs, len(g.ops)),
+        scratch_buffer=lay.scratch_buffer,
+        lower_bound_bytes=lay.lower_bound,
+        inplace=dict(lay.inplace),
+        file_order=[op.index for op in g.ops] == sorted(op.index for op in g.ops),
     )
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from evo.codegen.lower import Program
+from evo.ops.bnn import binary_summary
 
 
 def build_report(prog: Program, name: str, source: str, weight_bytes: int) -> dict:
@@ -45,6 +46,7 @@ def build_report(prog: Program, name: str, source: str, weight_bytes: int) -> di
         ops=ops,
         macs=sum(o["macs"] for o in ops),
         weight_bytes=weight_bytes,
+        binary=binary_summary(g),  # binary layers, packed weight bytes
         arena_bytes=prog.plan.arena_bytes,
         lower_bound_bytes=prog.lower_bound_bytes,
         tensors=tensors,

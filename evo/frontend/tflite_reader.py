@@ -55,7 +55,9 @@ def read_tflite(data: bytes, name: str = "model") -> Graph:
             "re-export the model or check the download",
         ) from None
     _validate(g, name)
-    return g
+    from evo.passes import binarize  # stock-converter binary layers -> bit-packed ops
+
+    return binarize.run(g)
 
 
 def _parse(data: bytes, name: str) -> Graph:

@@ -40,18 +40,19 @@ def alias_roots(g: Graph, alias_ops: set[int]) -> dict[int, int]:
     return root
 
 
-def buffers(g: Graph, alias_ops: set[int], scratch: dict[int, int]) -> tuple[list[Buffer], dict[int, int], dict[int, int]]:
+def buffers(g: Graph, alias_ops: set[int], scratch: dict[int, int], skip: set[int] | frozenset = frozenset()) -> tuple[list[Buffer], dict[int, int], dict[int, int]]:
     """Activation buffers of `g` for its op order. `scratch` maps op index -> scratch bytes.
 
     Returns the buffers, tensor index -> buffer index (constants are absent) and
-    op index -> buffer index of its scratch."""
+    op index -> buffer index of its scratch. Tensors in `skip` (held in another memory pool)
+    get no buffer."""
     root = alias_roots(g, alias_ops)
     last_step = max(len(g.ops) - 1, 0)
     spans: dict[int, list[int]] = {}  # root tensor -> [first, last]
 
     def touch(t: int, step: int) -> None:
         r = root[t]
-        if g.tensor(r).is_const:
+        if g.tensor(r).is_const or r in skip:
             return
         span = spans.setdefault(r, [step, step])
         span[0] = min(span[0], step)
@@ -87,9 +88,31 @@ def buffers(g: Graph, alias_ops: set[int], scratch: dict[int, int]) -> tuple[lis
     return bufs, tensor_buffer, scratch_buffer
 
 
-def lower_bound(bufs: list[Buffer], steps: int) -> int:
-    """Largest total of live (aligned) buffer bytes at any step: no plan can be smaller."""
+def lower_bound(bufs: list[Buffer], steps: int, links: list[tuple[int, int, int]] | None = None) -> int:
+    """Largest total of live (aligned) buffer bytes at any step: no plan can be smaller.
+
+    Buffers joined by in-place `links` (a, b, delta: b sits at a + delta) count once where they
+    overlap: a step's total adds the length of the union of each linked group's live members."""
+    if not links:
+        best = 0
+        for s in range(max(steps, 1)):
+            best = max(best, sum(align_up(b.size) for b in bufs if b.first <= s <= b.last))
+        return best
+    from evo.memory.planner import blocks
+
     best = 0
+    blks = blocks(bufs, links)
     for s in range(max(steps, 1)):
-        best = max(best, sum(align_up(b.size) for b in bufs if b.first <= s <= b.last))
+        total = 0
+        for blk in blks:
+            ivs = sorted((blk.rel[i], blk.rel[i] + align_up(bufs[i].size)) for i in blk.members if bufs[i].first <= s <= bufs[i].last)
+            end = None
+            for lo, hi in ivs:
+                if end is None or lo >= end:
+                    total += hi - lo
+                    end = hi
+                elif hi > end:
+                    total += hi - end
+                    end = hi
+        best = max(best, total)
     return best

@@ -214,6 +214,7 @@ _Q4_INPUT_BITS = 4
 
 
 class _Sigmoidal(OpImpl):
+    inplace_inputs = (0,)  # logistic_*/tanh_*: out[i] = f(in[i]), i ascending
     name = ""
 
     def _check_output(self, g: Graph, op: Op) -> None:
@@ -315,6 +316,7 @@ _FLOAT_RANGE = {"RELU": (0.0, None), "RELU6": (0.0, 6.0), "RELU_N1_TO_1": (-1.0,
 @register
 class Relu(OpImpl):
     types = ("RELU", "RELU6", "RELU_N1_TO_1")
+    inplace_inputs = (0,)  # out[i] = f(in[i]), i ascending
 
     def check(self, g: Graph, op: Op) -> None:
         _check_unary(g, op)
@@ -368,6 +370,7 @@ class Relu(OpImpl):
 @register
 class LeakyRelu(OpImpl):
     types = ("LEAKY_RELU",)
+    inplace_inputs = (0,)  # out[i] = f(in[i]), i ascending
 
     def check(self, g: Graph, op: Op) -> None:
         _check_unary(g, op)
@@ -460,6 +463,7 @@ def _rdivpot16(x, exponent: int):
 @register
 class HardSwish(OpImpl):
     types = ("HARD_SWISH",)
+    inplace_inputs = (0,)  # out[i] = f(in[i]), i ascending
 
     def check(self, g: Graph, op: Op) -> None:
         _check_unary(g, op)

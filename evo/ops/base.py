@@ -84,6 +84,14 @@ class OpImpl:
     types: ClassVar[tuple[str, ...]] = ()
     # Output 0 may share input 0's memory without a copy (RESHAPE, SQUEEZE).
     alias_output_to_input: ClassVar[bool] = False
+    # In-place execution (evo/memory/inplace.py). `inplace_inputs`: input positions whose buffer
+    # output 0 may take over when that input dies here: the kernel walks the output in ascending
+    # element order and reads element i of that input (same shape as the output) before it
+    # writes output element i (element-wise ops and activations). `inplace_rows`: the op (NHWC
+    # convolution, batch 1) can run through its row-streaming wrapper `<func>_rows` (evo/inplace.h),
+    # so output 0 may overlap input 0.
+    inplace_inputs: ClassVar[tuple[int, ...]] = ()
+    inplace_rows: ClassVar[bool] = False
 
     def check(self, g: Graph, op: Op) -> None:
         """Raise EvoError when this configuration (dtype, rank, option) is not supported."""

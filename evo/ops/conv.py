@@ -26,7 +26,7 @@ import numpy as np
 
 from evo.errors import EvoError
 from evo.ir import Graph, Op
-from evo.ops.base import ConstArray, KernelCall, OpImpl, TensorArg, register
+from evo.ops.base import ConstArray, KernelCall, OpImpl, Scratch, TensorArg, register
 from evo.ref import fixedpoint as fx
 
 ACTIVATIONS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
@@ -275,6 +275,8 @@ class _Conv2DBase(OpImpl):
                 shift=ConstArray("shift", p["shift"]),
                 w_offset_sum=ConstArray("wsum", p["w_offset_sum"]),
             )
+            if not self.depthwise:
+                params["patch_bytes"] = conv_scratch_bytes(p)
         else:
             params.update(act_min=float(p["act_min"]), act_max=float(p["act_max"]))
         return params
@@ -289,13 +291,21 @@ class _Conv2DBase(OpImpl):
             header=HEADER,
             params_type=f"evo_{name}_{sfx}_params_t",
             params=self._params_struct(g, op, p),
-            args=[TensorArg(op.inputs[0]), TensorArg(op.inputs[1]), TensorArg(bias) if bias is not None else None, TensorArg(op.outputs[0])],
+            args=[TensorArg(op.inputs[0]), TensorArg(op.inputs[1]), TensorArg(bias) if bias is not None else None, TensorArg(op.outputs[0]), Scratch()],
+            scratch_bytes=conv_scratch_bytes(p) if (name, sfx) == ("conv2d", "s8") else 0,
         )
+
+
+def conv_scratch_bytes(p: dict[str, Any]) -> int:
+    """evo_conv2d_s8_get_buffer_size: the int16 im2col patch of one output pixel."""
+    entries = (p["kh"] * p["kw"] * p["in"][3] + 7) & ~7
+    return (entries * 2 + 15) & ~15
 
 
 @register
 class Conv2D(_Conv2DBase):
     types = ("CONV_2D",)
+    inplace_rows = True  # evo_conv2d_*_rows (evo/inplace.h)
 
     def check(self, g: Graph, op: Op) -> None:
         _check_types(g, op, 4)
@@ -327,6 +337,7 @@ class Conv2D(_Conv2DBase):
 @register
 class DepthwiseConv2D(_Conv2DBase):
     types = ("DEPTHWISE_CONV_2D",)
+    inplace_rows = True  # evo_depthwise_conv2d_*_rows (evo/inplace.h)
     depthwise = True
 
     def check(self, g: Graph, op: Op) -> None:

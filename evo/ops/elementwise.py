@@ -162,6 +162,7 @@ def _addsub_multipliers(s1: float, s2: float, so: float, left_shift: int) -> tup
 
 
 class _AddSub(OpImpl):
+    inplace_inputs = (0, 1)  # EVO_BCAST_APPLY: reads element i of each input, then writes out[i]
     sign = 1  # +1 ADD, -1 SUB
     c_name = ""
 
@@ -257,6 +258,7 @@ class Sub(_AddSub):
 @register
 class Mul(OpImpl):
     types = ("MUL",)
+    inplace_inputs = (0, 1)  # EVO_BCAST_APPLY walk
 
     def check(self, g: Graph, op: Op) -> None:
         _check_binary(g, op, ("int8", "float32"))
@@ -308,6 +310,7 @@ class Mul(OpImpl):
 
 
 class _MaxMin(OpImpl):
+    inplace_inputs = (0, 1)  # EVO_BCAST_APPLY walk
     c_name = ""
 
     def check(self, g: Graph, op: Op) -> None:
@@ -375,6 +378,7 @@ def round_half_away_f32(v: np.ndarray) -> np.ndarray:
 @register
 class Quantize(OpImpl):
     types = ("QUANTIZE",)
+    inplace_inputs = (0,)  # quantize_*/requantize_*: out[i] = f(in[i]), i ascending
     SUPPORTED = {("float32", "int8"), ("float32", "int16"), ("int8", "int8"), ("int8", "int16"), ("int16", "int8"), ("int16", "int16")}
 
     def check(self, g: Graph, op: Op) -> None:
@@ -442,6 +446,7 @@ class Quantize(OpImpl):
 @register
 class Dequantize(OpImpl):
     types = ("DEQUANTIZE",)
+    inplace_inputs = (0,)  # out[i] = f(in[i]), i ascending
 
     def check(self, g: Graph, op: Op) -> None:
         ti, to = g.tensor(op.inputs[0]), g.tensor(op.outputs[0])

@@ -48,6 +48,7 @@ class HostModel:
         self.ffi = cffi.FFI()
         cdef = f"""
             int {n}_invoke(uint8_t *arena);
+            int {n}_invoke_ext(uint8_t *arena, uint8_t *ext);
             void *{n}_input(uint8_t *arena, int index);
             void *{n}_output(uint8_t *arena, int index);
         """
@@ -58,7 +59,11 @@ class HostModel:
             """
         self.ffi.cdef(cdef)
         self.lib = self.ffi.dlopen(str(lib_path))
-        self._invoke = getattr(self.lib, f"{n}_invoke")
+        self._invoke_ext = getattr(self.lib, f"{n}_invoke_ext")
+        ext_size = compiled.program.ext_bytes
+        self.ext = np.zeros(max(ext_size, 16) + 16, dtype=np.uint8)  # external memory (RAM budget)
+        self._ext_ptr = self.ffi.cast("uint8_t *", self.ext.ctypes.data + (-self.ext.ctypes.data) % 16)
+        self._invoke = lambda arena: self._invoke_ext(arena, self._ext_ptr)
         self._input = getattr(self.lib, f"{n}_input")
         self._output = getattr(self.lib, f"{n}_output")
         self._trace_enabled = trace
@@ -75,8 +80,9 @@ class HostModel:
         self._arena_ptr = self.ffi.cast("uint8_t *", self.arena.ctypes.data)
 
     @classmethod
-    def build(cls, g: Graph, name: str | None = None, trace: bool = False, compiled: Compiled | None = None) -> "HostModel":
-        compiled = compiled or compile_graph(g, name)
+    def build(cls, g: Graph, name: str | None = None, trace: bool = False, compiled: Compiled | None = None,
+              ram_budget: int | None = None) -> "HostModel":
+        compiled = compiled or compile_graph(g, name, ram_budget=ram_budget)
         tmp = Path(tempfile.mkdtemp(prefix="evo_host_"))
         try:
             compiled.files.write(tmp / "src")

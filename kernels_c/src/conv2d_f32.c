@@ -3,8 +3,9 @@
 #include "evo/conv.h"
 
 evo_status_t evo_conv2d_f32(const evo_conv2d_f32_params_t *p, const float *input, const float *filter,
-                            const float *bias, float *output)
+                            const float *bias, float *output, void *scratch)
 {
+    (void)scratch;
     const int32_t in_h = p->in.h, in_w = p->in.w, in_c = p->in.c;
     const int32_t out_h = p->out.h, out_w = p->out.w, out_c = p->out.c;
     const int32_t kh = p->kh, kw = p->kw;

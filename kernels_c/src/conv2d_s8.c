@@ -2,16 +2,15 @@
  * Bit-exact with TFLite Micro's reference ConvPerChannel.
  *
  * Fast path (im2col per output pixel): the receptive field of one output pixel is gathered into
- * a small int16 stack buffer as (input + input_offset), with 0 for taps outside the image, and
- * padded with zeros to a multiple of 8 entries. Every output channel is then one contiguous dot
+ * the int16 scratch buffer (planned in the arena) as (input + input_offset), with 0 for taps
+ * outside the image, and padded with zeros to a multiple of 8 entries. Every output channel is then one contiguous dot
  * product of that buffer with the channel's [KH*KW*IC] weight row, computed four channels at a
  * time so each loaded input is reused; gcc -O3 turns these loops into SIMD multiply-adds.
- * Integer sums are exact, so the result is identical to the reference loop order. Windows too
- * large for the buffer use the straightforward reference loop. */
+ * Integer sums are exact, so the result is identical to the reference loop order. Without a
+ * scratch buffer the straightforward reference loop runs. */
 #include "evo/conv.h"
 #include "evo/fixedpoint.h"
 
-#define EVO_CONV_PATCH_MAX 1024 /* int16 entries (2 KiB of stack) */
 
 static int8_t conv_finish(const evo_conv2d_s8_params_t *p, const int32_t *bias, int32_t oc, int32_t acc)
 {
@@ -119,7 +118,7 @@ static void conv_reference(const evo_conv2d_s8_params_t *p, const int8_t *input,
 }
 
 evo_status_t evo_conv2d_s8(const evo_conv2d_s8_params_t *p, const int8_t *input, const int8_t *filter,
-                           const int32_t *bias, int8_t *output)
+                           const int32_t *bias, int8_t *output, void *scratch)
 {
     const int32_t in_h = p->in.h, in_w = p->in.w, in_c = p->in.c;
     const int32_t out_h = p->out.h, out_w = p->out.w, out_c = p->out.c;
@@ -128,13 +127,13 @@ evo_status_t evo_conv2d_s8(const evo_conv2d_s8_params_t *p, const int8_t *input,
     const int32_t in_off = p->input_offset;
     const int32_t k = kh * kw * in_c;
     const int32_t kp = (k + 7) & ~7;
-    int16_t patch[EVO_CONV_PATCH_MAX];
+    int16_t *patch = (int16_t *)scratch;
     int32_t b, oy, ox, fy, fx, c, i;
 
     if (p->in.n != p->out.n || p->stride_h < 1 || p->stride_w < 1 || dil_h < 1 || dil_w < 1) {
         return EVO_ERR_ARG;
     }
-    if (kp > EVO_CONV_PATCH_MAX || in_off < -32000 || in_off > 32000) {
+    if (patch == NULL || p->patch_bytes < kp * 2 || in_off < -32000 || in_off > 32000) {
         conv_reference(p, input, filter, bias, output);
         return EVO_OK;
     }

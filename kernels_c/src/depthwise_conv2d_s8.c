@@ -111,8 +111,9 @@ static void dw_general(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *
 }
 
 evo_status_t evo_depthwise_conv2d_s8(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *input,
-                                     const int8_t *filter, const int32_t *bias, int8_t *output)
+                                     const int8_t *filter, const int32_t *bias, int8_t *output, void *scratch)
 {
+    (void)scratch;
     const int32_t mult = p->depth_multiplier;
 
     if (p->in.n != p->out.n || mult < 1 || p->in.c * mult != p->out.c || p->stride_h < 1 || p->stride_w < 1 ||

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evo.errors import EvoError
-from evo.ops.base import ConstArray, TensorArg, impl_for
+from evo.ops.base import ConstArray, Scratch, TensorArg, impl_for
 from evo.ops.conv import compute_out_size, compute_padding
 from tests.support.single_op import TensorSpec as T
 from tests.support.single_op import single_op_graph
@@ -86,11 +86,16 @@ def run_c(lib, g, values: dict[int, np.ndarray]) -> np.ndarray:
         if a is None:
             args.append(ffi.NULL)
             continue
+        if isinstance(a, Scratch):
+            # poison the scratch buffer: the kernel must not depend on its contents
+            buf = ffi.new("uint8_t[]", [0xA5] * call.scratch_bytes) if call.scratch_bytes else ffi.NULL
+            keep.append(buf)
+            args.append(buf)
+            continue
         assert isinstance(a, TensorArg)
         arr = y if a.index == op.outputs[0] else np.ascontiguousarray(values[a.index])
         keep.append(arr)
         args.append(ffi.cast(f"{CTYPE[arr.dtype]} *", ffi.from_buffer(arr)))
-    assert call.scratch_bytes == 0
     rc = getattr(so, call.func)(params, *args)
     assert rc == 0
     return y

@@ -28,6 +28,7 @@ typedef struct {
     const int32_t *multiplier; /* [OC] */
     const int32_t *shift;      /* [OC], TFLite convention (positive = left) */
     const int32_t *w_offset_sum; /* [OC] */
+    int32_t patch_bytes; /* scratch used for the im2col patch (0: direct loop, no scratch) */
 } evo_conv2d_s8_params_t;
 
 typedef struct {
@@ -87,14 +88,19 @@ typedef struct {
     float act_min, act_max;
 } evo_fully_connected_f32_params_t;
 
+/* Convolutions take a trailing `scratch` buffer of evo_<kernel>_get_buffer_size(p) bytes,
+ * planned in the arena by EVO's memory planner (CMSIS-NN style: no large stack buffers, which
+ * matter on a 2 KiB Cortex-M0 stack). NULL is accepted where the size is 0; evo_conv2d_s8 then
+ * falls back to its direct loop. */
 evo_status_t evo_conv2d_s8(const evo_conv2d_s8_params_t *p, const int8_t *input, const int8_t *filter,
-                           const int32_t *bias, int8_t *output);
+                           const int32_t *bias, int8_t *output, void *scratch);
 evo_status_t evo_conv2d_f32(const evo_conv2d_f32_params_t *p, const float *input, const float *filter,
-                            const float *bias, float *output);
+                            const float *bias, float *output, void *scratch);
 evo_status_t evo_depthwise_conv2d_s8(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *input,
-                                     const int8_t *filter, const int32_t *bias, int8_t *output);
+                                     const int8_t *filter, const int32_t *bias, int8_t *output, void *scratch);
 evo_status_t evo_depthwise_conv2d_f32(const evo_depthwise_conv2d_f32_params_t *p, const float *input,
-                                      const float *filter, const float *bias, float *output);
+                                      const float *filter, const float *bias, float *output, void *scratch);
+
 evo_status_t evo_fully_connected_s8(const evo_fully_connected_s8_params_t *p, const int8_t *input,
                                     const int8_t *weights, const int32_t *bias, int8_t *output);
 evo_status_t evo_fully_connected_f32(const evo_fully_connected_f32_params_t *p, const float *input,
@@ -122,5 +128,16 @@ static inline void evo_conv_tap_range(int32_t origin, int32_t dil, int32_t size,
     *lo = a;
     *hi = b;
 }
+
+/* Scratch bytes a kernel call uses. For evo_conv2d_s8 the generator decides: the int16 im2col
+ * patch of one output pixel (kh * kw * in_c entries rounded up to 8, bytes rounded up to 16),
+ * or 0 where the memory planner keeps the arena smaller without it. */
+static inline int32_t evo_conv2d_s8_get_buffer_size(const evo_conv2d_s8_params_t *p)
+{
+    return p->patch_bytes;
+}
+static inline int32_t evo_conv2d_f32_get_buffer_size(const evo_conv2d_f32_params_t *p) { (void)p; return 0; }
+static inline int32_t evo_depthwise_conv2d_s8_get_buffer_size(const evo_depthwise_conv2d_s8_params_t *p) { (void)p; return 0; }
+static inline int32_t evo_depthwise_conv2d_f32_get_buffer_size(const evo_depthwise_conv2d_f32_params_t *p) { (void)p; return 0; }
 
 #endif

@@ -1,0 +1,1 @@
+"""Graph-to-graph rewrites applied after import (see each module)."""

@@ -1,0 +1,136 @@
+"""`evo plan`: the memory plan of a model - every buffer's size, lifetime, offset and pool, the
+exact lower bound for the chosen schedule, TFLM's figure for comparison, and (with
+--ram-budget) what the replacement strategy evicts and moves."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from evo.codegen.lower import Program, lower
+from evo.errors import EvoError
+from evo.frontend.tflite_reader import load_model
+from evo.memory.lifetimes import align_up
+
+
+def plan_program(prog: Program) -> dict:
+    g = prog.graph
+    rows = []
+    for pool, plan, tb in (("arena", prog.plan, prog.tensor_buffer), ("ext", prog.ext_plan, prog.ext_tensor_buffer)):
+        if plan is None:
+            continue
+        owner: dict[int, list[int]] = {}
+        for t, b in tb.items():
+            owner.setdefault(b, []).append(t)
+        scratch_of = {b: op for op, b in prog.scratch_buffer.items()} if pool == "arena" else {}
+        for b, buf in enumerate(plan.buffers):
+            ts = sorted(owner.get(b, []))
+            kind = "scratch" if b in scratch_of else "tensor"
+            rows.append(dict(buffer=buf.name, kind=kind, pool=pool, tensors=ts, bytes=buf.size, first_step=buf.first,
+                             last_step=buf.last, offset=plan.offsets[b]))
+    inplace = [dict(op=d.op, kind=d.kind, input=d.input, output=d.output, delta=d.delta, scratch=d.scratch)
+               for d in sorted(prog.inplace.values(), key=lambda d: d.op)]
+    return dict(
+        arena_bytes=prog.plan.arena_bytes,
+        lower_bound_bytes=prog.lower_bound_bytes,
+        total_ram_bytes=prog.plan.arena_bytes,  # EVO keeps no runtime structures: the arena is all
+        ext_bytes=prog.ext_bytes,
+        moved_bytes=prog.moved_bytes,
+        ram_budget=prog.ram_budget,
+        strategy=prog.plan.strategy,
+        strategies=dict(prog.plan.candidates),
+        schedule="file order" if prog.file_order else "optimised",
+        order=[s.op.index for s in prog.steps],
+        steps=len(prog.steps),
+        inplace=inplace,
+        buffers=rows,
+    )
+
+
+def plan_model(path: str, ram_budget: int | None = None, png: str | None = None, tflm: bool = True,
+               strategies: tuple[str, ...] | None = None) -> dict:
+    model, g = load_model(path)
+    if ram_budget is not None and ram_budget <= 0:
+        raise EvoError(f"--ram-budget {ram_budget} must be positive", "pass a size in bytes")
+    prog = lower(g, ram_budget=ram_budget, strategies=strategies)
+    r = plan_program(prog)
+    r["model"] = Path(path).name
+    r["tflm_head_bytes"] = r["tflm_total_bytes"] = None
+    if tflm:
+        try:
+            from evo.verify.tflm_memory import tflm_arena
+
+            t = tflm_arena(model, g)
+            r["tflm_head_bytes"], r["tflm_total_bytes"] = t.get("head"), t.get("total")
+        except Exception:  # TFLM cannot run every model EVO can (e.g. hybrid); the figure is optional
+            pass
+    if png:
+        draw_png(prog, png)
+        r["png"] = png
+    return r
+
+
+def plan_text(r: dict) -> str:
+    from evo.ui import kib, table
+
+    lines = [f"{r['model']}: {r['steps']} steps ({r['schedule']}), strategy {r['strategy']}"]
+    body = [[b["buffer"][:40], b["kind"], b["pool"], f"{b['bytes']:,}", f"{b['first_step']}-{b['last_step']}", f"{b['offset']:,}"]
+            for b in sorted(r["buffers"], key=lambda b: (b["pool"], b["first_step"], b["offset"]))]
+    lines.append(table(["buffer", "kind", "pool", "bytes", "steps", "offset"], body, "lllrrr"))
+    lines.append("")
+    lines.append("strategies: " + ", ".join(f"{k} {v:,}" for k, v in r["strategies"].items()))
+    if r["inplace"]:
+        lines.append("in place: " + ", ".join(f"op {d['op']} ({d['kind']}{', delta ' + str(d['delta']) if d['delta'] else ''})" for d in r["inplace"]))
+    lb = r["lower_bound_bytes"]
+    lines.append(f"arena        {r['arena_bytes']:>9,} B  ({kib(r['arena_bytes'])})")
+    lines.append(f"lower bound  {lb:>9,} B  (arena is {r['arena_bytes'] / lb:.3f}x the bound)" if lb else f"lower bound  {lb:>9,} B")
+    if r.get("tflm_head_bytes"):
+        lines.append(f"TFLM head    {r['tflm_head_bytes']:>9,} B  (EVO arena = {r['arena_bytes'] / r['tflm_head_bytes']:.2f}x), TFLM total {r['tflm_total_bytes']:,} B")
+    lines.append(f"total RAM    {r['total_ram_bytes']:>9,} B  (no runtime structures)")
+    if r["ram_budget"] is not None:
+        lines.append(f"RAM budget   {r['ram_budget']:>9,} B: external memory {r['ext_bytes']:,} B, {r['moved_bytes']:,} B moved per inference")
+    if r.get("png"):
+        lines.append(f"wrote {r['png']}")
+    return "\n".join(lines)
+
+
+def draw_png(prog: Program, path: str) -> None:
+    """Memory over time: each buffer a rectangle (x = steps it is live, y = address)."""
+    from PIL import Image, ImageDraw
+
+    panels = [("arena", prog.plan)] + ([("ext", prog.ext_plan)] if prog.ext_plan is not None else [])
+    steps = max(len(prog.steps), 1)
+    W, H, ML, MT, MB = 1000, 520, 80, 30, 30
+    img = Image.new("RGB", (W, (H + 10) * len(panels)), "white")
+    d = ImageDraw.Draw(img)
+    scratch = set(prog.scratch_buffer.values())
+    inplace_out = {prog.tensor_buffer.get(x.output) for x in prog.inplace.values()}
+    for k, (label, plan) in enumerate(panels):
+        y0 = k * (H + 10)
+        top = max(plan.arena_bytes, 16)
+        pw, ph = W - ML - 20, H - MT - MB
+        sx = pw / steps
+        sy = ph / top
+        d.rectangle([ML, y0 + MT, ML + pw, y0 + MT + ph], outline="black")
+        d.text((ML, y0 + 8), f"{label}: {plan.arena_bytes:,} B" + (f", lower bound {prog.lower_bound_bytes:,} B" if label == "arena" else ""), fill="black")
+        d.text((4, y0 + MT), f"{top:,}", fill="black")
+        d.text((4, y0 + MT + ph - 10), "0", fill="black")
+        d.text((ML, y0 + MT + ph + 8), "step 0", fill="black")
+        d.text((ML + pw - 60, y0 + MT + ph + 8), f"step {steps - 1}", fill="black")
+        for i, b in enumerate(plan.buffers):
+            if not b.size:
+                continue
+            x0, x1 = ML + b.first * sx, ML + (b.last + 1) * sx
+            ya = y0 + MT + ph - (plan.offsets[i] + align_up(b.size)) * sy
+            yb = y0 + MT + ph - plan.offsets[i] * sy
+            if label == "ext":
+                fill = (200, 200, 200)
+            elif i in scratch:
+                fill = (250, 180, 90)
+            elif i in inplace_out:
+                fill = (120, 200, 140)
+            else:
+                fill = (110, 160, 230)
+            d.rectangle([x0, ya, max(x1 - 1, x0), max(yb - 1, ya)], fill=fill, outline=(40, 40, 40))
+        if label == "arena" and prog.lower_bound_bytes:
+            yl = y0 + MT + ph - prog.lower_bound_bytes * sy
+            d.line([ML, yl, ML + pw, yl], fill=(200, 0, 0))
+    img.save(path)

@@ -1,0 +1,246 @@
+/* Binary neural network kernels (Larq Compute Engine semantics); see evo/ops/bnn.py.
+ *
+ * Bit-packed tensors hold channels in 32-bit words along the last dimension, exactly as LCE
+ * does: channel c is bit (c % 32) of word (c / 32), LSB first; a set bit means -1 (x < 0), a
+ * clear bit +1; unused high bits of the last word are 0. A binary convolution accumulates
+ * accum = popcount(input XOR filter) over the receptive field; the "true" binary dot product is
+ * K - 2 * accum (K = taps * channels_in).
+ *
+ * Popcount is inline SWAR (no libgcc call on Cortex-M). The multi-word path (the Cortex-M-tuned
+ * path) keeps per-byte partial counts of up to 31 words before one multiply-reduce. */
+#ifndef EVO_BNN_H
+#define EVO_BNN_H
+
+#include "evo/common.h"
+
+static inline int32_t evo_popcount32(uint32_t x)
+{
+    x = x - ((x >> 1) & 0x55555555u);
+    x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
+    x = (x + (x >> 4)) & 0x0F0F0F0Fu;
+    return (int32_t)((x * 0x01010101u) >> 24);
+}
+
+/* sum_i popcount(a[i] ^ b[i]) for n words. */
+static inline int32_t evo_xor_popcount(const int32_t *a, const int32_t *b, int32_t n)
+{
+    int32_t total = 0;
+    if (n == 1) {
+        return evo_popcount32((uint32_t)a[0] ^ (uint32_t)b[0]);
+    }
+    while (n > 0) {
+        /* byte-wise partial counts: each word adds <= 8 per byte, so 31 words fit in a byte */
+        const int32_t chunk = n < 31 ? n : 31;
+        uint32_t bytes = 0;
+        int32_t i;
+        for (i = 0; i + 1 < chunk; i += 2) {
+            uint32_t x = (uint32_t)a[i] ^ (uint32_t)b[i];
+            uint32_t y = (uint32_t)a[i + 1] ^ (uint32_t)b[i + 1];
+            x = x - ((x >> 1) & 0x55555555u);
+            y = y - ((y >> 1) & 0x55555555u);
+            x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
+            y = (y & 0x33333333u) + ((y >> 2) & 0x33333333u);
+            x += y; /* nibbles <= 8 */
+            bytes += (x & 0x0F0F0F0Fu) + ((x >> 4) & 0x0F0F0F0Fu);
+        }
+        if (i < chunk) {
+            uint32_t x = (uint32_t)a[i] ^ (uint32_t)b[i];
+            x = x - ((x >> 1) & 0x55555555u);
+            x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
+            bytes += (x + (x >> 4)) & 0x0F0F0F0Fu;
+        }
+        bytes = (bytes & 0x00FF00FFu) + ((bytes >> 8) & 0x00FF00FFu);
+        total += (int32_t)((bytes + (bytes >> 16)) & 0xFFFFu);
+        a += chunk;
+        b += chunk;
+        n -= chunk;
+    }
+    return total;
+}
+
+/* sum_i popcount(a[i]) for n words (weights under one-padding). */
+static inline int32_t evo_popcount_words(const int32_t *a, int32_t n)
+{
+    int32_t total = 0, i;
+    for (i = 0; i < n; ++i) {
+        total += evo_popcount32((uint32_t)a[i]);
+    }
+    return total;
+}
+
+/* Round half away from zero and saturate to int8 (LCE's int8 output transform). */
+static inline int8_t evo_bnn_round_s8(float y)
+{
+    int32_t q;
+    if (y >= 127.0f) {
+        return 127;
+    }
+    if (y <= -128.0f) {
+        return -128;
+    }
+    q = (int32_t)y; /* truncates toward zero */
+    if (y - (float)q >= 0.5f) {
+        ++q;
+    } else if ((float)q - y >= 0.5f) {
+        --q;
+    }
+    return (int8_t)EVO_CLAMP(q, -128, 127);
+}
+
+/* LceQuantize: [outer, channels] float/int8 -> [outer, words] packed. */
+typedef struct {
+    int32_t outer;
+    int32_t channels;
+    int32_t words;
+    int32_t zero_point; /* int8: bit set <=> x < zero_point */
+} evo_lce_quantize_params_t;
+
+evo_status_t evo_lce_quantize_f32(const evo_lce_quantize_params_t *p, const float *input, int32_t *output);
+evo_status_t evo_lce_quantize_s8(const evo_lce_quantize_params_t *p, const int8_t *input, int32_t *output);
+
+/* LceDequantize: [outer, words] packed -> [outer, channels] +-1 (float) or q(+-1) (int8). */
+typedef struct {
+    int32_t outer;
+    int32_t channels;
+    int32_t words;
+    int32_t q_plus, q_minus; /* int8 output: the quantized +1 and -1 */
+} evo_lce_dequantize_params_t;
+
+evo_status_t evo_lce_dequantize_f32(const evo_lce_dequantize_params_t *p, const int32_t *input, float *output);
+evo_status_t evo_lce_dequantize_s8(const evo_lce_dequantize_params_t *p, const int32_t *input, int8_t *output);
+
+/* Binary 2-D convolution. `in.c` is channels_in (unpacked), `words` = ceil(channels_in / 32);
+ * the filter is packed OHWI [out.c, kh, kw, words]. pad_value 1 pads with +1 (bit 0: padded
+ * taps add popcount(filter)); pad_value 0 pads with 0 (padded taps drop out of K).
+ * Output transforms (per output channel c, v = clamp(K_eff - 2 * accum, clamp_min, clamp_max)):
+ *   f32: v * multiplier[c] + bias[c]
+ *   s8:  round_half_away(v * multiplier[c] + bias[c]) saturated (output scale/zero point folded)
+ *   bin: bit c set <=> accum > threshold[c] (one-padding or VALID only) */
+typedef struct {
+    evo_dims4_t in;
+    evo_dims4_t out;
+    int32_t words;
+    int32_t out_words; /* packed output words (bin) */
+    int32_t kh, kw;
+    int32_t stride_h, stride_w;
+    int32_t dil_h, dil_w;
+    int32_t pad_h, pad_w;
+    int32_t pad_value;
+    int32_t clamp_min, clamp_max;
+    const float *multiplier;
+    const float *bias;
+    const int32_t *threshold;
+} evo_bconv2d_params_t;
+
+/* `scratch`: kh * kw * words int32 (the gathered receptive field). */
+evo_status_t evo_bconv2d_f32(const evo_bconv2d_params_t *p, const int32_t *input, const int32_t *filter, float *output, int32_t *scratch);
+evo_status_t evo_bconv2d_s8(const evo_bconv2d_params_t *p, const int32_t *input, const int32_t *filter, int8_t *output, int32_t *scratch);
+evo_status_t evo_bconv2d_bin(const evo_bconv2d_params_t *p, const int32_t *input, const int32_t *filter, int32_t *output, int32_t *scratch);
+/* 1x1, stride 1, no padding: one contiguous dot product per pixel and channel. */
+evo_status_t evo_bconv2d_pw_f32(const evo_bconv2d_params_t *p, const int32_t *input, const int32_t *filter, float *output);
+evo_status_t evo_bconv2d_pw_bin(const evo_bconv2d_params_t *p, const int32_t *input, const int32_t *filter, int32_t *output);
+
+/* Accumulator of one output pixel and channel of a binary convolution (all tap geometry).
+ * Returns accum; *k_eff receives K minus the taps dropped by zero-padding. */
+static inline int32_t evo_bconv2d_accum(const evo_bconv2d_params_t *p, const int32_t *in_b, const int32_t *filt_c,
+                                        int32_t y0, int32_t x0, int32_t *k_eff)
+{
+    const int32_t words = p->words;
+    int32_t accum = 0, k = p->kh * p->kw * p->in.c;
+    int32_t fy, fx;
+    for (fy = 0; fy < p->kh; ++fy) {
+        const int32_t iy = y0 + fy * p->dil_h;
+        const int32_t row_ok = iy >= 0 && iy < p->in.h;
+        for (fx = 0; fx < p->kw; ++fx) {
+            const int32_t ix = x0 + fx * p->dil_w;
+            const int32_t *w = filt_c + (size_t)(fy * p->kw + fx) * words;
+            if (row_ok && ix >= 0 && ix < p->in.w) {
+                accum += evo_xor_popcount(in_b + ((size_t)iy * p->in.w + ix) * words, w, words);
+            } else if (p->pad_value) {
+                accum += evo_popcount_words(w, words);
+            } else {
+                k -= p->in.c;
+            }
+        }
+    }
+    *k_eff = k;
+    return accum;
+}
+
+/* Cortex-M-tuned path: gather one output pixel's receptive field into `buf` ([kh*kw*words],
+ * padded taps = 0, i.e. +1), so each output channel is a single contiguous XOR-popcount over
+ * kh*kw*words words against its (contiguous OHWI) filter. Returns the number of padded taps. */
+static inline int32_t evo_bconv2d_gather(const evo_bconv2d_params_t *p, const int32_t *in_b, int32_t y0, int32_t x0, int32_t *buf)
+{
+    const int32_t words = p->words;
+    int32_t fy, fx, i, npad = 0;
+    for (fy = 0; fy < p->kh; ++fy) {
+        const int32_t iy = y0 + fy * p->dil_h;
+        const int32_t row_ok = iy >= 0 && iy < p->in.h;
+        for (fx = 0; fx < p->kw; ++fx) {
+            const int32_t ix = x0 + fx * p->dil_w;
+            if (row_ok && ix >= 0 && ix < p->in.w) {
+                const int32_t *src = in_b + ((size_t)iy * p->in.w + ix) * words;
+                for (i = 0; i < words; ++i) {
+                    buf[i] = src[i];
+                }
+            } else {
+                for (i = 0; i < words; ++i) {
+                    buf[i] = 0;
+                }
+                ++npad;
+            }
+            buf += words;
+        }
+    }
+    return npad;
+}
+
+/* Zero-padding correction: popcount of the filter words at the padded taps of this pixel. */
+static inline int32_t evo_bconv2d_pad_popcount(const evo_bconv2d_params_t *p, const int32_t *filt_c, int32_t y0, int32_t x0)
+{
+    int32_t fy, fx, total = 0;
+    for (fy = 0; fy < p->kh; ++fy) {
+        const int32_t iy = y0 + fy * p->dil_h;
+        for (fx = 0; fx < p->kw; ++fx) {
+            const int32_t ix = x0 + fx * p->dil_w;
+            if (!(iy >= 0 && iy < p->in.h && ix >= 0 && ix < p->in.w)) {
+                total += evo_popcount_words(filt_c + (size_t)(fy * p->kw + fx) * p->words, p->words);
+            }
+        }
+    }
+    return total;
+}
+
+/* LceBMaxPool2d on packed words: bitwise AND over the in-bounds window (max of +-1 values is -1
+ * only when every value is -1). `in.c`/`out.c` are words. */
+typedef struct {
+    evo_dims4_t in;
+    evo_dims4_t out;
+    int32_t filter_h, filter_w;
+    int32_t stride_h, stride_w;
+    int32_t pad_h, pad_w;
+} evo_bmaxpool2d_params_t;
+
+evo_status_t evo_bmaxpool2d(const evo_bmaxpool2d_params_t *p, const int32_t *input, int32_t *output);
+
+/* Binary fully connected: packed [batches, words] x packed weights [units, words].
+ * bbfc_bin: bit u set <=> accum > threshold[u]; bbqfc_s8: int8 as evo_bconv2d_s8;
+ * bbfc_f32: (K - 2 accum) * multiplier[u] + bias[u]. */
+typedef struct {
+    int32_t batches;
+    int32_t channels; /* K */
+    int32_t words;
+    int32_t units;
+    int32_t out_words;
+    int32_t clamp_min, clamp_max;
+    const float *multiplier;
+    const float *bias;
+    const int32_t *threshold;
+} evo_bfc_params_t;
+
+evo_status_t evo_bbfc_bin(const evo_bfc_params_t *p, const int32_t *input, const int32_t *weights, int32_t *output);
+evo_status_t evo_bbqfc_s8(const evo_bfc_params_t *p, const int32_t *input, const int32_t *weights, int8_t *output);
+evo_status_t evo_bbfc_f32(const evo_bfc_params_t *p, const int32_t *input, const int32_t *weights, float *output);
+
+#endif

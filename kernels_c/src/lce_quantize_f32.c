@@ -1,0 +1,21 @@
+/* LceQuantize, float32 -> bit-packed int32: bit set <=> x < 0. */
+#include "evo/bnn.h"
+
+evo_status_t evo_lce_quantize_f32(const evo_lce_quantize_params_t *p, const float *input, int32_t *output)
+{
+    int32_t o, w, b;
+    for (o = 0; o < p->outer; ++o) {
+        const float *x = input + (size_t)o * p->channels;
+        int32_t *y = output + (size_t)o * p->words;
+        for (w = 0; w < p->words; ++w) {
+            const int32_t base = w * 32;
+            const int32_t n = EVO_MIN(32, p->channels - base);
+            uint32_t word = 0;
+            for (b = 0; b < n; ++b) {
+                word |= (uint32_t)(x[base + b] < 0.0f) << b;
+            }
+            y[w] = (int32_t)word;
+        }
+    }
+    return EVO_OK;
+}
