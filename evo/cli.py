@@ -76,7 +76,8 @@ def _parser() -> argparse.ArgumentParser:
         s.add_argument("--ram-budget", type=int, metavar="BYTES", help="arena limit: evict tensors to an external memory")
         if name == "run":
             s.add_argument("--output", metavar="FILE", help="save outputs (.npy: the first, .npz: all)")
-            s.add_argument("--board", help="run the firmware under QEMU on this emulated board (e.g. qemu-mps2-an386)")
+            s.add_argument("--board", help="run the firmware on a board: under QEMU for qemu-* boards, else flashed and read over its serial port")
+            s.add_argument("--port", help="serial port of a hardware board (default: the first /dev/ttyACM* or /dev/ttyUSB*)")
             s.add_argument("--timeout", type=float, default=120.0, help="seconds before a QEMU run counts as hung")
         else:
             s.add_argument("--random", type=int, default=None, metavar="N", help="also check N seeded random inputs (default 3 without --input)")
@@ -160,7 +161,7 @@ def _dispatch(args) -> int:
                 print(f"  {io['kind']:6} {io['name']}: {io['dtype']}{io['shape']}{q}")
         return 0
     if args.command == "run" and args.board:
-        r = commands.run_on_board(args.model, args.board, args.input, args.seed, args.image_range, args.timeout)
+        r = commands.run_on_board(args.model, args.board, args.input, args.seed, args.image_range, args.timeout, args.port)
         arrays = r.pop("_arrays")
         if args.output:
             commands.save_outputs(args.output, list(r["outputs"]), arrays)
@@ -260,12 +261,17 @@ def _build_text(r: dict) -> str:
 def _board_run_text(r: dict) -> str:
     import numpy as np
 
-    lines = [f"{r['board']} (QEMU {r['machine']}): exit status {r['exit_status']}, outputs {'bit-exact with' if r['host_bit_exact'] else 'within float tolerance of'} the host run"]
+    where = f"QEMU {r['machine']}" if r["machine"] else "hardware"
+    lines = [f"{r['board']} ({where}): exit status {r['exit_status']}, outputs {'bit-exact with' if r['host_bit_exact'] else 'within float tolerance of'} the host run"]
     for name, vals in r["outputs"].items():
         flat = np.asarray(vals).reshape(-1)
         lines.append(f"output {name}: {np.array2string(flat[:16], separator=', ')}{' ...' if flat.size > 16 else ''}")
-    ipm = r["instructions"] / r["macs"] if r["macs"] else float("nan")
-    lines.append(f"instructions per inference {r['instructions']:,} ({ipm:.2f} per MAC; emulated instructions, not cycles)")
+    if r.get("cycles") is not None:
+        ms = r["cycles"] / r["cpu_hz"] * 1e3
+        lines.append(f"cycles per inference {r['cycles']:,} (DWT) = {ms:.2f} ms at {r['cpu_hz'] / 1e6:.0f} MHz")
+    else:
+        ipm = r["instructions"] / r["macs"] if r["macs"] else float("nan")
+        lines.append(f"instructions per inference {r['instructions']:,} ({ipm:.2f} per MAC; emulated instructions, not cycles)")
     lines.append(f"stack used {r['stack_used_bytes']:,} B")
     lines += _sizes_text(r["sizes"])
     return "\n".join(lines)

@@ -133,14 +133,13 @@ def build_for_board(path: str, board_name: str, out_dir: str | None, input_path:
     return dict(board=board.name, model=spec.name, firmware=str(fw.elf), files=[str(fw.build_dir / f) for f in ("fw.elf", "fw.bin", "fw.hex", "fw.map")], **fw.sizes)
 
 
-def run_on_board(path: str, board_name: str, input_path: str | None, seed: int, image_range, timeout: float) -> dict:
+def run_on_board(path: str, board_name: str, input_path: str | None, seed: int, image_range, timeout: float,
+                 port: str | None = None, keep_dir: str | None = None) -> dict:
     from evo.targets.boards import load_board
     from evo.targets.firmware import build_firmware
     from evo.targets.qemu import run_qemu
 
     board = load_board(board_name)
-    if not board.emulated:
-        raise EvoError(f"{board.name} is a hardware board", f"flash it with `evo build MODEL --board {board.name}` and `evo flash DIR --board {board.name}`; `evo run` runs qemu-* boards")
     g, spec = _board_model(path)
     if g is None:
         raise EvoError("`evo run --board` needs the .tflite model (to check the result on the host)", "pass the model file")
@@ -148,8 +147,13 @@ def run_on_board(path: str, board_name: str, input_path: str | None, seed: int, 
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="evo_fw_") as tmp:
-        fw = build_firmware(spec, board, inputs, Path(tmp))
-        r = run_qemu(fw, timeout=timeout)
+        fw = build_firmware(spec, board, inputs, Path(keep_dir or tmp))
+        if board.emulated:
+            r = run_qemu(fw, timeout=timeout)
+        else:
+            from evo.targets.hardware import run_on_hardware
+
+            r = run_on_hardware(fw, port, timeout)
     if r.stack_bytes is not None and r.stack_bytes >= board.stack_bytes:
         raise EvoError(f"the firmware used all {board.stack_bytes:,} B of stack on {board.name} (stack overflow)", "this is an EVO bug; please report it with the model")
     with HostModel.build(g) as host:
@@ -163,6 +167,8 @@ def run_on_board(path: str, board_name: str, input_path: str | None, seed: int, 
     host_exact = all(c.bit_exact for c in checks)
     ops = spec.report["ops"]
     layers = [dict(index=o["index"], name=o["name"], op=o["op"], macs=o["macs"], instructions=n) for o, n in zip(ops, r.layer_instructions)]
+    if r.layer_cycles:
+        layers = [dict(index=o["index"], name=o["name"], op=o["op"], macs=o["macs"], cycles=n) for o, n in zip(ops, r.layer_cycles)]
     result = dict(
         board=board.name,
         machine=board.qemu_machine,
@@ -172,6 +178,8 @@ def run_on_board(path: str, board_name: str, input_path: str | None, seed: int, 
         exit_status=r.exit_code,
         kernel_status=r.status,
         instructions=r.instructions,
+        cycles=r.cycles,
+        cpu_hz=board.clock_hz,
         program_instructions=r.total_instructions,
         macs=spec.report["macs"],
         layers=layers,

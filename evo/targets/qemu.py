@@ -29,6 +29,8 @@ class QemuRun:
     total_instructions: int  # the whole program, start-up and printing included
     stack_bytes: int | None
     console: str
+    cycles: int | None = None  # DWT cycles per inference (hardware boards only)
+    layer_cycles: list[int] | None = None
 
 
 def plugin_path() -> Path:
@@ -86,9 +88,15 @@ def run_qemu(fw: Firmware, timeout: float = 120.0) -> QemuRun:
     return _parse(fw, proc.returncode, console, text)
 
 
+def parse_console(fw: Firmware, code: int, console: str, counts: str = "") -> QemuRun:
+    """What the harness printed (EVO-OUT/STATUS/CYCLES/STACK lines) plus the plugin's counts."""
+    return _parse(fw, code, console, counts)
+
+
 def _parse(fw: Firmware, code: int, console: str, counts: str) -> QemuRun:
     chunks: dict[int, str] = {}
-    status = stack = None
+    status = stack = cycles = None
+    layer_cycles: list[int] | None = None
     for line in console.splitlines():
         if line.startswith("EVO-OUT "):
             _, idx, hexdata = (line.split(" ", 2) + [""])[:3]
@@ -97,6 +105,9 @@ def _parse(fw: Firmware, code: int, console: str, counts: str) -> QemuRun:
             status = int(line.split()[1])
         elif line.startswith("EVO-STACK "):
             stack = int(line.split()[1])
+        elif line.startswith("EVO-CYCLES "):
+            numbers = [int(x) for x in line.split()[1:]]
+            cycles, layer_cycles = numbers[0], numbers[1:]
     outputs = []
     for i, spec in enumerate(fw.model.report["outputs"]):
         if i not in chunks:
@@ -119,4 +130,6 @@ def _parse(fw: Firmware, code: int, console: str, counts: str) -> QemuRun:
         total_instructions=total,
         stack_bytes=stack,
         console=console,
+        cycles=cycles,
+        layer_cycles=layer_cycles,
     )

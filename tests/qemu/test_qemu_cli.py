@@ -60,3 +60,6 @@ def test_profile_json_and_plot(tmp_path, capsys):
 def test_unknown_board_and_hardware_run(capsys):
     rc, err = _json(capsys, ["run", str(DIGITS), "--board", "no-such-board"])
     assert rc == 2 and "unknown board" in err
+    # No board is attached here: a clean one-line error (no pyserial, no port, or no probe).
+    rc, err = _json(capsys, ["run", str(DIGITS), "--board", "nucleo-l4r5zi", "--timeout", "5"])
+    assert rc == 2 and len(err.strip().splitlines()) == 1 and err.startswith("evo: error: ")
