@@ -155,6 +155,20 @@ def _out_size(g: Graph, op: Op) -> int:
 # --------------------------------------------------------------------------------------------
 
 
+def _emit_binary(op: Op, p: dict[str, Any], name: str, s8_params_type: str, s8_keys: list[str]) -> KernelCall:
+    """Call of evo_<name>_<s8|f32>(params, in1, in2, out): float32 takes the bcast layout and the
+    activation range, int8 the bcast layout and the int fields `s8_keys` of `p`."""
+    args = [TensorArg(op.inputs[0]), TensorArg(op.inputs[1]), TensorArg(op.outputs[0])]
+    if p["dtype"] == "float32":
+        params = {"bcast": p["bcast"], "act_min": float(p["act_min"]), "act_max": float(p["act_max"])}
+        ptype = "evo_binary_f32_params_t"
+    else:
+        params = {"bcast": p["bcast"], **{k: int(p[k]) for k in s8_keys}}
+        ptype = s8_params_type
+    name = f"{name}_{DTYPE_SUFFIX[p['dtype']]}"
+    return KernelCall(func=f"evo_{name}", sources=[f"{name}.c"], header=HEADER, params_type=ptype, params=params, args=args)
+
+
 def _addsub_multipliers(s1: float, s2: float, so: float, left_shift: int) -> tuple[float, float, float]:
     """add_common.cc: double arithmetic throughout."""
     twice = 2.0 * float(max(np.float32(s1), np.float32(s2)))
@@ -221,19 +235,10 @@ class _AddSub(OpImpl):
         return [np.clip(out, p["act_min"], p["act_max"]).astype(np.int8)]
 
     def emit(self, g, op, p):
-        sfx = DTYPE_SUFFIX[p["dtype"]]
-        args = [TensorArg(op.inputs[0]), TensorArg(op.inputs[1]), TensorArg(op.outputs[0])]
-        if p["dtype"] == "float32":
-            params = {"bcast": p["bcast"], "act_min": float(p["act_min"]), "act_max": float(p["act_max"])}
-            ptype = "evo_binary_f32_params_t"
-        else:
-            keys = ["input1_offset", "input2_offset", "output_offset", "left_shift",
-                    "input1_multiplier", "input1_shift", "input2_multiplier", "input2_shift",
-                    "output_multiplier", "output_shift", "act_min", "act_max"]
-            params = {"bcast": p["bcast"], **{k: int(p[k]) for k in keys}}
-            ptype = "evo_addsub_s8_params_t"
-        name = f"{self.c_name}_{sfx}"
-        return KernelCall(func=f"evo_{name}", sources=[f"{name}.c"], header=HEADER, params_type=ptype, params=params, args=args)
+        keys = ["input1_offset", "input2_offset", "output_offset", "left_shift",
+                "input1_multiplier", "input1_shift", "input2_multiplier", "input2_shift",
+                "output_multiplier", "output_shift", "act_min", "act_max"]
+        return _emit_binary(op, p, self.c_name, "evo_addsub_s8_params_t", keys)
 
 
 @register
@@ -289,16 +294,8 @@ class Mul(OpImpl):
         return [np.clip(out, p["act_min"], p["act_max"]).astype(np.int8)]
 
     def emit(self, g, op, p):
-        sfx = DTYPE_SUFFIX[p["dtype"]]
-        args = [TensorArg(op.inputs[0]), TensorArg(op.inputs[1]), TensorArg(op.outputs[0])]
-        if p["dtype"] == "float32":
-            params = {"bcast": p["bcast"], "act_min": float(p["act_min"]), "act_max": float(p["act_max"])}
-            ptype = "evo_binary_f32_params_t"
-        else:
-            keys = ["input1_offset", "input2_offset", "output_offset", "output_multiplier", "output_shift", "act_min", "act_max"]
-            params = {"bcast": p["bcast"], **{k: int(p[k]) for k in keys}}
-            ptype = "evo_mul_s8_params_t"
-        return KernelCall(func=f"evo_mul_{sfx}", sources=[f"mul_{sfx}.c"], header=HEADER, params_type=ptype, params=params, args=args)
+        keys = ["input1_offset", "input2_offset", "output_offset", "output_multiplier", "output_shift", "act_min", "act_max"]
+        return _emit_binary(op, p, "mul", "evo_mul_s8_params_t", keys)
 
     def macs(self, g: Graph, op: Op) -> int:
         return _out_size(g, op)

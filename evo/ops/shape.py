@@ -295,23 +295,29 @@ def _check_parts(op: Op, big, parts, axis: int, stacked: bool) -> None:
         raise EvoError(f"{op.type}: the parts add up to {total} along axis {axis}, but {big.name} has {big_shape[axis]}", "the model is inconsistent; re-export it")
 
 
+def _parts_call(kind: str, p: dict[str, Any], args: list) -> KernelCall:
+    """Call of evo_concatenation_any / evo_split_any: `count` parts of `part_bytes[i]` bytes in
+    each of `outer` rows of `row_bytes`."""
+    return KernelCall(
+        func=f"evo_{kind}_any",
+        sources=[f"{kind}_any.c"],
+        header=HEADER,
+        params_type=f"evo_{kind}_params_t",
+        params={
+            "count": p["count"],
+            "outer": p["outer"],
+            "row_bytes": p["row_bytes"],
+            "part_bytes": ConstArray("part_bytes", np.asarray(p["part_bytes"], dtype=np.int32)),
+        },
+        args=args,
+    )
+
+
 class _Concat(OpImpl):
     """CONCATENATION and PACK: inputs side by side along an axis of the output."""
 
     def emit(self, g: Graph, op: Op, p: dict[str, Any]) -> KernelCall:
-        return KernelCall(
-            func="evo_concatenation_any",
-            sources=["concatenation_any.c"],
-            header=HEADER,
-            params_type="evo_concatenation_params_t",
-            params={
-                "count": p["count"],
-                "outer": p["outer"],
-                "row_bytes": p["row_bytes"],
-                "part_bytes": ConstArray("part_bytes", np.asarray(p["part_bytes"], dtype=np.int32)),
-            },
-            args=[TensorArg(op.outputs[0]), TensorList(tuple(op.inputs))],
-        )
+        return _parts_call("concatenation", p, [TensorArg(op.outputs[0]), TensorList(tuple(op.inputs))])
 
 
 @register
@@ -379,19 +385,7 @@ class _Split(OpImpl):
     data_input = 0
 
     def emit(self, g: Graph, op: Op, p: dict[str, Any]) -> KernelCall:
-        return KernelCall(
-            func="evo_split_any",
-            sources=["split_any.c"],
-            header=HEADER,
-            params_type="evo_split_params_t",
-            params={
-                "count": p["count"],
-                "outer": p["outer"],
-                "row_bytes": p["row_bytes"],
-                "part_bytes": ConstArray("part_bytes", np.asarray(p["part_bytes"], dtype=np.int32)),
-            },
-            args=[TensorArg(op.inputs[self.data_input]), TensorList(tuple(op.outputs))],
-        )
+        return _parts_call("split", p, [TensorArg(op.inputs[self.data_input]), TensorList(tuple(op.outputs))])
 
     def reference(self, g, op, p, inputs):
         x = np.asarray(inputs[self.data_input])

@@ -6,16 +6,9 @@
 evo_status_t evo_mean_s8(const evo_mean_params_t *p, const int8_t *input, int8_t *output)
 {
     int32_t ob[4], ib[4], stride[4];
-    int32_t o0, o1, o2, o3, i0, i1, i2, i3, k;
+    int32_t o0, o1, o2, o3, i0, i1, i2, i3;
     size_t out_index = 0;
-    stride[3] = 1;
-    for (k = 2; k >= 0; --k) {
-        stride[k] = stride[k + 1] * p->dims[k + 1];
-    }
-    for (k = 0; k < 4; ++k) {
-        ob[k] = p->reduce[k] ? 1 : p->dims[k];
-        ib[k] = p->reduce[k] ? p->dims[k] : 1;
-    }
+    evo_mean_extents(p, stride, ob, ib);
     for (o0 = 0; o0 < ob[0]; ++o0) {
         for (o1 = 0; o1 < ob[1]; ++o1) {
             for (o2 = 0; o2 < ob[2]; ++o2) {

@@ -7,8 +7,6 @@ quantization configurations. No TFLM, no codegen."""
 from __future__ import annotations
 
 import math
-import subprocess
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,31 +15,16 @@ from evo.errors import EvoError
 from evo.ops.base import impl_for
 from evo.ref import gemmlowp as gl
 from tests.support.differential import assert_same
+from tests.support.kernels import header_cdef, load_kernels
 from tests.support.single_op import TensorSpec as T
 from tests.support.single_op import single_op_graph
 
-ROOT = Path(__file__).resolve().parents[2]
 SOURCES = [
     f"{op}_{s}.c"
     for op in ("softmax", "logistic", "tanh", "relu", "leaky_relu", "hard_swish")
     for s in ("s8", "f32")
 ]
 
-CDEF = """
-typedef enum { EVO_OK = 0, EVO_ERR_ARG = -1 } evo_status_t;
-typedef struct { int32_t size; } evo_act_f32_params_t;
-typedef struct { int32_t outer, depth, input_multiplier, input_left_shift, diff_min; } evo_softmax_params_t;
-typedef struct { int32_t outer, depth; float beta; } evo_softmax_f32_params_t;
-typedef struct { int32_t size, input_zero_point, input_range_radius, input_multiplier, input_left_shift; } evo_logistic_params_t;
-typedef evo_logistic_params_t evo_tanh_params_t;
-typedef struct { int32_t size, input_offset, output_offset, multiplier, shift, act_min, act_max, requantize; } evo_relu_params_t;
-typedef struct { int32_t size; float lo; float hi; int32_t has_hi; } evo_relu_f32_params_t;
-typedef struct { int32_t size, input_offset, output_offset, multiplier_alpha, shift_alpha, alpha_negative,
-                 multiplier_identity, shift_identity; } evo_leaky_relu_params_t;
-typedef struct { int32_t size; float alpha; } evo_leaky_relu_f32_params_t;
-typedef struct { int32_t size, input_zero_point, output_zero_point, reluish_multiplier_fixedpoint_int16,
-                 reluish_multiplier_exponent, output_multiplier_fixedpoint_int16, output_multiplier_exponent; } evo_hard_swish_params_t;
-"""
 FUNCS = {
     "evo_softmax_s8": "evo_softmax_params_t",
     "evo_softmax_f32": "evo_softmax_f32_params_t",
@@ -56,23 +39,11 @@ FUNCS = {
     "evo_hard_swish_s8": "evo_hard_swish_params_t",
     "evo_hard_swish_f32": "evo_act_f32_params_t",
 }
-for _f, _t in FUNCS.items():
-    _ct = "int8_t" if _f.endswith("s8") else "float"
-    CDEF += f"evo_status_t {_f}(const {_t} *p, const {_ct} *input, {_ct} *output);\n"
 
 
 @pytest.fixture(scope="module")
 def lib(tmp_path_factory):
-    cffi = pytest.importorskip("cffi")
-    out = tmp_path_factory.mktemp("actk") / "libevo_activation.so"
-    cmd = ["gcc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic", "-shared", "-fPIC",
-           "-I", str(ROOT / "kernels_c" / "include"), "-o", str(out)]
-    cmd += [str(ROOT / "kernels_c" / "src" / s) for s in SOURCES] + ["-lm"]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    ffi = cffi.FFI()
-    ffi.cdef(CDEF)
-    return ffi, ffi.dlopen(str(out))
+    return load_kernels(tmp_path_factory.mktemp("actk"), SOURCES, header_cdef("activation.h"), libs=["-lm"])
 
 
 def run_case(lib, op_type, in_spec, out_spec, attrs, x):

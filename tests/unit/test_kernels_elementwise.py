@@ -7,20 +7,18 @@ the same IEEE single-precision operations)."""
 from __future__ import annotations
 
 import shutil
-import subprocess
 import zlib
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from evo.ops.base import TensorArg, impl_for
+from tests.support.kernels import header_cdef, load_kernels
 from tests.support.single_op import TensorSpec as T
 from tests.support.single_op import single_op_graph
 
 cffi = pytest.importorskip("cffi")
 
-ROOT = Path(__file__).resolve().parents[2]
 SOURCES = [
     "add_s8", "sub_s8", "mul_s8", "add_f32", "sub_f32", "mul_f32",
     "maximum_s8", "minimum_s8", "maximum_f32", "minimum_f32",
@@ -28,59 +26,14 @@ SOURCES = [
     "requantize_s8_s8", "requantize_s8_s16", "requantize_s16_s8", "requantize_s16_s16",
 ]
 
-CDEF = """
-typedef int evo_status_t;
-typedef struct { int32_t shape[6]; int32_t stride1[6]; int32_t stride2[6]; } evo_bcast_t;
-typedef struct {
-    evo_bcast_t bcast;
-    int32_t input1_offset; int32_t input2_offset; int32_t output_offset; int32_t left_shift;
-    int32_t input1_multiplier; int32_t input1_shift; int32_t input2_multiplier; int32_t input2_shift;
-    int32_t output_multiplier; int32_t output_shift; int32_t act_min; int32_t act_max;
-} evo_addsub_s8_params_t;
-typedef struct {
-    evo_bcast_t bcast;
-    int32_t input1_offset; int32_t input2_offset; int32_t output_offset;
-    int32_t output_multiplier; int32_t output_shift; int32_t act_min; int32_t act_max;
-} evo_mul_s8_params_t;
-typedef struct { evo_bcast_t bcast; float act_min; float act_max; } evo_binary_f32_params_t;
-typedef struct { evo_bcast_t bcast; } evo_maxmin_params_t;
-typedef struct { int32_t size; float scale; int32_t output_zero_point; } evo_quantize_params_t;
-typedef struct { int32_t size; int32_t input_zero_point; int32_t output_zero_point; int32_t multiplier; int32_t shift; } evo_requantize_params_t;
-typedef struct { int32_t size; float scale; int32_t zero_point; } evo_dequantize_params_t;
-evo_status_t evo_add_s8(const evo_addsub_s8_params_t *p, const int8_t *in1, const int8_t *in2, int8_t *out);
-evo_status_t evo_sub_s8(const evo_addsub_s8_params_t *p, const int8_t *in1, const int8_t *in2, int8_t *out);
-evo_status_t evo_mul_s8(const evo_mul_s8_params_t *p, const int8_t *in1, const int8_t *in2, int8_t *out);
-evo_status_t evo_add_f32(const evo_binary_f32_params_t *p, const float *in1, const float *in2, float *out);
-evo_status_t evo_sub_f32(const evo_binary_f32_params_t *p, const float *in1, const float *in2, float *out);
-evo_status_t evo_mul_f32(const evo_binary_f32_params_t *p, const float *in1, const float *in2, float *out);
-evo_status_t evo_maximum_s8(const evo_maxmin_params_t *p, const int8_t *in1, const int8_t *in2, int8_t *out);
-evo_status_t evo_minimum_s8(const evo_maxmin_params_t *p, const int8_t *in1, const int8_t *in2, int8_t *out);
-evo_status_t evo_maximum_f32(const evo_maxmin_params_t *p, const float *in1, const float *in2, float *out);
-evo_status_t evo_minimum_f32(const evo_maxmin_params_t *p, const float *in1, const float *in2, float *out);
-evo_status_t evo_quantize_s8(const evo_quantize_params_t *p, const float *in, int8_t *out);
-evo_status_t evo_quantize_s16(const evo_quantize_params_t *p, const float *in, int16_t *out);
-evo_status_t evo_requantize_s8_s8(const evo_requantize_params_t *p, const int8_t *in, int8_t *out);
-evo_status_t evo_requantize_s8_s16(const evo_requantize_params_t *p, const int8_t *in, int16_t *out);
-evo_status_t evo_requantize_s16_s8(const evo_requantize_params_t *p, const int16_t *in, int8_t *out);
-evo_status_t evo_requantize_s16_s16(const evo_requantize_params_t *p, const int16_t *in, int16_t *out);
-evo_status_t evo_dequantize_s8(const evo_dequantize_params_t *p, const int8_t *in, float *out);
-evo_status_t evo_dequantize_s16(const evo_dequantize_params_t *p, const int16_t *in, float *out);
-"""
-
 CTYPES = {np.dtype(np.int8): "int8_t", np.dtype(np.int16): "int16_t", np.dtype(np.float32): "float"}
-FLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic", "-shared", "-fPIC"]
 
 
 @pytest.fixture(scope="module")
 def lib(tmp_path_factory):
     if shutil.which("gcc") is None:
         pytest.skip("gcc not available")
-    so = tmp_path_factory.mktemp("ew") / "libew.so"
-    srcs = [str(ROOT / "kernels_c" / "src" / f"{s}.c") for s in SOURCES]
-    subprocess.run(["gcc", *FLAGS, "-I", str(ROOT / "kernels_c" / "include"), *srcs, "-o", str(so)], check=True)
-    ffi = cffi.FFI()
-    ffi.cdef(CDEF)
-    return ffi, ffi.dlopen(str(so))
+    return load_kernels(tmp_path_factory.mktemp("ew"), [f"{s}.c" for s in SOURCES], header_cdef("elementwise.h"))
 
 
 def run_both(lib, g, inputs):

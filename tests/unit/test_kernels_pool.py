@@ -5,61 +5,21 @@ numbers (the same struct `emit` produces) to the compiled kernel, and compares b
 (int8) or within float tolerance (float32). No TFLM, no codegen."""
 from __future__ import annotations
 
-import subprocess
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from evo.errors import EvoError
 from evo.ops.base import impl_for
 from evo.ops.pool import mean_params, pool_params
+from tests.support.kernels import header_cdef, load_kernels
 from tests.support.single_op import TensorSpec as T
 from tests.support.single_op import single_op_graph
 
-ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ["avg_pool2d_s8.c", "avg_pool2d_f32.c", "max_pool2d_s8.c", "max_pool2d_f32.c", "mean_s8.c", "mean_f32.c"]
-
-CDEF = """
-typedef enum { EVO_OK = 0, EVO_ERR_ARG = -1 } evo_status_t;
-typedef struct { int32_t n, h, w, c; } evo_dims4_t;
-typedef struct {
-    evo_dims4_t in;
-    evo_dims4_t out;
-    int32_t stride_h, stride_w;
-    int32_t filter_h, filter_w;
-    int32_t pad_h, pad_w;
-    int32_t act_min, act_max;
-    float act_min_f, act_max_f;
-} evo_pool2d_params_t;
-typedef struct {
-    int32_t dims[4];
-    int32_t reduce[4];
-    int32_t count;
-    int32_t mode;
-    int32_t in_zp, out_zp;
-    int32_t multiplier, shift;
-} evo_mean_params_t;
-evo_status_t evo_avg_pool2d_s8(const evo_pool2d_params_t *p, const int8_t *input, int8_t *output);
-evo_status_t evo_avg_pool2d_f32(const evo_pool2d_params_t *p, const float *input, float *output);
-evo_status_t evo_max_pool2d_s8(const evo_pool2d_params_t *p, const int8_t *input, int8_t *output);
-evo_status_t evo_max_pool2d_f32(const evo_pool2d_params_t *p, const float *input, float *output);
-evo_status_t evo_mean_s8(const evo_mean_params_t *p, const int8_t *input, int8_t *output);
-evo_status_t evo_mean_f32(const evo_mean_params_t *p, const float *input, float *output);
-"""
-
 
 @pytest.fixture(scope="module")
 def lib(tmp_path_factory):
-    cffi = pytest.importorskip("cffi")
-    out = tmp_path_factory.mktemp("poolk") / "libevo_pool.so"
-    cmd = ["gcc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic", "-shared", "-fPIC",
-           "-I", str(ROOT / "kernels_c" / "include"), "-o", str(out)]
-    cmd += [str(ROOT / "kernels_c" / "src" / s) for s in SOURCES]
-    subprocess.run(cmd, check=True, capture_output=True)
-    ffi = cffi.FFI()
-    ffi.cdef(CDEF)
-    return ffi, ffi.dlopen(str(out))
+    return load_kernels(tmp_path_factory.mktemp("poolk"), SOURCES, header_cdef("pool.h"))
 
 
 def _call(lib, func: str, params_type: str, params: dict, x: np.ndarray, out_shape, dtype) -> np.ndarray:

@@ -2,43 +2,23 @@
 `prepare`/`emit` produce, against the NumPy reference. Independent of the code generator."""
 from __future__ import annotations
 
-import re
-import subprocess
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from evo.ir import DTYPES
 from evo.ops.base import ConstArray, TensorArg, TensorList, impl_for
+from tests.support.kernels import header_cdef, load_kernels
 from tests.support.single_op import TensorSpec as T
 from tests.support.single_op import single_op_graph
 
 cffi = pytest.importorskip("cffi")
 
-ROOT = Path(__file__).resolve().parents[2]
-KERNELS = ROOT / "kernels_c"
 SOURCES = ["copy_any.c", "pad_any.c", "concatenation_any.c", "split_any.c", "strided_slice_any.c", "transpose_any.c"]
-
-
-def _cdef() -> str:
-    text = (KERNELS / "include" / "evo" / "shape.h").read_text()
-    consts = dict(re.findall(r"#define (EVO_\w+) (\d+)", text))
-    text = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
-    for name, value in consts.items():
-        text = text.replace(name, value)
-    return "typedef int evo_status_t;\n" + text
 
 
 @pytest.fixture(scope="module")
 def lib(tmp_path_factory):
-    out = tmp_path_factory.mktemp("shape_kernels") / "libevo_shape.so"
-    cmd = ["gcc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic", "-shared", "-fPIC", "-I", str(KERNELS / "include")]
-    cmd += [str(KERNELS / "src" / s) for s in SOURCES] + ["-o", str(out)]
-    subprocess.run(cmd, check=True, capture_output=True, text=True)
-    ffi = cffi.FFI()
-    ffi.cdef(_cdef())
-    return ffi, ffi.dlopen(str(out))
+    return load_kernels(tmp_path_factory.mktemp("shape_kernels"), SOURCES, header_cdef("shape.h"))
 
 
 def run_c(lib, g, op, inputs: dict[int, np.ndarray]) -> list[np.ndarray]:

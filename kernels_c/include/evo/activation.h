@@ -42,6 +42,28 @@ typedef struct {
 
 typedef evo_logistic_params_t evo_tanh_params_t;
 
+/* The shared int8 LOGISTIC / TANH loop: x = input - zero point, rescaled to Q4.27 and passed to
+ * `f` (evo_gl_logistic or evo_gl_tanh, Q0.31 result), then rounded down by `out_shift` bits,
+ * offset by `out_offset` and saturated; inputs beyond the radius saturate to -128 / 127. */
+static inline evo_status_t evo_gl_activation_s8(const evo_logistic_params_t *p, const int8_t *input, int8_t *output,
+                                                int32_t (*f)(int32_t, int), int out_shift, int32_t out_offset)
+{
+    int32_t i;
+    for (i = 0; i < p->size; ++i) {
+        const int32_t x = (int32_t)input[i] - p->input_zero_point;
+        if (x <= -p->input_range_radius) {
+            output[i] = -128;
+        } else if (x >= p->input_range_radius) {
+            output[i] = 127;
+        } else {
+            const int32_t x_q4 = evo_requantize(x, p->input_multiplier, p->input_left_shift);
+            const int32_t y = evo_rounding_divide_by_pot(f(x_q4, 4), out_shift) + out_offset;
+            output[i] = (int8_t)EVO_CLAMP(y, -128, 127);
+        }
+    }
+    return EVO_OK;
+}
+
 evo_status_t evo_logistic_s8(const evo_logistic_params_t *p, const int8_t *input, int8_t *output);
 evo_status_t evo_logistic_f32(const evo_act_f32_params_t *p, const float *input, float *output);
 evo_status_t evo_tanh_s8(const evo_tanh_params_t *p, const int8_t *input, int8_t *output);

@@ -140,33 +140,6 @@ evo_status_t evo_bconv2d_bin(const evo_bconv2d_params_t *p, const int32_t *input
 evo_status_t evo_bconv2d_pw_f32(const evo_bconv2d_params_t *p, const int32_t *input, const int32_t *filter, float *output);
 evo_status_t evo_bconv2d_pw_bin(const evo_bconv2d_params_t *p, const int32_t *input, const int32_t *filter, int32_t *output);
 
-/* Accumulator of one output pixel and channel of a binary convolution (all tap geometry).
- * Returns accum; *k_eff receives K minus the taps dropped by zero-padding. */
-static inline int32_t evo_bconv2d_accum(const evo_bconv2d_params_t *p, const int32_t *in_b, const int32_t *filt_c,
-                                        int32_t y0, int32_t x0, int32_t *k_eff)
-{
-    const int32_t words = p->words;
-    int32_t accum = 0, k = p->kh * p->kw * p->in.c;
-    int32_t fy, fx;
-    for (fy = 0; fy < p->kh; ++fy) {
-        const int32_t iy = y0 + fy * p->dil_h;
-        const int32_t row_ok = iy >= 0 && iy < p->in.h;
-        for (fx = 0; fx < p->kw; ++fx) {
-            const int32_t ix = x0 + fx * p->dil_w;
-            const int32_t *w = filt_c + (size_t)(fy * p->kw + fx) * words;
-            if (row_ok && ix >= 0 && ix < p->in.w) {
-                accum += evo_xor_popcount(in_b + ((size_t)iy * p->in.w + ix) * words, w, words);
-            } else if (p->pad_value) {
-                accum += evo_popcount_words(w, words);
-            } else {
-                k -= p->in.c;
-            }
-        }
-    }
-    *k_eff = k;
-    return accum;
-}
-
 /* Cortex-M-tuned path: gather one output pixel's receptive field into `buf` ([kh*kw*words],
  * padded taps = 0, i.e. +1), so each output channel is a single contiguous XOR-popcount over
  * kh*kw*words words against its (contiguous OHWI) filter. Returns the number of padded taps. */
@@ -210,6 +183,21 @@ static inline int32_t evo_bconv2d_pad_popcount(const evo_bconv2d_params_t *p, co
         }
     }
     return total;
+}
+
+/* v = clamp(K_eff - 2 * accum, clamp_min, clamp_max) of one output pixel and channel, from the
+ * receptive field that evo_bconv2d_gather put in `field` (returning npad) and the channel's
+ * filter `filt_c`. */
+static inline int32_t evo_bconv2d_value(const evo_bconv2d_params_t *p, const int32_t *field, const int32_t *filt_c,
+                                        int32_t y0, int32_t x0, int32_t npad)
+{
+    int32_t k_eff = p->kh * p->kw * p->in.c;
+    int32_t accum = evo_xor_popcount(field, filt_c, p->kh * p->kw * p->words);
+    if (npad > 0 && !p->pad_value) { /* padded taps drop out: remove their +1 contribution */
+        accum -= evo_bconv2d_pad_popcount(p, filt_c, y0, x0);
+        k_eff -= npad * p->in.c;
+    }
+    return EVO_CLAMP(k_eff - 2 * accum, p->clamp_min, p->clamp_max);
 }
 
 /* LceBMaxPool2d on packed words: bitwise AND over the in-bounds window (max of +-1 values is -1

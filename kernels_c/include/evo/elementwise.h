@@ -113,6 +113,31 @@ typedef struct {
     int32_t output_zero_point;
 } evo_quantize_params_t;
 
+/* One QUANTIZE value before saturation: zero_point + round(x / scale) with the division in float
+ * and rounding half away from zero (TFLM's AffineQuantize: TfLiteRound(val / (float)scale)). NaN
+ * maps to the zero point and huge quotients saturate, as the float-to-int conversion does on Arm
+ * cores. */
+static inline int32_t evo_quantize_value(const evo_quantize_params_t *p, float x)
+{
+    const float limit = 1048576.0f; /* |quotient| beyond 2^20 saturates for any zero point */
+    float v = x / p->scale;
+    int32_t q;
+    float frac;
+    if (v != v) {
+        v = 0.0f;
+    }
+    v = v > limit ? limit : v;
+    v = v < -limit ? -limit : v;
+    q = (int32_t)v; /* truncation toward zero; |v| <= 2^20 here */
+    frac = v - (float)q; /* exact */
+    if (frac >= 0.5f) {
+        q += 1;
+    } else if (frac <= -0.5f) {
+        q -= 1;
+    }
+    return q + p->output_zero_point;
+}
+
 /* QUANTIZE between integer types: TFLM's Requantize. */
 typedef struct {
     int32_t size;

@@ -38,6 +38,21 @@ typedef struct {
     int32_t multiplier, shift;
 } evo_mean_params_t;
 
+/* MEAN's walk: the row-major element stride of each of the 4 dims, and the extents of the kept
+ * (ob: 1 where reduced) and the reduced (ib: 1 where kept) index along each. */
+static inline void evo_mean_extents(const evo_mean_params_t *p, int32_t stride[4], int32_t ob[4], int32_t ib[4])
+{
+    int32_t k;
+    stride[3] = 1;
+    for (k = 2; k >= 0; --k) {
+        stride[k] = stride[k + 1] * p->dims[k + 1];
+    }
+    for (k = 0; k < 4; ++k) {
+        ob[k] = p->reduce[k] ? 1 : p->dims[k];
+        ib[k] = p->reduce[k] ? p->dims[k] : 1;
+    }
+}
+
 evo_status_t evo_mean_s8(const evo_mean_params_t *p, const int8_t *input, int8_t *output);
 evo_status_t evo_mean_f32(const evo_mean_params_t *p, const float *input, float *output);
 
