@@ -297,9 +297,13 @@ class _Conv2DBase(OpImpl):
 
 
 def conv_scratch_bytes(p: dict[str, Any]) -> int:
-    """evo_conv2d_s8_get_buffer_size: the int16 im2col patch of one output pixel."""
-    entries = (p["kh"] * p["kw"] * p["in"][3] + 7) & ~7
-    return (entries * 2 + 15) & ~15
+    """evo_conv2d_s8_get_buffer_size: the larger of the portable path's int16 im2col patch of one
+    output pixel and the Cortex-M DSP path's byte staging of two receptive fields
+    (conv2d_s8.c dsp_stage_need; 1x1 convolutions read the input directly and need none)."""
+    k = p["kh"] * p["kw"] * p["in"][3]
+    portable = ((k + 7) & ~7) * 2
+    dsp = 2 * ((k + 3) & ~3)
+    return (max(portable, dsp) + 15) & ~15
 
 
 @register

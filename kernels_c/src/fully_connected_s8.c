@@ -5,6 +5,12 @@
  * where w_offset_sum[u] = xoff * sum_d w + depth * xoff * woff is precomputed. */
 #include "evo/conv.h"
 #include "evo/fixedpoint.h"
+#if defined(__ARM_FEATURE_DSP)
+#include "evo/arm_dsp.h"
+#define EVO_REQUANTIZE evo_requantize_dsp /* same results, fewer instructions (evo/arm_dsp.h) */
+#else
+#define EVO_REQUANTIZE evo_requantize
+#endif
 
 evo_status_t evo_fully_connected_s8(const evo_fully_connected_s8_params_t *p, const int8_t *input,
                                     const int8_t *weights, const int32_t *bias, int8_t *output)
@@ -29,16 +35,53 @@ evo_status_t evo_fully_connected_s8(const evo_fully_connected_s8_params_t *p, co
             const int8_t *w = weights + (size_t)u * depth;
             int32_t acc = 0;
             int32_t out;
+#if defined(__ARM_FEATURE_DSP)
+            if (u + 1 < p->units) {
+                /* two units per pass: per four inputs, one load + two SXTB16 shared, then per
+                 * unit one load + two SXTB16 + two SMLAD (reordered pairs, evo/arm_dsp.h) */
+                const int8_t *w1 = w + depth;
+                int32_t acc1 = 0;
+                for (d = 0; d + 4 <= depth; d += 4) {
+                    const uint32_t xv = evo_ld32(x + d), wa = evo_ld32(w + d), wb = evo_ld32(w1 + d);
+                    const uint32_t xl = evo_sxtb16(xv), xh = evo_sxtb16_ror8(xv);
+                    acc = evo_smlad(xl, evo_sxtb16(wa), acc);
+                    acc = evo_smlad(xh, evo_sxtb16_ror8(wa), acc);
+                    acc1 = evo_smlad(xl, evo_sxtb16(wb), acc1);
+                    acc1 = evo_smlad(xh, evo_sxtb16_ror8(wb), acc1);
+                }
+                for (; d < depth; ++d) {
+                    acc += (int32_t)x[d] * (int32_t)w[d];
+                    acc1 += (int32_t)x[d] * (int32_t)w1[d];
+                }
+                acc1 += x_term + p->w_offset_sum[u + 1];
+                if (bias != NULL) {
+                    acc1 += bias[u + 1];
+                }
+                out = EVO_REQUANTIZE(acc1, p->multiplier[u + 1], p->shift[u + 1]) + p->output_offset;
+                output[1] = (int8_t)EVO_CLAMP(out, p->act_min, p->act_max);
+            } else {
+                for (d = 0; d < depth; ++d) {
+                    acc += (int32_t)x[d] * (int32_t)w[d];
+                }
+            }
+#else
             for (d = 0; d < depth; ++d) {
                 acc += (int32_t)x[d] * (int32_t)w[d];
             }
+#endif
             acc += x_term + p->w_offset_sum[u];
             if (bias != NULL) {
                 acc += bias[u];
             }
-            out = evo_requantize(acc, p->multiplier[u], p->shift[u]) + p->output_offset;
+            out = EVO_REQUANTIZE(acc, p->multiplier[u], p->shift[u]) + p->output_offset;
             out = EVO_CLAMP(out, p->act_min, p->act_max);
             *output++ = (int8_t)out;
+#if defined(__ARM_FEATURE_DSP)
+            if (u + 1 < p->units) {
+                ++u;
+                ++output;
+            }
+#endif
         }
     }
     return EVO_OK;

@@ -6,10 +6,6 @@ compiled kernel and compares bit for bit (int8) or within float tolerance (float
 no codegen, so configurations TFLM cannot run (e.g. depthwise without bias) are covered too."""
 from __future__ import annotations
 
-import re
-import subprocess
-from pathlib import Path
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -18,10 +14,10 @@ from hypothesis import strategies as st
 from evo.errors import EvoError
 from evo.ops.base import ConstArray, Scratch, TensorArg, impl_for
 from evo.ops.conv import compute_out_size, compute_padding
+from tests.support.kernels import header_cdef, load_kernels
 from tests.support.single_op import TensorSpec as T
 from tests.support.single_op import single_op_graph
 
-ROOT = Path(__file__).resolve().parents[2]
 SOURCES = [
     "conv2d_s8.c",
     "conv2d_f32.c",
@@ -33,28 +29,9 @@ SOURCES = [
 ACTS = ["NONE", "RELU", "RELU6", "RELU_N1_TO_1"]
 
 
-def _cdef() -> str:
-    """Struct typedefs and prototypes of conv.h (comments and inline helpers removed)."""
-    text = (ROOT / "kernels_c" / "include" / "evo" / "conv.h").read_text()
-    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
-    text = text[text.index("typedef struct") : text.index("static inline")]
-    return (
-        "typedef enum { EVO_OK = 0, EVO_ERR_ARG = -1 } evo_status_t;\n"
-        "typedef struct { int32_t n, h, w, c; } evo_dims4_t;\n" + text
-    )
-
-
 @pytest.fixture(scope="module")
 def lib(tmp_path_factory):
-    cffi = pytest.importorskip("cffi")
-    out = tmp_path_factory.mktemp("convk") / "libevo_conv.so"
-    cmd = ["gcc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic", "-shared", "-fPIC",
-           "-I", str(ROOT / "kernels_c" / "include"), "-o", str(out)]
-    cmd += [str(ROOT / "kernels_c" / "src" / s) for s in SOURCES]
-    subprocess.run(cmd, check=True, capture_output=True)
-    ffi = cffi.FFI()
-    ffi.cdef(_cdef())
-    return ffi, ffi.dlopen(str(out))
+    return load_kernels(tmp_path_factory.mktemp("convk"), SOURCES, header_cdef("conv.h"))
 
 
 CTYPE = {np.dtype(np.int8): "int8_t", np.dtype(np.int32): "int32_t", np.dtype(np.float32): "float"}

@@ -1,0 +1,90 @@
+"""Single-operator CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED models with random shapes and
+quantization, built as firmware for M4F (mps2-an386: the SXTB16/SMLAD paths), M7 (an500), M33
+(an505) and M0 (microbit: the portable C) and run under QEMU: int8 outputs must equal the host
+C build and TFLM bit for bit. The shapes hit the DSP paths' edge cases: channel and depth counts
+that are not multiples of 4 (scalar tails), odd channel / pixel counts (the 2x2 tile's leftovers),
+padding, strides, dilation, a filter row that is one contiguous run (kh = 1), depth multiplier 2
+(the general depthwise loop), extreme zero points. A one-operator model gives its optional im2col
+scratch up to the memory planner (it would raise the peak), so these convolutions run the
+no-scratch direct path; the staged path is covered by the shared models in test_qemu_models.py."""
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from evo.compiler import compile_graph
+from evo.frontend.tflite_reader import read_tflite
+from evo.inputs import random_inputs
+from evo.targets.boards import load_board
+from evo.targets.firmware import build_firmware
+from evo.targets.host import HostModel
+from evo.targets.qemu import run_qemu
+from evo.verify.tflm import run_tflm
+from tests.property.test_conv import _conv_model, _fc_model
+
+pytestmark = pytest.mark.skipif(
+    not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),
+    reason="the Arm toolchain or qemu-system-arm is not installed",
+)
+
+BOARDS = ["qemu-mps2-an386", "qemu-mps2-an500", "qemu-mps2-an505", "qemu-microbit"]
+
+
+def _conv(seed, **kw):
+    rng = np.random.default_rng(seed)
+    case = dict(seed=seed, dt="int8", n=1, dil=(1, 1), pad="SAME", act="RELU6", per_channel=True, bias=True,
+                in_zp=int(rng.integers(-128, 128)), out_zp=int(rng.integers(-128, 128)),
+                in_scale=float(10 ** rng.uniform(-2, 0)), out_scale=float(10 ** rng.uniform(-1.5, 0.5)))
+    case.update(kw)
+    return _conv_model(**case)
+
+
+CASES = {
+    # 1x1 (matrix product): odd pixels (5x3), odd out channels, depth 13 = 3 groups + tail
+    "conv1x1_odd": lambda: _conv(1, h=5, w=3, cin=13, cout=7, kh=1, kw=1, stride=(1, 1)),
+    # 1x1 stride 2, depth multiple of 4, extreme zero point
+    "conv1x1_s2": lambda: _conv(2, h=7, w=6, cin=16, cout=10, kh=1, kw=1, stride=(2, 2), in_zp=-128, act="NONE"),
+    # 3x3 stride 2 SAME on 3 channels (first-layer shape): padded fields
+    "conv3x3_s2": lambda: _conv(3, h=9, w=8, cin=3, cout=8, kh=3, kw=3, stride=(2, 2), in_zp=127),
+    # kh = 1: a filter row inside the image is one contiguous run; dilation 2 on another case
+    "conv1x3_valid": lambda: _conv(4, h=4, w=9, cin=5, cout=6, kh=1, kw=3, stride=(1, 1), pad="VALID"),
+    "conv3x3_dil2": lambda: _conv(5, h=8, w=8, cin=4, cout=5, kh=3, kw=3, stride=(1, 1), dil=(2, 2), per_channel=False),
+    # depthwise 3x3 stride 1 / 2, channels 4k + 2 (tail), multiplier 2 (general loop)
+    "dw3x3_s1": lambda: _conv(6, h=7, w=6, cin=10, cout=0, kh=3, kw=3, stride=(1, 1), depthwise=True, in_zp=-128),
+    "dw3x3_s2": lambda: _conv(7, h=9, w=9, cin=8, cout=0, kh=3, kw=3, stride=(2, 2), depthwise=True),
+    "dw3x3_m2": lambda: _conv(8, h=5, w=5, cin=3, cout=0, kh=3, kw=3, stride=(1, 1), depthwise=True, mult=2),
+    # fully connected: odd units (last unit alone), depth 4k + 3
+    "fc_odd": lambda: _fc_model(9, "int8", (1, 43), 9, 43, "RELU", True, True, 5, -3, 0, 0.05, 0.3, False),
+    "fc_tensor": lambda: _fc_model(10, "int8", (2, 32), 12, 32, "NONE", False, True, -128, 10, 0, 0.02, 0.1, False),
+}
+
+
+@pytest.fixture(scope="module")
+def expected():
+    """model bytes, graph, inputs and the host/TFLM outputs per case (computed once)."""
+    out = {}
+    for name, make in CASES.items():
+        model = make()
+        g = read_tflite(model)
+        inputs = random_inputs(g, 7)
+        tflm, _ = run_tflm(model, g, inputs)
+        with HostModel.build(g) as m:
+            host = m.run(inputs)
+        for a, b in zip(host, tflm):
+            assert np.array_equal(a, b), f"{name}: host C differs from TFLM"
+        out[name] = (g, inputs, tflm)
+    return out
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_single_op_kernels_bit_exact_on_core(board, expected, tmp_path):
+    b = load_board(board)
+    for name, (g, inputs, tflm) in expected.items():
+        fw = build_firmware(compile_graph(g), b, inputs, tmp_path / name)
+        r = run_qemu(fw)
+        assert r.exit_code == 0 and r.status == 0, f"{name} on {board}: exit {r.exit_code}, status {r.status}"
+        for i, want in enumerate(tflm):
+            got = np.asarray(r.outputs[i]).reshape(want.shape)
+            assert np.array_equal(got, want), f"{name} on {board}: output {i} differs from TFLM / host"
