@@ -205,6 +205,13 @@ def _inspect_text(r: dict) -> str:
     lines.append(f"MACs {r['macs']:,}   parameters {r['params']:,}   constant data {kib(r['const_bytes'])}")
     if r["arena_bytes"] is not None:
         lines.append(f"arena {kib(r['arena_bytes'])} (lower bound {r['lower_bound_bytes']:,} B)")
+    b = r.get("binary")
+    if b and b.get("layers"):
+        lines.append(
+            f"binary layers {len(b['layers'])}: packed weights {b['packed_weight_bytes']:,} B "
+            f"(int8 would be {b['int8_weight_bytes']:,} B, float {b['float_weight_bytes']:,} B: "
+            f"{b['int8_weight_bytes'] / max(b['packed_weight_bytes'], 1):.1f}x smaller than int8)"
+        )
     if r["unsupported_ops"]:
         lines.append(f"unsupported operators: {', '.join(r['unsupported_ops'])}")
     if r["problem"]:
