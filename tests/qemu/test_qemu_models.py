@@ -56,7 +56,7 @@ def _run(name: str, board_name: str, tmp_path: Path, seed: int = 0):
 def test_model_on_board_is_bit_exact(name, board, tmp_path):
     model, g, compiled, inputs, fw, r = _run(name, board, tmp_path)
     assert r.exit_code == 0 and r.status == 0
-    with HostModel(compiled, *_host_lib(compiled, tmp_path)) as host:
+    with HostModel.build(g, compiled=compiled) as host:
         host_out = host.run(inputs)
     tflm_out, _ = run_tflm(model, g, inputs)
     for i in range(len(g.outputs)):
@@ -65,14 +65,6 @@ def test_model_on_board_is_bit_exact(name, board, tmp_path):
     assert r.instructions > 0 and len(r.layer_instructions) == len(g.ops)
     assert sum(r.layer_instructions) == r.instructions
     assert 0 < r.stack_bytes < fw.board.stack_bytes
-
-
-def _host_lib(compiled, tmp_path):
-    from evo.targets.host import build_shared_library
-
-    src = tmp_path / "host_src"
-    compiled.files.write(src)
-    return build_shared_library(src, tmp_path / "libhost.so"), None, False
 
 
 @pytest.mark.parametrize("name", INT8_MODELS + ["digits_int8"])

@@ -6,16 +6,50 @@
  * size 1, 2, 4 or 8). Quantization passes through unchanged: EVO only accepts these ops when
  * input and output share their quantization, exactly like the bytes TFLM copies.
  *
- * Concatenation-like and split-like kernels take a variable number of tensors, passed as
- * trailing `...` pointer arguments (any object pointer type; they are read back as
- * `const void *` / `void *`). */
+ * Concatenation-like and split-like kernels take a variable number of tensors, passed as an
+ * array of pointers (`const void *const *` inputs / `void *const *` outputs). */
 #ifndef EVO_SHAPE_H
 #define EVO_SHAPE_H
+
+#include <string.h>
 
 #include "evo/common.h"
 
 #define EVO_SHAPE_MAX_DIMS 6
 #define EVO_PAD_MAX_DIMS 5
+
+/* The 6-D strided gather behind STRIDED_SLICE and TRANSPOSE: output element (i0..i5), in
+ * row-major order, is input element start + sum(i_k * step[k]) (steps in elements, possibly
+ * negative); a unit innermost step copies whole runs. */
+static inline void evo_strided_gather(const uint8_t *in, uint8_t *out, size_t es, int32_t start,
+                                      const int32_t *n, const int32_t *s)
+{
+    int32_t i0, i1, i2, i3, i4, i5;
+    for (i0 = 0; i0 < n[0]; ++i0) {
+        const int32_t o0 = start + i0 * s[0];
+        for (i1 = 0; i1 < n[1]; ++i1) {
+            const int32_t o1 = o0 + i1 * s[1];
+            for (i2 = 0; i2 < n[2]; ++i2) {
+                const int32_t o2 = o1 + i2 * s[2];
+                for (i3 = 0; i3 < n[3]; ++i3) {
+                    const int32_t o3 = o2 + i3 * s[3];
+                    for (i4 = 0; i4 < n[4]; ++i4) {
+                        const int32_t o4 = o3 + i4 * s[4];
+                        if (s[5] == 1) {
+                            memcpy(out, in + (ptrdiff_t)o4 * (ptrdiff_t)es, (size_t)n[5] * es);
+                            out += (size_t)n[5] * es;
+                        } else {
+                            for (i5 = 0; i5 < n[5]; ++i5) {
+                                memcpy(out, in + (ptrdiff_t)(o4 + i5 * s[5]) * (ptrdiff_t)es, es);
+                                out += es;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
 
 /* RESHAPE / SQUEEZE / EXPAND_DIMS when the planner does not alias output and input. */
 typedef struct {
