@@ -24,7 +24,7 @@ from evo.errors import EvoError  # noqa: E402
 from evo.frontend.tflite_reader import load_model  # noqa: E402
 from evo.inputs import random_inputs  # noqa: E402
 from evo.targets.boards import load_board  # noqa: E402
-from evo.targets.firmware import build_firmware  # noqa: E402
+from evo.targets.firmware import build_firmware, target_for_board  # noqa: E402
 from evo.targets.qemu import run_qemu  # noqa: E402
 from evo.ui import table  # noqa: E402
 
@@ -38,8 +38,8 @@ CORE = {"qemu-mps2-an386": "M4F", "qemu-netduinoplus2": "M4F", "qemu-mps2-an500"
 def bench(name: str, board_name: str) -> dict:
     path = MODELS / f"{name}.tflite" if (MODELS / f"{name}.tflite").exists() else ROOT / "examples" / "digits" / f"{name}.tflite"
     _, g = load_model(path)
-    compiled = compile_graph(g)
     board = load_board(board_name)
+    compiled = compile_graph(g, target=target_for_board(board))
     row = dict(model=name, board=board_name, core=CORE.get(board_name, board.core), macs=compiled.report["macs"])
     with tempfile.TemporaryDirectory(prefix="evo_bench_") as tmp:
         try:

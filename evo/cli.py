@@ -57,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", required=True, metavar="DIR")
     s.add_argument("--name", help="C name prefix (default: the model file's name)")
     s.add_argument("--ram-budget", type=int, metavar="BYTES", help="arena limit: evict tensors to an external memory (see `evo plan`)")
+    s.add_argument("--board", help="generate kernels specialised for this board's core (default: portable C for any target)")
     s.add_argument("--json", action="store_true")
     _quant_args(s, required=False)
 
@@ -141,7 +142,8 @@ def _dispatch(args) -> int:
         print(json.dumps(r, indent=1) if args.json else _inspect_text(r))
         return 0
     if args.command == "compile":
-        r = commands.compile_model(args.model, args.output, args.name, quant=_quant_opts(args), ram_budget=args.ram_budget)
+        r = commands.compile_model(args.model, args.output, args.name, quant=_quant_opts(args), ram_budget=args.ram_budget,
+                                   board=args.board)
         if args.json:
             print(json.dumps(r, indent=1))
         else:

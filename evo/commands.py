@@ -10,6 +10,7 @@ from evo.errors import EvoError
 from evo.frontend.tflite_reader import load_model
 from evo.inputs import dequantize, load_inputs, random_inputs
 from evo.inspect import inspect_graph
+from evo.target import HOST
 from evo.targets.host import HostModel
 from evo.verify.compare import verify
 
@@ -19,7 +20,14 @@ def inspect_model(path: str) -> dict:
     return inspect_graph(g)
 
 
-def compile_model(path: str, out_dir: str, name: str | None, quant: dict | None = None, ram_budget: int | None = None) -> dict:
+def compile_model(path: str, out_dir: str, name: str | None, quant: dict | None = None, ram_budget: int | None = None,
+                  board: str | None = None) -> dict:
+    target = HOST
+    if board is not None:
+        from evo.targets.boards import load_board
+        from evo.targets.firmware import target_for_board
+
+        target = target_for_board(load_board(board))
     if quant is not None:  # a float model compiled straight to int8 C
         from evo.quant import quantize_model as _quantize
 
@@ -27,7 +35,7 @@ def compile_model(path: str, out_dir: str, name: str | None, quant: dict | None 
         g.name = Path(path).stem
     else:
         _, g = load_model(path)
-    compiled = compile_graph(g, name, source=Path(path).name, ram_budget=ram_budget)
+    compiled = compile_graph(g, name, source=Path(path).name, ram_budget=ram_budget, target=target)
     write_folder(compiled, Path(out_dir))
     r = compiled.report
     return dict(name=compiled.name, out_dir=str(out_dir), arena_bytes=r["arena_bytes"], weight_bytes=r["weight_bytes"],
@@ -100,15 +108,16 @@ def save_outputs(path: str, names: list[str], arrays: list[np.ndarray]) -> None:
 # ---------------------------------------------------------------- Cortex-M boards
 
 
-def _board_model(path: str):
-    """A .tflite file -> (graph, ModelSpec); a folder from `evo compile` -> (None, ModelSpec)."""
-    from evo.targets.firmware import ModelSpec
+def _board_model(path: str, board):
+    """A .tflite file -> (graph, ModelSpec) compiled for `board`'s core; a folder from `evo compile`
+    -> (None, ModelSpec)."""
+    from evo.targets.firmware import ModelSpec, target_for_board
 
     p = Path(path)
     if p.is_dir():
         return None, ModelSpec.from_dir(p)
     _, g = load_model(p)
-    return g, ModelSpec.from_compiled(compile_graph(g, source=p.name))
+    return g, ModelSpec.from_compiled(compile_graph(g, source=p.name, target=target_for_board(board)))
 
 
 def _board_inputs(g, spec, input_path: str | None, seed: int, image_range) -> list[np.ndarray]:
@@ -126,7 +135,7 @@ def build_for_board(path: str, board_name: str, out_dir: str | None, input_path:
     from evo.targets.firmware import build_firmware
 
     board = load_board(board_name)
-    g, spec = _board_model(path)
+    g, spec = _board_model(path, board)
     inputs = _board_inputs(g, spec, input_path, seed, image_range)
     out = Path(out_dir) if out_dir else Path("build") / "fw" / f"{spec.name}-{board.name}"
     fw = build_firmware(spec, board, inputs, out)
@@ -140,7 +149,7 @@ def run_on_board(path: str, board_name: str, input_path: str | None, seed: int, 
     from evo.targets.qemu import run_qemu
 
     board = load_board(board_name)
-    g, spec = _board_model(path)
+    g, spec = _board_model(path, board)
     if g is None:
         raise EvoError("`evo run --board` needs the .tflite model (to check the result on the host)", "pass the model file")
     inputs = _board_inputs(g, spec, input_path, seed, image_range)

@@ -14,6 +14,7 @@ from evo.codegen.lower import Program, lower
 from evo.codegen.report import build_report
 from evo.errors import EvoError
 from evo.ir import Graph
+from evo.target import HOST, Target
 
 
 @dataclass
@@ -24,9 +25,10 @@ class Compiled:
     name: str
 
 
-def compile_graph(g: Graph, name: str | None = None, source: str | None = None, ram_budget: int | None = None) -> Compiled:
+def compile_graph(g: Graph, name: str | None = None, source: str | None = None, ram_budget: int | None = None,
+                  target: Target = HOST) -> Compiled:
     name = c_ident(name or g.name, "model")
-    prog = lower(g, ram_budget=ram_budget)
+    prog = lower(g, ram_budget=ram_budget, target=target)
     files = generate(prog, name, source or f"{g.name}.tflite")
     report = build_report(prog, name, source or f"{g.name}.tflite", files.weight_bytes)
     files.files["evo_report.json"] = json.dumps(report, indent=1, sort_keys=True) + "\n"

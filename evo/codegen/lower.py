@@ -13,6 +13,7 @@ from evo.memory.lifetimes import Buffer, alias_roots, buffers, lower_bound
 from evo.memory.planner import Plan, plan_best
 from evo.memory.schedule import best_order
 from evo.ops.base import KernelCall, Scratch, TensorArg, TensorList, impl_for, registry, unsupported
+from evo.target import HOST, Target
 
 
 @dataclass
@@ -38,6 +39,7 @@ class Program:
     ext_tensor_buffer: dict[int, int] = field(default_factory=dict)  # tensor -> buffer in ext_plan
     moved_bytes: int = 0  # bytes copied between arena and ext per inference
     ram_budget: int | None = None
+    target: Target = HOST
 
     @property
     def ext_bytes(self) -> int:
@@ -145,9 +147,10 @@ def inplace_options(g: Graph, calls: dict[int, KernelCall | None]) -> dict[int, 
 
 
 def lower(g: Graph, ram_budget: int | None = None, strategies: tuple[str, ...] | None = None,
-          optimize_schedule: bool = True, inplace: bool = True) -> Program:
+          optimize_schedule: bool = True, inplace: bool = True, target: Target = HOST) -> Program:
     """Graph -> Program. `strategies`: placement strategies to try (default: all, best kept);
-    `ram_budget`: arena limit in bytes, met by evicting tensors to an external memory."""
+    `ram_budget`: arena limit in bytes, met by evicting tensors to an external memory;
+    `target`: the core the C is generated for (kernels may specialise by it)."""
     check_supported(g)
     reg = registry()
     calls: dict[int, KernelCall | None] = {}
@@ -161,7 +164,8 @@ def lower(g: Graph, ram_budget: int | None = None, strategies: tuple[str, ...] |
             continue
         with op_context(op):
             p = impl.prepare(g, op)
-            calls[op.index], macs[op.index] = impl.emit(g, op, p), impl.macs(g, op)
+            calls[op.index] = impl.specialise(g, op, p, impl.emit(g, op, p), target)
+            macs[op.index] = impl.macs(g, op)
     scratch = {i: c.scratch_bytes for i, c in calls.items() if c is not None and c.scratch_bytes}
     options = inplace_options(g, calls) if inplace else {}
 
@@ -197,6 +201,7 @@ def lower(g: Graph, ram_budget: int | None = None, strategies: tuple[str, ...] |
 
         prog = apply_budget(prog, ram_budget, alias_ops, calls, macs, strategies)
     prog.ram_budget = ram_budget
+    prog.target = target
     return prog
 
 

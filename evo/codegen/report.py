@@ -41,6 +41,7 @@ def build_report(prog: Program, name: str, source: str, weight_bytes: int) -> di
     return dict(
         name=name,
         source=source,
+        target=prog.target.core,  # the core the kernels were chosen for
         inputs=io(g.inputs, g.input_names),
         outputs=io(g.outputs, g.output_names),
         ops=ops,

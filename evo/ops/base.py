@@ -20,6 +20,7 @@ import numpy as np
 
 from evo.errors import EvoError
 from evo.ir import Graph, Op
+from evo.target import Target
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,11 @@ class OpImpl:
 
     def emit(self, g: Graph, op: Op, p: dict[str, Any]) -> KernelCall:
         raise NotImplementedError
+
+    def specialise(self, g: Graph, op: Op, p: dict[str, Any], call: KernelCall, target: Target) -> KernelCall:
+        """The call to emit for `target` (e.g. a Cortex-M DSP kernel with re-laid-out weights).
+        `emit` gives the portable call, which is right everywhere; override to do better."""
+        return call
 
     def macs(self, g: Graph, op: Op) -> int:
         """Multiply-accumulates per inference (0 for data movement)."""

@@ -18,6 +18,7 @@ from evo.codegen.emit import _env
 from evo.compiler import Compiled
 from evo.errors import EvoError
 from evo.ir import DTYPES
+from evo.target import Target, target_for_core
 from evo.targets.boards import Board
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -104,6 +105,10 @@ def build_firmware(model: ModelSpec | Compiled, board: Board, inputs: list[np.nd
     """Build `model` for `board` with `inputs` embedded. Raises EvoError when it does not fit."""
     if isinstance(model, Compiled):
         model = ModelSpec.from_compiled(model)
+    built_for, core = model.report.get("target", "host"), target_for_board(board).core
+    if built_for not in ("host", core):
+        raise EvoError(f"{model.name} was compiled for {built_for}, but {board.name} has a {core}",
+                       f"compile it again for this board (evo compile --board {board.name})")
     require_tool("arm-none-eabi-gcc", INSTALL_HINT)
     build_dir = Path(build_dir).resolve()
     model_dir, harness_dir = build_dir / "model", build_dir / "harness"
@@ -189,3 +194,7 @@ def _stack_usage(build_dir: Path) -> dict:
                 frames.append((int(parts[1]), parts[0].split(":")[-1]))
     frames.sort(reverse=True)
     return {fn: size for size, fn in frames[:5]}
+
+
+def target_for_board(board: Board) -> Target:
+    return target_for_core(board.core)

@@ -18,7 +18,7 @@ from evo.compiler import compile_graph
 from evo.frontend.tflite_reader import read_tflite
 from evo.inputs import random_inputs
 from evo.targets.boards import load_board
-from evo.targets.firmware import build_firmware
+from evo.targets.firmware import build_firmware, target_for_board
 from evo.targets.host import HostModel
 from evo.targets.qemu import run_qemu
 from evo.verify.tflm import run_tflm
@@ -82,7 +82,7 @@ def expected():
 def test_single_op_kernels_bit_exact_on_core(board, expected, tmp_path):
     b = load_board(board)
     for name, (g, inputs, tflm) in expected.items():
-        fw = build_firmware(compile_graph(g), b, inputs, tmp_path / name)
+        fw = build_firmware(compile_graph(g, target=target_for_board(b)), b, inputs, tmp_path / name)
         r = run_qemu(fw)
         assert r.exit_code == 0 and r.status == 0, f"{name} on {board}: exit {r.exit_code}, status {r.status}"
         for i, want in enumerate(tflm):

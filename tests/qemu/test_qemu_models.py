@@ -14,7 +14,8 @@ from evo.errors import EvoError
 from evo.frontend.tflite_reader import load_model
 from evo.inputs import random_inputs
 from evo.targets.boards import load_board
-from evo.targets.firmware import build_firmware
+from evo.target import target_for_core
+from evo.targets.firmware import build_firmware, target_for_board
 from evo.targets.host import HostModel
 from evo.targets.qemu import run_qemu
 from evo.verify.tflm import run_tflm
@@ -45,9 +46,10 @@ def _model_path(name: str) -> Path:
 
 def _run(name: str, board_name: str, tmp_path: Path, seed: int = 0):
     model, g = load_model(_model_path(name))
-    compiled = compile_graph(g)
+    board = load_board(board_name)
+    compiled = compile_graph(g, target=target_for_board(board))
     inputs = random_inputs(g, seed)
-    fw = build_firmware(compiled, load_board(board_name), inputs, tmp_path / "fw")
+    fw = build_firmware(compiled, board, inputs, tmp_path / "fw")
     return model, g, compiled, inputs, fw, run_qemu(fw)
 
 
@@ -71,7 +73,7 @@ def test_model_on_board_is_bit_exact(name, board, tmp_path):
 def test_m0_runs_what_fits_and_rejects_the_rest(name, tmp_path):
     """microbit has 16 KiB of RAM: a model either runs bit-exact or fails with the shortfall."""
     model, g = load_model(_model_path(name))
-    compiled = compile_graph(g)
+    compiled = compile_graph(g, target=target_for_core("cortex-m0"))
     inputs = random_inputs(g, 0)
     try:
         fw = build_firmware(compiled, load_board("qemu-microbit"), inputs, tmp_path / "fw")

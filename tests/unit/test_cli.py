@@ -80,3 +80,21 @@ def test_verify_json_int8_and_float(capsys):
 def test_python_dash_m_entry_point():
     proc = subprocess.run([sys.executable, "-m", "evo", "--version"], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0 and "evo" in proc.stdout
+
+
+def test_compile_for_a_board_records_its_core_and_is_refused_by_another(tmp_path, capsys):
+    """C specialised for one core (e.g. DSP weight layouts) must not be linked for another."""
+    from evo.errors import EvoError
+    from evo.targets.boards import load_board
+    from evo.targets.firmware import ModelSpec, build_firmware
+
+    rc, _ = _json(capsys, ["compile", str(DIGITS), "-o", str(tmp_path / "m4"), "--board", "qemu-mps2-an386"])
+    assert rc == 0
+    assert json.loads((tmp_path / "m4" / "evo_report.json").read_text())["target"] == "M4"
+    try:
+        build_firmware(ModelSpec.from_dir(tmp_path / "m4"), load_board("qemu-microbit"), [], tmp_path / "fw")
+    except EvoError as e:
+        assert "compiled for M4" in e.problem and "--board qemu-microbit" in e.fix
+    else:
+        raise AssertionError("an M4 build was accepted for an M0 board")
+    assert main(["compile", str(DIGITS), "-o", str(tmp_path / "x"), "--board", "no-such-board"]) == 2
