@@ -43,6 +43,9 @@ def _quant_opts(args) -> dict | None:
                 image_range=args.image_range, limit=args.calib_limit)
 
 
+POOLS_HELP = "memory pools, fastest first: NAME:BYTES,... (e.g. dtcm:64k,sram:256k; the last size may be left out)"
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="evo", description="Compile .tflite models to bit-exact C for microcontrollers.")
     p.add_argument("--version", action="version", version=f"evo {__version__}")
@@ -57,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", required=True, metavar="DIR")
     s.add_argument("--name", help="C name prefix (default: the model file's name)")
     s.add_argument("--ram-budget", type=int, metavar="BYTES", help="arena limit: evict tensors to an external memory (see `evo plan`)")
+    s.add_argument("--pools", metavar="SPEC", help=POOLS_HELP)
     s.add_argument("--json", action="store_true")
     _quant_args(s, required=False)
 
@@ -74,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
         s.add_argument("--seed", type=int, default=0)
         s.add_argument("--json", action="store_true")
         s.add_argument("--ram-budget", type=int, metavar="BYTES", help="arena limit: evict tensors to an external memory")
+        s.add_argument("--pools", metavar="SPEC", help=POOLS_HELP + "; with --board: its RAM regions, or auto")
         if name == "run":
             s.add_argument("--output", metavar="FILE", help="save outputs (.npy: the first, .npz: all)")
             s.add_argument("--board", help="run the firmware on a board: under QEMU for qemu-* boards, else flashed and read over its serial port")
@@ -90,6 +95,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--input", metavar="FILE", help="input embedded in the firmware (default: seeded random)")
     s.add_argument("--image-range", type=_range, default=(0.0, 1.0), metavar="LO,HI")
     s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--ram-budget", type=int, metavar="BYTES", help="arena limit: evicted tensors go to the board's slowest RAM region")
+    s.add_argument("--pools", metavar="SPEC", help="memory pools in the board's RAM regions: auto, or REGION[:BYTES],... fastest first")
     s.add_argument("--json", action="store_true")
 
     s = sub.add_parser("profile", help="per-layer instruction counts under QEMU")
@@ -109,6 +116,7 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("plan", help="memory plan: buffers, lifetimes, offsets, lower bound, TFLM comparison")
     s.add_argument("model")
     s.add_argument("--ram-budget", type=int, metavar="BYTES", help="arena limit: evict tensors to an external memory")
+    s.add_argument("--pools", metavar="SPEC", help=POOLS_HELP)
     s.add_argument("--png", metavar="FILE", help="draw memory over time")
     s.add_argument("--no-tflm", action="store_true", help="skip TFLM's arena figure")
     s.add_argument("--json", action="store_true")
@@ -133,7 +141,7 @@ def _dispatch(args) -> int:
     if args.command == "plan":
         from evo.plan import plan_model, plan_text
 
-        r = plan_model(args.model, args.ram_budget, args.png, tflm=not args.no_tflm)
+        r = plan_model(args.model, args.ram_budget, args.png, tflm=not args.no_tflm, pools=commands.host_pools(args.pools))
         print(json.dumps(r, indent=1) if args.json else plan_text(r))
         return 0
     if args.command == "inspect":
@@ -141,7 +149,7 @@ def _dispatch(args) -> int:
         print(json.dumps(r, indent=1) if args.json else _inspect_text(r))
         return 0
     if args.command == "compile":
-        r = commands.compile_model(args.model, args.output, args.name, quant=_quant_opts(args), ram_budget=args.ram_budget)
+        r = commands.compile_model(args.model, args.output, args.name, quant=_quant_opts(args), ram_budget=args.ram_budget, pools=args.pools)
         if args.json:
             print(json.dumps(r, indent=1))
         else:
@@ -161,14 +169,16 @@ def _dispatch(args) -> int:
                 print(f"  {io['kind']:6} {io['name']}: {io['dtype']}{io['shape']}{q}")
         return 0
     if args.command == "run" and args.board:
-        r = commands.run_on_board(args.model, args.board, args.input, args.seed, args.image_range, args.timeout, args.port)
+        r = commands.run_on_board(args.model, args.board, args.input, args.seed, args.image_range, args.timeout, args.port,
+                                  ram_budget=args.ram_budget, pools=args.pools)
         arrays = r.pop("_arrays")
         if args.output:
             commands.save_outputs(args.output, list(r["outputs"]), arrays)
         print(json.dumps(r) if args.json else _board_run_text(r))
         return 0
     if args.command == "build":
-        r = commands.build_for_board(args.model, args.board, args.output, args.input, args.seed, args.image_range)
+        r = commands.build_for_board(args.model, args.board, args.output, args.input, args.seed, args.image_range,
+                                     ram_budget=args.ram_budget, pools=args.pools)
         print(json.dumps(r, indent=1) if args.json else _build_text(r))
         return 0
     if args.command == "profile":
@@ -180,7 +190,7 @@ def _dispatch(args) -> int:
         print(json.dumps(r, indent=1) if args.json else (r["command_line"] if args.dry_run else r.get("message", "flashed")))
         return 0
     if args.command == "run":
-        r = commands.run_model(args.model, args.input, args.seed, args.image_range, ram_budget=args.ram_budget)
+        r = commands.run_model(args.model, args.input, args.seed, args.image_range, ram_budget=args.ram_budget, pools=args.pools)
         arrays = r.pop("_arrays")
         if args.output:
             commands.save_outputs(args.output, list(r["outputs"]), arrays)
@@ -188,7 +198,7 @@ def _dispatch(args) -> int:
         return 0
     if args.command == "verify":
         n = args.random if args.random is not None else (0 if args.input else 3)
-        r = commands.verify_model(args.model, args.input, n, args.seed, args.layers, args.image_range, ram_budget=args.ram_budget)
+        r = commands.verify_model(args.model, args.input, n, args.seed, args.layers, args.image_range, ram_budget=args.ram_budget, pools=args.pools)
         print(json.dumps(r, indent=1) if args.json else _verify_text(r))
         return 0 if r["match"] else 1
     raise AssertionError(args.command)

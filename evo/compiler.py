@@ -24,9 +24,10 @@ class Compiled:
     name: str
 
 
-def compile_graph(g: Graph, name: str | None = None, source: str | None = None, ram_budget: int | None = None) -> Compiled:
+def compile_graph(g: Graph, name: str | None = None, source: str | None = None, ram_budget: int | None = None,
+                  pools: list | None = None) -> Compiled:
     name = c_ident(name or g.name, "model")
-    prog = lower(g, ram_budget=ram_budget)
+    prog = lower(g, ram_budget=ram_budget, pools=pools)
     files = generate(prog, name, source or f"{g.name}.tflite")
     report = build_report(prog, name, source or f"{g.name}.tflite", files.weight_bytes)
     files.files["evo_report.json"] = json.dumps(report, indent=1, sort_keys=True) + "\n"

@@ -4,6 +4,7 @@ Python decides everything here; the templates only lay the result out as C."""
 from __future__ import annotations
 
 import contextlib
+from typing import TYPE_CHECKING
 from dataclasses import dataclass, field, replace
 
 from evo.errors import EvoError
@@ -13,6 +14,9 @@ from evo.memory.lifetimes import Buffer, alias_roots, buffers, lower_bound
 from evo.memory.planner import Plan, plan_best
 from evo.memory.schedule import best_order
 from evo.ops.base import KernelCall, Scratch, TensorArg, TensorList, impl_for, registry, unsupported
+
+if TYPE_CHECKING:
+    from evo.memory.pools import PoolPlan
 
 
 @dataclass
@@ -38,21 +42,32 @@ class Program:
     ext_tensor_buffer: dict[int, int] = field(default_factory=dict)  # tensor -> buffer in ext_plan
     moved_bytes: int = 0  # bytes copied between arena and ext per inference
     ram_budget: int | None = None
+    # Memory pools (evo/memory/pools.py): the arena's buffers split over named RAM regions.
+    pool_plan: "PoolPlan | None" = None
 
     @property
     def ext_bytes(self) -> int:
         return self.ext_plan.arena_bytes if self.ext_plan is not None else 0
 
     def tensor_base(self, t: int) -> str:
-        """C name of the memory that holds tensor `t` ('arena' or 'ext')."""
-        return "ext" if t in self.ext_tensor_buffer else "arena"
+        """C name of the memory that holds tensor `t` ('arena', 'arena_<pool>' or 'ext')."""
+        if t in self.ext_tensor_buffer:
+            return "ext"
+        b = self.tensor_buffer.get(t)
+        return self.buffer_base(b) if b is not None else "arena"
 
     def tensor_offset(self, t: int) -> int | None:
         """Arena offset of tensor `t`, or None for constants (they live in flash)."""
         if t in self.ext_tensor_buffer:
             return self.ext_plan.offsets[self.ext_tensor_buffer[t]]
         b = self.tensor_buffer.get(t)
-        return None if b is None else self.plan.offsets[b]
+        return None if b is None else self.buffer_offset(b)
+
+    def buffer_base(self, b: int) -> str:
+        return "arena" if self.pool_plan is None else f"arena_{self.pool_plan.pool_name(b)}"
+
+    def buffer_offset(self, b: int) -> int:
+        return self.plan.offsets[b] if self.pool_plan is None else self.pool_plan.offset(b)
 
 
 def check_supported(g: Graph) -> None:
@@ -145,9 +160,10 @@ def inplace_options(g: Graph, calls: dict[int, KernelCall | None]) -> dict[int, 
 
 
 def lower(g: Graph, ram_budget: int | None = None, strategies: tuple[str, ...] | None = None,
-          optimize_schedule: bool = True, inplace: bool = True) -> Program:
+          optimize_schedule: bool = True, inplace: bool = True, pools: list | None = None) -> Program:
     """Graph -> Program. `strategies`: placement strategies to try (default: all, best kept);
-    `ram_budget`: arena limit in bytes, met by evicting tensors to an external memory."""
+    `ram_budget`: arena limit in bytes, met by evicting tensors to an external memory;
+    `pools`: PoolSpecs, fastest first, to split the arena over (one arena when None)."""
     check_supported(g)
     reg = registry()
     calls: dict[int, KernelCall | None] = {}
@@ -197,6 +213,10 @@ def lower(g: Graph, ram_budget: int | None = None, strategies: tuple[str, ...] |
 
         prog = apply_budget(prog, ram_budget, alias_ops, calls, macs, strategies)
     prog.ram_budget = ram_budget
+    if pools:
+        from evo.memory.pools import assign_pools
+
+        prog.pool_plan = assign_pools(prog, pools, strategies)
     return prog
 
 
