@@ -268,11 +268,20 @@ def _sizes_text(r: dict) -> list[str]:
     return [
         f"flash {r['flash_bytes']:,} / {r['flash_capacity']:,} B: weights {r['flash_weights']:,}, code {r['flash_code']:,}, other {r['flash_other']:,}",
         f"RAM   {r['ram_bytes']:,} / {r['ram_capacity']:,} B: arena {r['ram_arena']:,}, stack {r['ram_stack']:,}, other {r['ram_other']:,}",
-    ]
+    ] + [f"region {name}: {used:,} B" for name, used in r.get("regions", {}).items()]
+
+
+def _memory_text(r: dict) -> list[str]:
+    lines = []
+    if r.get("pools"):
+        lines.append("pools: " + ", ".join(f"{p['name']} {p['bytes']:,} B" for p in r["pools"]))
+    if r.get("ext_bytes"):
+        lines.append(f"external memory {r['ext_bytes']:,} B, {r['moved_bytes']:,} B moved per inference")
+    return lines
 
 
 def _build_text(r: dict) -> str:
-    return "\n".join([f"built {r['firmware']} for {r['board']}"] + ["  " + ln for ln in _sizes_text(r)])
+    return "\n".join([f"built {r['firmware']} for {r['board']}"] + ["  " + ln for ln in _sizes_text(r) + _memory_text(r)])
 
 
 def _board_run_text(r: dict) -> str:
@@ -290,7 +299,7 @@ def _board_run_text(r: dict) -> str:
         ipm = r["instructions"] / r["macs"] if r["macs"] else float("nan")
         lines.append(f"instructions per inference {r['instructions']:,} ({ipm:.2f} per MAC; emulated instructions, not cycles)")
     lines.append(f"stack used {r['stack_used_bytes']:,} B")
-    lines += _sizes_text(r["sizes"])
+    lines += _sizes_text(r["sizes"]) + _memory_text(r)
     return "\n".join(lines)
 
 

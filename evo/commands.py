@@ -127,7 +127,8 @@ def board_pools(text: str | None, board):
 
     if text.strip() == "auto":
         return [PoolSpec(r.name, room(r)) for r in board.regions]
-    return [PoolSpec(p.name, p.capacity if p.capacity is not None else room(board.region(p.name))) for p in parse_pools(text)]
+    pools = parse_pools(text)
+    return [PoolSpec(p.name, p.capacity if p.capacity is not None else room(r)) for p, r in ((p, board.region(p.name)) for p in pools)]
 
 
 def _board_model(path: str, ram_budget: int | None = None, pools=None):

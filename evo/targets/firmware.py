@@ -202,7 +202,7 @@ def size_report(elf: Path, name: str, board: Board) -> dict:
     ram = ram_static + board.stack_bytes
     # further regions (memory pools, the external memory): bytes used per region
     regions = {r.name: sections[f".evo_{r.name}"] for r in board.regions if f".evo_{r.name}" in sections}
-    extra = dict(regions=regions, ext_bytes=symbols.get("ext", 0)) if regions or "ext" in symbols else {}
+    extra = dict(regions=regions, ext_array_bytes=symbols.get("ext", 0)) if regions or "ext" in symbols else {}
     return extra | dict(
         flash_bytes=flash,
         flash_weights=weights,
