@@ -149,7 +149,8 @@ def _dispatch(args) -> int:
         print(json.dumps(r, indent=1) if args.json else _inspect_text(r))
         return 0
     if args.command == "compile":
-        r = commands.compile_model(args.model, args.output, args.name, quant=_quant_opts(args), ram_budget=args.ram_budget, pools=args.pools)
+        r = commands.compile_model(args.model, args.output, args.name, quant=_quant_opts(args), ram_budget=args.ram_budget,
+                                   pools=args.pools)
         if args.json:
             print(json.dumps(r, indent=1))
         else:
@@ -198,7 +199,8 @@ def _dispatch(args) -> int:
         return 0
     if args.command == "verify":
         n = args.random if args.random is not None else (0 if args.input else 3)
-        r = commands.verify_model(args.model, args.input, n, args.seed, args.layers, args.image_range, ram_budget=args.ram_budget, pools=args.pools)
+        r = commands.verify_model(args.model, args.input, n, args.seed, args.layers, args.image_range,
+                                  ram_budget=args.ram_budget, pools=args.pools)
         print(json.dumps(r, indent=1) if args.json else _verify_text(r))
         return 0 if r["match"] else 1
     raise AssertionError(args.command)

@@ -127,8 +127,14 @@ def board_pools(text: str | None, board):
 
     if text.strip() == "auto":
         return [PoolSpec(r.name, room(r)) for r in board.regions]
-    pools = parse_pools(text)
-    return [PoolSpec(p.name, p.capacity if p.capacity is not None else room(r)) for p, r in ((p, board.region(p.name)) for p in pools)]
+    out = []
+    for p in parse_pools(text):
+        r = board.region(p.name)
+        if p.capacity is not None and p.capacity > room(r):
+            raise EvoError(f"pool {p.name} of {p.capacity:,} B is larger than {board.name}'s region ({room(r):,} B free)",
+                           f"give it at most {room(r)} B, or leave its size out")
+        out.append(PoolSpec(p.name, p.capacity if p.capacity is not None else room(r)))
+    return out
 
 
 def _board_model(path: str, ram_budget: int | None = None, pools=None):
@@ -138,7 +144,8 @@ def _board_model(path: str, ram_budget: int | None = None, pools=None):
     p = Path(path)
     if p.is_dir():
         if ram_budget is not None or pools is not None:
-            raise EvoError("--ram-budget and --pools apply when compiling; a compiled folder has them fixed", "pass them to `evo compile`, or pass the .tflite model")
+            raise EvoError("--ram-budget and --pools apply when compiling; a compiled folder has them fixed",
+                           "pass them to `evo compile`, or pass the .tflite model")
         return None, ModelSpec.from_dir(p)
     _, g = load_model(p)
     return g, ModelSpec.from_compiled(compile_graph(g, source=p.name, ram_budget=ram_budget, pools=pools))
@@ -164,8 +171,8 @@ def build_for_board(path: str, board_name: str, out_dir: str | None, input_path:
     inputs = _board_inputs(g, spec, input_path, seed, image_range)
     out = Path(out_dir) if out_dir else Path("build") / "fw" / f"{spec.name}-{board.name}"
     fw = build_firmware(spec, board, inputs, out)
-    return dict(board=board.name, model=spec.name, firmware=str(fw.elf), files=[str(fw.build_dir / f) for f in ("fw.elf", "fw.bin", "fw.hex", "fw.map")],
-                **_memory_summary(spec), **fw.sizes)
+    files = [str(fw.build_dir / f) for f in ("fw.elf", "fw.bin", "fw.hex", "fw.map")]
+    return dict(board=board.name, model=spec.name, firmware=str(fw.elf), files=files, **_memory_summary(spec), **fw.sizes)
 
 
 def _memory_summary(spec) -> dict:

@@ -116,8 +116,9 @@ def test_board_pools_option():
     b = load_board("nucleo-h7a3zi")
     assert board_pools("auto", b) == [PoolSpec("dtcm", 128 * 1024), PoolSpec("ram", 1024 * 1024 - b.stack_bytes)]
     assert board_pools("dtcm:32k,ram", b) == [PoolSpec("dtcm", 32768), PoolSpec("ram", 1024 * 1024 - b.stack_bytes)]
-    with pytest.raises(EvoError):
-        board_pools("sram:1k", b)
+    for bad in ("sram:1k", "dtcm:200k,ram"):
+        with pytest.raises(EvoError):
+            board_pools(bad, b)
 
 
 def test_cli_plan_and_run_with_pools(shared_models, capsys, tmp_path):
