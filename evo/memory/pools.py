@@ -5,8 +5,8 @@ Pools are given fastest first, each with a capacity (the last may be unbounded).
 after planning, on the planned buffers: buffers joined by in-place links move together (one
 block). Blocks are ranked by *heat*, the work of the steps that touch them per byte they
 occupy, so kernel scratch and small, often-used tensors come first; each pool in turn takes
-the hottest remaining blocks whose live bytes still fit its capacity at every step, and the
-last pool takes the rest. Each pool is then placed on its own by the usual strategies; if
+the hottest remaining blocks whose live bytes still fit its capacity at every step, then fills
+the room left with the largest blocks that fit, and the last pool takes the rest. Each pool is then placed on its own by the usual strategies; if
 fragmentation pushes a pool past its capacity, its coldest block moves on to the next pool."""
 from __future__ import annotations
 
@@ -119,10 +119,12 @@ def assign_pools(prog, pools: list[PoolSpec], strategies=None) -> PoolPlan:
         else:
             live = [0] * steps
             taken = []
-            for a in remaining:
+            # hottest first; then the room left goes to the largest blocks that still fit,
+            # which lowers what the slower pools must hold
+            for a in remaining + sorted(remaining, key=lambda a: (-blks[a].extent, a)):
                 blk = blks[a]
                 span = range(blk.first, blk.last + 1)
-                if all(live[k] + blk.extent <= pool.capacity for k in span):
+                if a not in taken and all(live[k] + blk.extent <= pool.capacity for k in span):
                     for k in span:
                         live[k] += blk.extent
                     taken.append(a)
