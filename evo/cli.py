@@ -158,6 +158,8 @@ def _dispatch(args) -> int:
             print(f"  ops {r['ops']}, MACs {r['macs']:,}")
             print(f"  arena   {kib(r['arena_bytes'])} (lower bound {r['lower_bound_bytes']:,} B)")
             print(f"  weights {kib(r['weight_bytes'])}")
+            for line in _memory_text(r):
+                print(f"  {line}")
         return 0
     if args.command == "quantize":
         r = commands.quantize_model(args.model, args.output, _quant_opts(args))

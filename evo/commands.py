@@ -44,7 +44,7 @@ def compile_model(path: str, out_dir: str, name: str | None, quant: dict | None 
     r = compiled.report
     return dict(name=compiled.name, out_dir=str(out_dir), arena_bytes=r["arena_bytes"], weight_bytes=r["weight_bytes"],
                 lower_bound_bytes=r["lower_bound_bytes"], macs=r["macs"], ops=len(r["ops"]),
-                files=sorted(compiled.files.files))
+                files=sorted(compiled.files.files), **{k: r[k] for k in ("pools", "ext_bytes", "moved_bytes") if k in r})
 
 
 def quantize_model(path: str, out_path: str, quant: dict) -> dict:
