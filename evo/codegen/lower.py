@@ -4,8 +4,8 @@ Python decides everything here; the templates only lay the result out as C."""
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from evo.errors import EvoError
 from evo.ir import Graph, Op
