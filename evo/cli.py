@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from evo import __version__
@@ -43,6 +44,9 @@ def _quant_opts(args) -> dict | None:
                 image_range=args.image_range, limit=args.calib_limit)
 
 
+POOLS_HELP = "memory pools, fastest first: NAME:BYTES,... (e.g. dtcm:64k,sram:256k; the last size may be left out)"
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="evo", description="Compile .tflite models to bit-exact C for microcontrollers.")
     p.add_argument("--version", action="version", version=f"evo {__version__}")
@@ -58,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--name", help="C name prefix (default: the model file's name)")
     s.add_argument("--ram-budget", type=int, metavar="BYTES", help="arena limit: evict tensors to an external memory (see `evo plan`)")
     s.add_argument("--board", help="generate kernels specialised for this board's core (default: portable C for any target)")
+    s.add_argument("--pools", metavar="SPEC", help=POOLS_HELP)
     s.add_argument("--json", action="store_true")
     _quant_args(s, required=False)
 
@@ -75,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
         s.add_argument("--seed", type=int, default=0)
         s.add_argument("--json", action="store_true")
         s.add_argument("--ram-budget", type=int, metavar="BYTES", help="arena limit: evict tensors to an external memory")
+        s.add_argument("--pools", metavar="SPEC", help=POOLS_HELP + "; with --board: its RAM regions, or auto")
         if name == "run":
             s.add_argument("--output", metavar="FILE", help="save outputs (.npy: the first, .npz: all)")
             s.add_argument("--board", help="run the firmware on a board: under QEMU for qemu-* boards, else flashed and read over its serial port")
@@ -91,6 +97,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--input", metavar="FILE", help="input embedded in the firmware (default: seeded random)")
     s.add_argument("--image-range", type=_range, default=(0.0, 1.0), metavar="LO,HI")
     s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--ram-budget", type=int, metavar="BYTES", help="arena limit: evicted tensors go to the board's slowest RAM region")
+    s.add_argument("--pools", metavar="SPEC", help="memory pools in the board's RAM regions: auto, or REGION[:BYTES],... fastest first")
     s.add_argument("--json", action="store_true")
 
     s = sub.add_parser("profile", help="per-layer instruction counts under QEMU")
@@ -110,6 +118,7 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("plan", help="memory plan: buffers, lifetimes, offsets, lower bound, TFLM comparison")
     s.add_argument("model")
     s.add_argument("--ram-budget", type=int, metavar="BYTES", help="arena limit: evict tensors to an external memory")
+    s.add_argument("--pools", metavar="SPEC", help=POOLS_HELP)
     s.add_argument("--png", metavar="FILE", help="draw memory over time")
     s.add_argument("--no-tflm", action="store_true", help="skip TFLM's arena figure")
     s.add_argument("--json", action="store_true")
@@ -126,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("evo: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `evo ... | head`: the reader left; not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _dispatch(args) -> int:
@@ -134,7 +146,7 @@ def _dispatch(args) -> int:
     if args.command == "plan":
         from evo.plan import plan_model, plan_text
 
-        r = plan_model(args.model, args.ram_budget, args.png, tflm=not args.no_tflm)
+        r = plan_model(args.model, args.ram_budget, args.png, tflm=not args.no_tflm, pools=commands.host_pools(args.pools))
         print(json.dumps(r, indent=1) if args.json else plan_text(r))
         return 0
     if args.command == "inspect":
@@ -143,7 +155,7 @@ def _dispatch(args) -> int:
         return 0
     if args.command == "compile":
         r = commands.compile_model(args.model, args.output, args.name, quant=_quant_opts(args), ram_budget=args.ram_budget,
-                                   board=args.board)
+                                   pools=args.pools, board=args.board)
         if args.json:
             print(json.dumps(r, indent=1))
         else:
@@ -151,6 +163,8 @@ def _dispatch(args) -> int:
             print(f"  ops {r['ops']}, MACs {r['macs']:,}")
             print(f"  arena   {kib(r['arena_bytes'])} (lower bound {r['lower_bound_bytes']:,} B)")
             print(f"  weights {kib(r['weight_bytes'])}")
+            for line in _memory_text(r):
+                print(f"  {line}")
         return 0
     if args.command == "quantize":
         r = commands.quantize_model(args.model, args.output, _quant_opts(args))
@@ -163,14 +177,16 @@ def _dispatch(args) -> int:
                 print(f"  {io['kind']:6} {io['name']}: {io['dtype']}{io['shape']}{q}")
         return 0
     if args.command == "run" and args.board:
-        r = commands.run_on_board(args.model, args.board, args.input, args.seed, args.image_range, args.timeout, args.port)
+        r = commands.run_on_board(args.model, args.board, args.input, args.seed, args.image_range, args.timeout, args.port,
+                                  ram_budget=args.ram_budget, pools=args.pools)
         arrays = r.pop("_arrays")
         if args.output:
             commands.save_outputs(args.output, list(r["outputs"]), arrays)
         print(json.dumps(r) if args.json else _board_run_text(r))
         return 0
     if args.command == "build":
-        r = commands.build_for_board(args.model, args.board, args.output, args.input, args.seed, args.image_range)
+        r = commands.build_for_board(args.model, args.board, args.output, args.input, args.seed, args.image_range,
+                                     ram_budget=args.ram_budget, pools=args.pools)
         print(json.dumps(r, indent=1) if args.json else _build_text(r))
         return 0
     if args.command == "profile":
@@ -182,7 +198,7 @@ def _dispatch(args) -> int:
         print(json.dumps(r, indent=1) if args.json else (r["command_line"] if args.dry_run else r.get("message", "flashed")))
         return 0
     if args.command == "run":
-        r = commands.run_model(args.model, args.input, args.seed, args.image_range, ram_budget=args.ram_budget)
+        r = commands.run_model(args.model, args.input, args.seed, args.image_range, ram_budget=args.ram_budget, pools=args.pools)
         arrays = r.pop("_arrays")
         if args.output:
             commands.save_outputs(args.output, list(r["outputs"]), arrays)
@@ -190,7 +206,8 @@ def _dispatch(args) -> int:
         return 0
     if args.command == "verify":
         n = args.random if args.random is not None else (0 if args.input else 3)
-        r = commands.verify_model(args.model, args.input, n, args.seed, args.layers, args.image_range, ram_budget=args.ram_budget)
+        r = commands.verify_model(args.model, args.input, n, args.seed, args.layers, args.image_range,
+                                  ram_budget=args.ram_budget, pools=args.pools)
         print(json.dumps(r, indent=1) if args.json else _verify_text(r))
         return 0 if r["match"] else 1
     raise AssertionError(args.command)
@@ -260,11 +277,20 @@ def _sizes_text(r: dict) -> list[str]:
     return [
         f"flash {r['flash_bytes']:,} / {r['flash_capacity']:,} B: weights {r['flash_weights']:,}, code {r['flash_code']:,}, other {r['flash_other']:,}",
         f"RAM   {r['ram_bytes']:,} / {r['ram_capacity']:,} B: arena {r['ram_arena']:,}, stack {r['ram_stack']:,}, other {r['ram_other']:,}",
-    ]
+    ] + [f"region {name}: {used:,} B" for name, used in r.get("regions", {}).items()]
+
+
+def _memory_text(r: dict) -> list[str]:
+    lines = []
+    if r.get("pools"):
+        lines.append("pools: " + ", ".join(f"{p['name']} {p['bytes']:,} B" for p in r["pools"]))
+    if r.get("ext_bytes"):
+        lines.append(f"external memory {r['ext_bytes']:,} B, {r['moved_bytes']:,} B moved per inference")
+    return lines
 
 
 def _build_text(r: dict) -> str:
-    return "\n".join([f"built {r['firmware']} for {r['board']}"] + ["  " + ln for ln in _sizes_text(r)])
+    return "\n".join([f"built {r['firmware']} for {r['board']}"] + ["  " + ln for ln in _sizes_text(r) + _memory_text(r)])
 
 
 def _board_run_text(r: dict) -> str:
@@ -282,7 +308,7 @@ def _board_run_text(r: dict) -> str:
         ipm = r["instructions"] / r["macs"] if r["macs"] else float("nan")
         lines.append(f"instructions per inference {r['instructions']:,} ({ipm:.2f} per MAC; emulated instructions, not cycles)")
     lines.append(f"stack used {r['stack_used_bytes']:,} B")
-    lines += _sizes_text(r["sizes"])
+    lines += _sizes_text(r["sizes"]) + _memory_text(r)
     return "\n".join(lines)
 
 

@@ -20,14 +20,29 @@ def inspect_model(path: str) -> dict:
     return inspect_graph(g)
 
 
+def host_pools(text: str | None):
+    """--pools for host builds: 'dtcm:64k,sram:256k' -> PoolSpecs (None: one arena)."""
+    if text is None:
+        return None
+    from evo.memory.pools import parse_pools
+
+    if text.strip() == "auto":
+        raise EvoError("--pools auto needs a board (its RAM regions)", "pass --board, or list the pools, e.g. --pools dtcm:64k,sram:256k")
+    return parse_pools(text)
+
+
 def compile_model(path: str, out_dir: str, name: str | None, quant: dict | None = None, ram_budget: int | None = None,
-                  board: str | None = None) -> dict:
-    target = HOST
+                  pools: str | None = None, board: str | None = None) -> dict:
+    """`board`: specialise the kernels for its core and take --pools from its RAM regions."""
+    target, pool_specs = HOST, None
     if board is not None:
         from evo.targets.boards import load_board
         from evo.targets.firmware import target_for_board
 
-        target = target_for_board(load_board(board))
+        b = load_board(board)
+        target, pool_specs = target_for_board(b), board_pools(pools, b)
+    else:
+        pool_specs = host_pools(pools)
     if quant is not None:  # a float model compiled straight to int8 C
         from evo.quant import quantize_model as _quantize
 
@@ -35,12 +50,12 @@ def compile_model(path: str, out_dir: str, name: str | None, quant: dict | None 
         g.name = Path(path).stem
     else:
         _, g = load_model(path)
-    compiled = compile_graph(g, name, source=Path(path).name, ram_budget=ram_budget, target=target)
+    compiled = compile_graph(g, name, source=Path(path).name, ram_budget=ram_budget, pools=pool_specs, target=target)
     write_folder(compiled, Path(out_dir))
     r = compiled.report
     return dict(name=compiled.name, out_dir=str(out_dir), arena_bytes=r["arena_bytes"], weight_bytes=r["weight_bytes"],
                 lower_bound_bytes=r["lower_bound_bytes"], macs=r["macs"], ops=len(r["ops"]),
-                files=sorted(compiled.files.files))
+                files=sorted(compiled.files.files), **{k: r[k] for k in ("pools", "ext_bytes", "moved_bytes") if k in r})
 
 
 def quantize_model(path: str, out_path: str, quant: dict) -> dict:
@@ -63,10 +78,11 @@ def quantize_model(path: str, out_path: str, quant: dict) -> dict:
                 ops=[op.type for op in q.ops])
 
 
-def run_model(path: str, input_path: str | None, seed: int, image_range: tuple[float, float], ram_budget: int | None = None) -> dict:
+def run_model(path: str, input_path: str | None, seed: int, image_range: tuple[float, float], ram_budget: int | None = None,
+              pools: str | None = None) -> dict:
     _, g = load_model(path)
     inputs = load_inputs(g, input_path, image_range) if input_path else random_inputs(g, seed)
-    with HostModel.build(g, ram_budget=ram_budget) as m:
+    with HostModel.build(g, ram_budget=ram_budget, pools=host_pools(pools)) as m:
         outs = m.run(inputs)
         arena = m.compiled.report["arena_bytes"]
         weights = m.compiled.report["weight_bytes"]
@@ -78,7 +94,8 @@ def run_model(path: str, input_path: str | None, seed: int, image_range: tuple[f
     return result
 
 
-def verify_model(path: str, input_path: str | None, random_count: int, seed: int, layers: bool, image_range, ram_budget: int | None = None) -> dict:
+def verify_model(path: str, input_path: str | None, random_count: int, seed: int, layers: bool, image_range, ram_budget: int | None = None,
+                 pools: str | None = None) -> dict:
     model, g = load_model(path)
     input_sets = []
     if input_path:
@@ -86,7 +103,7 @@ def verify_model(path: str, input_path: str | None, random_count: int, seed: int
     input_sets += [random_inputs(g, seed + k) for k in range(random_count)]
     if not input_sets:
         raise EvoError("nothing to verify: no --input and --random 0", "pass --input FILE or --random N")
-    with HostModel.build(g, trace=layers, ram_budget=ram_budget) as m:
+    with HostModel.build(g, trace=layers, ram_budget=ram_budget, pools=host_pools(pools)) as m:
         res = verify(model, g, input_sets, layers, m)
         report = m.compiled.report
     out = res.to_json()
@@ -108,16 +125,42 @@ def save_outputs(path: str, names: list[str], arrays: list[np.ndarray]) -> None:
 # ---------------------------------------------------------------- Cortex-M boards
 
 
-def _board_model(path: str, board):
+def board_pools(text: str | None, board):
+    """--pools for a board: 'auto' (every RAM region, fastest first) or region names with
+    optional sizes ('dtcm:64k,ram'); a pool without a size gets its whole region (`ram`: less
+    the stack)."""
+    if text is None:
+        return None
+    from evo.memory.pools import PoolSpec, parse_pools
+
+    def room(r):
+        return r.size - (board.stack_bytes if r.name == "ram" else 0)
+
+    if text.strip() == "auto":
+        return [PoolSpec(r.name, room(r)) for r in board.regions]
+    out = []
+    for p in parse_pools(text):
+        r = board.region(p.name)
+        if p.capacity is not None and p.capacity > room(r):
+            raise EvoError(f"pool {p.name} of {p.capacity:,} B is larger than {board.name}'s region ({room(r):,} B free)",
+                           f"give it at most {room(r)} B, or leave its size out")
+        out.append(PoolSpec(p.name, p.capacity if p.capacity is not None else room(r)))
+    return out
+
+
+def _board_model(path: str, board, ram_budget: int | None = None, pools=None):
     """A .tflite file -> (graph, ModelSpec) compiled for `board`'s core; a folder from `evo compile`
     -> (None, ModelSpec)."""
     from evo.targets.firmware import ModelSpec, target_for_board
 
     p = Path(path)
     if p.is_dir():
+        if ram_budget is not None or pools is not None:
+            raise EvoError("--ram-budget and --pools apply when compiling; a compiled folder has them fixed",
+                           "pass them to `evo compile`, or pass the .tflite model")
         return None, ModelSpec.from_dir(p)
     _, g = load_model(p)
-    return g, ModelSpec.from_compiled(compile_graph(g, source=p.name, target=target_for_board(board)))
+    return g, ModelSpec.from_compiled(compile_graph(g, source=p.name, ram_budget=ram_budget, pools=pools, target=target_for_board(board)))
 
 
 def _board_inputs(g, spec, input_path: str | None, seed: int, image_range) -> list[np.ndarray]:
@@ -130,26 +173,34 @@ def _board_inputs(g, spec, input_path: str | None, seed: int, image_range) -> li
     return [np.zeros(i["shape"], DTYPES[i["dtype"]]) for i in spec.report["inputs"]]
 
 
-def build_for_board(path: str, board_name: str, out_dir: str | None, input_path: str | None, seed: int, image_range) -> dict:
+def build_for_board(path: str, board_name: str, out_dir: str | None, input_path: str | None, seed: int, image_range,
+                    ram_budget: int | None = None, pools: str | None = None) -> dict:
     from evo.targets.boards import load_board
     from evo.targets.firmware import build_firmware
 
     board = load_board(board_name)
-    g, spec = _board_model(path, board)
+    g, spec = _board_model(path, board, ram_budget, board_pools(pools, board))
     inputs = _board_inputs(g, spec, input_path, seed, image_range)
     out = Path(out_dir) if out_dir else Path("build") / "fw" / f"{spec.name}-{board.name}"
     fw = build_firmware(spec, board, inputs, out)
-    return dict(board=board.name, model=spec.name, firmware=str(fw.elf), files=[str(fw.build_dir / f) for f in ("fw.elf", "fw.bin", "fw.hex", "fw.map")], **fw.sizes)
+    files = [str(fw.build_dir / f) for f in ("fw.elf", "fw.bin", "fw.hex", "fw.map")]
+    return dict(board=board.name, model=spec.name, firmware=str(fw.elf), files=files, **_memory_summary(spec), **fw.sizes)
+
+
+def _memory_summary(spec) -> dict:
+    """Pools and external memory of a compiled model (present only when used)."""
+    r = spec.report
+    return {k: r[k] for k in ("pools", "ext_bytes", "moved_bytes") if k in r}
 
 
 def run_on_board(path: str, board_name: str, input_path: str | None, seed: int, image_range, timeout: float,
-                 port: str | None = None, keep_dir: str | None = None) -> dict:
+                 port: str | None = None, keep_dir: str | None = None, ram_budget: int | None = None, pools: str | None = None) -> dict:
     from evo.targets.boards import load_board
     from evo.targets.firmware import build_firmware
     from evo.targets.qemu import run_qemu
 
     board = load_board(board_name)
-    g, spec = _board_model(path, board)
+    g, spec = _board_model(path, board, ram_budget, board_pools(pools, board))
     if g is None:
         raise EvoError("`evo run --board` needs the .tflite model (to check the result on the host)", "pass the model file")
     inputs = _board_inputs(g, spec, input_path, seed, image_range)
@@ -194,6 +245,7 @@ def run_on_board(path: str, board_name: str, input_path: str | None, seed: int, 
         layers=layers,
         stack_used_bytes=r.stack_bytes,
         sizes=fw.sizes,
+        **_memory_summary(spec),
     )
     result["_arrays"] = r.outputs
     if not host_match:

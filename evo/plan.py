@@ -21,17 +21,27 @@ def plan_program(prog: Program) -> dict:
         for t, b in tb.items():
             owner.setdefault(b, []).append(t)
         scratch_of = {b: op for op, b in prog.scratch_buffer.items()} if pool == "arena" else {}
+        pooled = pool == "arena" and prog.pool_plan is not None
         for b, buf in enumerate(plan.buffers):
             ts = sorted(owner.get(b, []))
             kind = "scratch" if b in scratch_of else "tensor"
-            rows.append(dict(buffer=buf.name, kind=kind, pool=pool, tensors=ts, bytes=buf.size, first_step=buf.first,
-                             last_step=buf.last, offset=plan.offsets[b]))
+            rows.append(dict(buffer=buf.name, kind=kind, pool=prog.pool_plan.pool_name(b) if pooled else pool, tensors=ts,
+                             bytes=buf.size, first_step=buf.first, last_step=buf.last,
+                             offset=prog.buffer_offset(b) if pool == "arena" else plan.offsets[b]))
     inplace = [dict(op=d.op, kind=d.kind, input=d.input, output=d.output, delta=d.delta, scratch=d.scratch)
                for d in sorted(prog.inplace.values(), key=lambda d: d.op)]
+    if prog.pool_plan is not None:
+        pp = prog.pool_plan
+        pools = [dict(name=p.name, capacity=p.capacity, bytes=plan.arena_bytes) for p, plan in zip(pp.pools, pp.plans)]
+    else:
+        pools = [dict(name="arena", capacity=None, bytes=prog.plan.arena_bytes)]
+    arena = sum(p["bytes"] for p in pools)
     return dict(
-        arena_bytes=prog.plan.arena_bytes,
+        arena_bytes=arena,
+        single_arena_bytes=prog.plan.arena_bytes,
+        pools=pools,
         lower_bound_bytes=prog.lower_bound_bytes,
-        total_ram_bytes=prog.plan.arena_bytes,  # EVO keeps no runtime structures: the arena is all
+        total_ram_bytes=arena,  # EVO keeps no runtime structures: the arena (or its pools) is all
         ext_bytes=prog.ext_bytes,
         moved_bytes=prog.moved_bytes,
         ram_budget=prog.ram_budget,
@@ -46,11 +56,11 @@ def plan_program(prog: Program) -> dict:
 
 
 def plan_model(path: str, ram_budget: int | None = None, png: str | None = None, tflm: bool = True,
-               strategies: tuple[str, ...] | None = None) -> dict:
+               strategies: tuple[str, ...] | None = None, pools: list | None = None) -> dict:
     model, g = load_model(path)
     if ram_budget is not None and ram_budget <= 0:
         raise EvoError(f"--ram-budget {ram_budget} must be positive", "pass a size in bytes")
-    prog = lower(g, ram_budget=ram_budget, strategies=strategies)
+    prog = lower(g, ram_budget=ram_budget, strategies=strategies, pools=pools)
     r = plan_program(prog)
     r["model"] = Path(path).name
     r["tflm_head_bytes"] = r["tflm_total_bytes"] = None
@@ -81,7 +91,13 @@ def plan_text(r: dict) -> str:
         lines.append("in place: " + ", ".join(f"op {d['op']} ({d['kind']}{', delta ' + str(d['delta']) if d['delta'] else ''})" for d in r["inplace"]))
     lb = r["lower_bound_bytes"]
     lines.append(f"arena        {r['arena_bytes']:>9,} B  ({kib(r['arena_bytes'])})")
-    lines.append(f"lower bound  {lb:>9,} B  (arena is {r['arena_bytes'] / lb:.3f}x the bound)" if lb else f"lower bound  {lb:>9,} B")
+    if len(r["pools"]) > 1 or r["pools"][0]["name"] != "arena":
+        for p in r["pools"]:
+            cap = f" of {p['capacity']:,} B" if p["capacity"] is not None else ""
+            lines.append(f"  pool {p['name']:<7}{p['bytes']:>9,} B{cap}")
+        lines.append(f"  (one arena would be {r['single_arena_bytes']:,} B)")
+    one = r["single_arena_bytes"]
+    lines.append(f"lower bound  {lb:>9,} B  ({'one ' if one != r['arena_bytes'] else ''}arena is {one / lb:.3f}x the bound)" if lb else f"lower bound  {lb:>9,} B")
     if r.get("tflm_head_bytes"):
         lines.append(f"TFLM head    {r['tflm_head_bytes']:>9,} B  (EVO arena = {r['arena_bytes'] / r['tflm_head_bytes']:.2f}x), TFLM total {r['tflm_total_bytes']:,} B")
     lines.append(f"total RAM    {r['total_ram_bytes']:>9,} B  (no runtime structures)")
@@ -92,18 +108,32 @@ def plan_text(r: dict) -> str:
     return "\n".join(lines)
 
 
+POOL_COLOURS = [(110, 160, 230), (120, 200, 140), (230, 150, 200), (240, 200, 100), (170, 140, 220)]
+
+
 def draw_png(prog: Program, path: str) -> None:
     """Memory over time: each buffer a rectangle (x = steps it is live, y = address)."""
     from PIL import Image, ImageDraw
 
-    panels = [("arena", prog.plan)] + ([("ext", prog.ext_plan)] if prog.ext_plan is not None else [])
+    # (label, plan, buffer index in the panel -> buffer index in prog.plan, fill colour or None)
+    ident = range(len(prog.plan.buffers))
+    if prog.pool_plan is None:
+        panels = [("arena", prog.plan, list(ident), None)]
+    else:
+        pp = prog.pool_plan
+        panels = []
+        for k, (pool, plan) in enumerate(zip(pp.pools, pp.plans)):
+            back = {pp.buffer_slot[b]: b for b in ident if pp.buffer_pool[b] == k}
+            panels.append((f"pool {pool.name}", plan, [back[i] for i in range(len(plan.buffers))], POOL_COLOURS[k % len(POOL_COLOURS)]))
+    if prog.ext_plan is not None:
+        panels.append(("ext", prog.ext_plan, None, (200, 200, 200)))
     steps = max(len(prog.steps), 1)
     W, H, ML, MT, MB = 1000, 520, 80, 30, 30
     img = Image.new("RGB", (W, (H + 10) * len(panels)), "white")
     d = ImageDraw.Draw(img)
     scratch = set(prog.scratch_buffer.values())
     inplace_out = {prog.tensor_buffer.get(x.output) for x in prog.inplace.values()}
-    for k, (label, plan) in enumerate(panels):
+    for k, (label, plan, back, colour) in enumerate(panels):
         y0 = k * (H + 10)
         top = max(plan.arena_bytes, 16)
         pw, ph = W - ML - 20, H - MT - MB
@@ -121,15 +151,17 @@ def draw_png(prog: Program, path: str) -> None:
             x0, x1 = ML + b.first * sx, ML + (b.last + 1) * sx
             ya = y0 + MT + ph - (plan.offsets[i] + align_up(b.size)) * sy
             yb = y0 + MT + ph - plan.offsets[i] * sy
-            if label == "ext":
-                fill = (200, 200, 200)
-            elif i in scratch:
+            j = back[i] if back is not None else None
+            if colour is not None:  # one colour per pool (and ext); scratch outlined in orange
+                fill = colour
+            elif j in scratch:
                 fill = (250, 180, 90)
-            elif i in inplace_out:
+            elif j in inplace_out:
                 fill = (120, 200, 140)
             else:
                 fill = (110, 160, 230)
-            d.rectangle([x0, ya, max(x1 - 1, x0), max(yb - 1, ya)], fill=fill, outline=(40, 40, 40))
+            outline = (230, 120, 0) if colour is not None and j in scratch else (40, 40, 40)
+            d.rectangle([x0, ya, max(x1 - 1, x0), max(yb - 1, ya)], fill=fill, outline=outline)
         if label == "arena" and prog.lower_bound_bytes:
             yl = y0 + MT + ph - prog.lower_bound_bytes * sy
             d.line([ML, yl, ML + pw, yl], fill=(200, 0, 0))

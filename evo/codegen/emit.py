@@ -67,6 +67,8 @@ def _io_entries(prog: Program, tensors: list[int], names: list[str], kind: str) 
                 count=tensor.size,
                 nbytes=tensor.nbytes,
                 offset=prog.tensor_offset(t),
+                pool=_io_pool(prog, t),
+                base="arena" if prog.pool_plan is None else f"pools[{_io_pool(prog, t)}]",
                 scale=c_float(q.scalar_scale) if q is not None else None,
                 zero_point=q.scalar_zero_point if q is not None else None,
             )
@@ -152,6 +154,9 @@ def generate(prog: Program, name: str, source_name: str) -> GeneratedFiles:
         version=evo.__version__,
         source=source_name,
         arena_size=max(prog.plan.arena_bytes, 16),
+        pools=_pool_entries(prog, NAME),
+        mem_param="uint8_t *const *pools" if prog.pool_plan is not None else "uint8_t *arena",
+        mem_arg="pools" if prog.pool_plan is not None else "arena",
         ext_size=prog.ext_bytes,
         moved_bytes=prog.moved_bytes,
         inputs=_io_entries(prog, g.inputs, g.input_names, "input"),
@@ -174,6 +179,20 @@ def generate(prog: Program, name: str, source_name: str) -> GeneratedFiles:
         files[f"kernels/{src}"] = (KERNELS / "src" / src).read_text()
     sizes = {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "int32_t": 4, "int64_t": 8, "float": 4}
     return GeneratedFiles(files, weight_bytes=sum(sizes[w["ctype"]] * w["count"] for w in weights))
+
+
+def _pool_entries(prog: Program, NAME: str) -> list[dict]:
+    """One entry per memory pool (none for the single arena), fastest first."""
+    if prog.pool_plan is None:
+        return []
+    return [dict(index=i, name=p.name, macro=f"{NAME}_ARENA_{p.name.upper()}_SIZE", index_macro=f"{NAME}_POOL_{p.name.upper()}",
+                 size=max(plan.arena_bytes, 16), capacity=p.capacity)
+            for i, (p, plan) in enumerate(zip(prog.pool_plan.pools, prog.pool_plan.plans))]
+
+
+def _io_pool(prog: Program, t: int) -> int | None:
+    """Index of the pool an input/output lives in (None: the single arena)."""
+    return None if prog.pool_plan is None else prog.pool_plan.buffer_pool[prog.tensor_buffer[t]]
 
 
 def _tensor_ptr(prog: Program, t: int, tensor_symbol: dict[int, str]) -> str:
@@ -202,7 +221,8 @@ def _arg(prog: Program, op, a, tensor_symbol, const_array) -> str:
     if isinstance(a, Scratch):
         if op.index not in prog.scratch_buffer:  # the kernel needs no scratch for this shape
             return "NULL"
-        return f"(void *)(arena + {prog.plan.offsets[prog.scratch_buffer[op.index]]})"
+        b = prog.scratch_buffer[op.index]
+        return f"(void *)({prog.buffer_base(b)} + {prog.buffer_offset(b)})"
     if isinstance(a, (int, np.integer, float, np.floating, bool)):
         return c_scalar(a)
     return c_scalar(a)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from evo.errors import EvoError
 from evo.ir import Graph, Op
@@ -14,6 +15,9 @@ from evo.memory.planner import Plan, plan_best
 from evo.memory.schedule import best_order
 from evo.ops.base import KernelCall, Scratch, TensorArg, TensorList, impl_for, registry, unsupported
 from evo.target import HOST, Target
+
+if TYPE_CHECKING:
+    from evo.memory.pools import PoolPlan
 
 
 @dataclass
@@ -40,21 +44,32 @@ class Program:
     moved_bytes: int = 0  # bytes copied between arena and ext per inference
     ram_budget: int | None = None
     target: Target = HOST
+    # Memory pools (evo/memory/pools.py): the arena's buffers split over named RAM regions.
+    pool_plan: "PoolPlan | None" = None
 
     @property
     def ext_bytes(self) -> int:
         return self.ext_plan.arena_bytes if self.ext_plan is not None else 0
 
     def tensor_base(self, t: int) -> str:
-        """C name of the memory that holds tensor `t` ('arena' or 'ext')."""
-        return "ext" if t in self.ext_tensor_buffer else "arena"
+        """C name of the memory that holds tensor `t` ('arena', 'arena_<pool>' or 'ext')."""
+        if t in self.ext_tensor_buffer:
+            return "ext"
+        b = self.tensor_buffer.get(t)
+        return self.buffer_base(b) if b is not None else "arena"
 
     def tensor_offset(self, t: int) -> int | None:
         """Arena offset of tensor `t`, or None for constants (they live in flash)."""
         if t in self.ext_tensor_buffer:
             return self.ext_plan.offsets[self.ext_tensor_buffer[t]]
         b = self.tensor_buffer.get(t)
-        return None if b is None else self.plan.offsets[b]
+        return None if b is None else self.buffer_offset(b)
+
+    def buffer_base(self, b: int) -> str:
+        return "arena" if self.pool_plan is None else f"arena_{self.pool_plan.pool_name(b)}"
+
+    def buffer_offset(self, b: int) -> int:
+        return self.plan.offsets[b] if self.pool_plan is None else self.pool_plan.offset(b)
 
 
 def check_supported(g: Graph) -> None:
@@ -147,9 +162,10 @@ def inplace_options(g: Graph, calls: dict[int, KernelCall | None]) -> dict[int, 
 
 
 def lower(g: Graph, ram_budget: int | None = None, strategies: tuple[str, ...] | None = None,
-          optimize_schedule: bool = True, inplace: bool = True, target: Target = HOST) -> Program:
+          optimize_schedule: bool = True, inplace: bool = True, pools: list | None = None, target: Target = HOST) -> Program:
     """Graph -> Program. `strategies`: placement strategies to try (default: all, best kept);
     `ram_budget`: arena limit in bytes, met by evicting tensors to an external memory;
+    `pools`: PoolSpecs, fastest first, to split the arena over (one arena when None);
     `target`: the core the C is generated for (kernels may specialise by it)."""
     check_supported(g)
     reg = registry()
@@ -202,6 +218,10 @@ def lower(g: Graph, ram_budget: int | None = None, strategies: tuple[str, ...] |
         prog = apply_budget(prog, ram_budget, alias_ops, calls, macs, strategies)
     prog.ram_budget = ram_budget
     prog.target = target
+    if pools:
+        from evo.memory.pools import assign_pools
+
+        prog.pool_plan = assign_pools(prog, pools, strategies)
     return prog
 
 

@@ -38,12 +38,25 @@ def build_report(prog: Program, name: str, source: str, weight_bytes: int) -> di
                             offset=prog.tensor_offset(t), scale=q.scalar_scale if q else None, zero_point=q.scalar_zero_point if q else None))
         return out
 
+    inputs, outputs = io(g.inputs, g.input_names), io(g.outputs, g.output_names)
+    extra: dict = {}
+    # Only present when used, so that a plain build's report stays as it was.
+    if prog.ext_bytes:
+        extra.update(ext_bytes=prog.ext_bytes, moved_bytes=prog.moved_bytes)
+    if prog.pool_plan is not None:
+        pp = prog.pool_plan
+        extra["pools"] = [dict(name=p.name, bytes=plan.arena_bytes, capacity=p.capacity) for p, plan in zip(pp.pools, pp.plans)]
+        extra["arena_bytes"] = sum(plan.arena_bytes for plan in pp.plans)
+        for row in tensors:
+            row["pool"] = pp.pool_name(prog.tensor_buffer[row["index"]])
+        for row in inputs + outputs:
+            row["pool"] = pp.pool_name(prog.tensor_buffer[row["tensor"]])
     return dict(
         name=name,
         source=source,
         target=prog.target.core,  # the core the kernels were chosen for
-        inputs=io(g.inputs, g.input_names),
-        outputs=io(g.outputs, g.output_names),
+        inputs=inputs,
+        outputs=outputs,
         ops=ops,
         macs=sum(o["macs"] for o in ops),
         weight_bytes=weight_bytes,
@@ -51,4 +64,4 @@ def build_report(prog: Program, name: str, source: str, weight_bytes: int) -> di
         arena_bytes=prog.plan.arena_bytes,
         lower_bound_bytes=prog.lower_bound_bytes,
         tensors=tensors,
-    )
+    ) | extra

@@ -19,6 +19,14 @@ class Region:
 
 
 @dataclass
+class RamRegion(Region):
+    """A RAM region the linker can place memory pools (and the external memory) in."""
+
+    name: str = "ram"
+    rank: int = 0  # speed rank: 0 fastest; larger is slower
+
+
+@dataclass
 class Board:
     name: str
     description: str
@@ -35,10 +43,25 @@ class Board:
     qemu_machine: str | None = None
     flash_tool: dict = field(default_factory=dict)
     path: Path | None = None
+    # Every RAM region, fastest first: `ram` (stack, .data, .bss, the single arena) and any
+    # further [memory.<name>] table with origin, size and rank.
+    regions: list[RamRegion] = field(default_factory=list)
 
     @property
     def emulated(self) -> bool:
         return self.qemu_machine is not None
+
+    def region(self, name: str) -> RamRegion:
+        for r in self.regions:
+            if r.name == name:
+                return r
+        raise EvoError(f"board {self.name} has no RAM region '{name}'",
+                       f"choose from its regions: {', '.join(r.name for r in self.regions)} (boards/{self.name}.toml)")
+
+    @property
+    def ext_region(self) -> RamRegion:
+        """Where the external memory of a --ram-budget build goes: the slowest region."""
+        return max(self.regions, key=lambda r: (r.rank, r.name != "ram", r.size))
 
 
 def board_names() -> list[str]:
@@ -52,6 +75,11 @@ def load_board(name: str) -> Board:
     try:
         d = tomllib.loads(path.read_text())
         mem = d["memory"]
+        regions = [RamRegion(int(v["origin"]), int(v["size"]), name, int(v.get("rank", 0)))
+                   for name, v in mem.items() if name != "flash"]
+        for r in regions:
+            if not r.name.isidentifier() or r.name != r.name.lower() or r.name in ("ext", "arena", "pools"):
+                raise ValueError(f"RAM region name '{r.name}' must be a lowercase C identifier other than ext/arena/pools")
         return Board(
             name=name,
             description=d.get("description", name),
@@ -68,6 +96,7 @@ def load_board(name: str) -> Board:
             qemu_machine=d.get("qemu", {}).get("machine"),
             flash_tool=dict(d.get("flash", {})),
             path=path,
+            regions=sorted(regions, key=lambda r: (r.rank, r.name != "ram", r.name)),
         )
     except (KeyError, TypeError, ValueError, tomllib.TOMLDecodeError) as e:
         raise EvoError(f"board file {path.name} is invalid ({type(e).__name__}: {e})", "see boards/README.md for the format") from None

@@ -49,12 +49,14 @@ class HostModel:
         self.graph = compiled.program.graph
         self._tmpdir = tmpdir
         n = compiled.name
+        pool_plan = compiled.program.pool_plan
+        mem = "uint8_t *const *pools" if pool_plan is not None else "uint8_t *arena"
         self.ffi = cffi.FFI()
         cdef = f"""
-            int {n}_invoke(uint8_t *arena);
-            int {n}_invoke_ext(uint8_t *arena, uint8_t *ext);
-            void *{n}_input(uint8_t *arena, int index);
-            void *{n}_output(uint8_t *arena, int index);
+            int {n}_invoke({mem});
+            int {n}_invoke_ext({mem}, uint8_t *ext);
+            void *{n}_input({mem}, int index);
+            void *{n}_output({mem}, int index);
         """
         if trace:
             cdef += f"""
@@ -76,17 +78,21 @@ class HostModel:
             # Keep the callback object alive as long as the library may call it.
             self._cb = self.ffi.callback(f"{n}_trace_fn", self._on_trace)
             getattr(self.lib, f"{n}_set_trace")(self._cb)
-        size = compiled.program.plan.arena_bytes
-        # 16-byte aligned arena inside a numpy buffer
-        self._raw = np.zeros(size + 32, dtype=np.uint8)
-        start = (-self._raw.ctypes.data) % 16
-        self.arena = self._raw[start : start + max(size, 16)]
-        self._arena_ptr = self.ffi.cast("uint8_t *", self.arena.ctypes.data)
+        sizes = [p.arena_bytes for p in pool_plan.plans] if pool_plan is not None else [compiled.program.plan.arena_bytes]
+        # 16-byte aligned memories inside numpy buffers: the arena, or one per pool
+        self._raw = [np.zeros(size + 32, dtype=np.uint8) for size in sizes]
+        self.memories = [raw[(-raw.ctypes.data) % 16:][: max(size, 16)] for raw, size in zip(self._raw, sizes)]
+        self.arena = self.memories[0]
+        if pool_plan is not None:
+            self._pools = self.ffi.new("uint8_t *[]", [self.ffi.cast("uint8_t *", m.ctypes.data) for m in self.memories])
+            self._arena_ptr = self._pools
+        else:
+            self._arena_ptr = self.ffi.cast("uint8_t *", self.arena.ctypes.data)
 
     @classmethod
     def build(cls, g: Graph, name: str | None = None, trace: bool = False, compiled: Compiled | None = None,
-              ram_budget: int | None = None) -> "HostModel":
-        compiled = compiled or compile_graph(g, name, ram_budget=ram_budget)
+              ram_budget: int | None = None, pools: list | None = None) -> "HostModel":
+        compiled = compiled or compile_graph(g, name, ram_budget=ram_budget, pools=pools)
         tmp = Path(tempfile.mkdtemp(prefix="evo_host_"))
         try:
             compiled.files.write(tmp / "src")
@@ -103,8 +109,10 @@ class HostModel:
             self._trace_store[tensor_index] = np.frombuffer(buf, dtype=t.np_dtype).reshape(t.shape).copy()
 
     def _view(self, ptr, tensor) -> np.ndarray:
-        offset = int(self.ffi.cast("uintptr_t", ptr)) - self.arena.ctypes.data
-        return self.arena[offset : offset + tensor.nbytes].view(tensor.np_dtype).reshape(tensor.shape)
+        address = int(self.ffi.cast("uintptr_t", ptr))
+        memory = next(m for m in self.memories if m.ctypes.data <= address < m.ctypes.data + m.size)
+        offset = address - memory.ctypes.data
+        return memory[offset : offset + tensor.nbytes].view(tensor.np_dtype).reshape(tensor.shape)
 
     def run(self, inputs: list[np.ndarray], trace: bool = False):
         """One inference. Returns the outputs (copies), plus {tensor: value} of every op output
