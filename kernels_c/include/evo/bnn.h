@@ -12,6 +12,7 @@
 #define EVO_BNN_H
 
 #include "evo/common.h"
+#include "evo/fixedpoint.h"
 
 static inline int32_t evo_popcount32(uint32_t x)
 {
@@ -109,6 +110,27 @@ typedef struct {
 evo_status_t evo_lce_dequantize_f32(const evo_lce_dequantize_params_t *p, const int32_t *input, float *output);
 evo_status_t evo_lce_dequantize_s8(const evo_lce_dequantize_params_t *p, const int32_t *input, int8_t *output);
 
+/* Integer output transform of binary layers made from int8 TFLite layers (evo/passes/binarize.py),
+ * bit-exact with the int8 CONV_2D / FULLY_CONNECTED they replace: per output channel c the int32
+ * accumulator is acc = offset[c] + factor[c] * accum (accum = XOR-popcount, or the signed +-1 sum
+ * for QBConv2D), minus pad_term[c] * (padded bits - 2 * popcount(filter at padded taps)) for
+ * zero-padded taps, then TFLM's requantisation, output zero point and activation clamp. */
+typedef struct {
+    const int32_t *offset;
+    const int32_t *factor;
+    const int32_t *pad_term;
+    const int32_t *multiplier;
+    const int32_t *shift;
+    int32_t out_zp;
+    int32_t act_min, act_max;
+} evo_bnn_requant_t;
+
+static inline int8_t evo_bnn_requant_s8(const evo_bnn_requant_t *rq, int32_t c, int32_t acc)
+{
+    const int32_t out = evo_requantize(acc, rq->multiplier[c], rq->shift[c]) + rq->out_zp;
+    return (int8_t)EVO_CLAMP(out, rq->act_min, rq->act_max);
+}
+
 /* Binary 2-D convolution. `in.c` is channels_in (unpacked), `words` = ceil(channels_in / 32);
  * the filter is packed OHWI [out.c, kh, kw, words]. pad_value 1 pads with +1 (bit 0: padded
  * taps add popcount(filter)); pad_value 0 pads with 0 (padded taps drop out of K).
@@ -130,12 +152,15 @@ typedef struct {
     const float *multiplier;
     const float *bias;
     const int32_t *threshold;
+    evo_bnn_requant_t rq; /* q8 output only */
 } evo_bconv2d_params_t;
 
 /* `scratch`: kh * kw * words int32 (the gathered receptive field). */
 evo_status_t evo_bconv2d_f32(const evo_bconv2d_params_t *p, const int32_t *input, const int32_t *filter, float *output, int32_t *scratch);
 evo_status_t evo_bconv2d_s8(const evo_bconv2d_params_t *p, const int32_t *input, const int32_t *filter, int8_t *output, int32_t *scratch);
 evo_status_t evo_bconv2d_bin(const evo_bconv2d_params_t *p, const int32_t *input, const int32_t *filter, int32_t *output, int32_t *scratch);
+/* int8 output through `rq` (binarized int8 CONV_2D), bit-exact with it. */
+evo_status_t evo_bconv2d_q8(const evo_bconv2d_params_t *p, const int32_t *input, const int32_t *filter, int8_t *output, int32_t *scratch);
 /* 1x1, stride 1, no padding: one contiguous dot product per pixel and channel. */
 evo_status_t evo_bconv2d_pw_f32(const evo_bconv2d_params_t *p, const int32_t *input, const int32_t *filter, float *output);
 evo_status_t evo_bconv2d_pw_bin(const evo_bconv2d_params_t *p, const int32_t *input, const int32_t *filter, int32_t *output);
@@ -225,10 +250,40 @@ typedef struct {
     const float *multiplier;
     const float *bias;
     const int32_t *threshold;
+    evo_bnn_requant_t rq; /* q8 output only */
 } evo_bfc_params_t;
 
 evo_status_t evo_bbfc_bin(const evo_bfc_params_t *p, const int32_t *input, const int32_t *weights, int32_t *output);
 evo_status_t evo_bbqfc_s8(const evo_bfc_params_t *p, const int32_t *input, const int32_t *weights, int8_t *output);
 evo_status_t evo_bbfc_f32(const evo_bfc_params_t *p, const int32_t *input, const int32_t *weights, float *output);
+/* int8 output through `rq` (binarized int8 FULLY_CONNECTED), bit-exact with it. */
+evo_status_t evo_bbfc_q8(const evo_bfc_params_t *p, const int32_t *input, const int32_t *weights, int8_t *output);
+
+/* QBConv2D: int8 input, binary weights (an int8 CONV_2D whose per-channel weights are all
+ * +-w[c]). The filter is bit-packed OHWI [out.c, kh, kw, words] (bit set = -w[c]); the kernel
+ * sums the zero-point-corrected inputs with add/sub, T = sum(+-(x - zp)) over in-bounds taps
+ * (TFLM's zero-point padding adds nothing), then acc = rq.offset[c] + rq.factor[c] * T
+ * (offset = bias, factor = w[c]), exactly the int8 convolution's accumulator. */
+typedef struct {
+    evo_dims4_t in;
+    evo_dims4_t out;
+    int32_t words;
+    int32_t kh, kw;
+    int32_t stride_h, stride_w;
+    int32_t dil_h, dil_w;
+    int32_t pad_h, pad_w;
+    int32_t input_offset; /* -zero_point of the input */
+    evo_bnn_requant_t rq;
+} evo_qbconv2d_params_t;
+
+/* `scratch`: kh * kw * in.c int32 (the receptive field, zero-point corrected, padded taps 0). */
+evo_status_t evo_qbconv2d_s8(const evo_qbconv2d_params_t *p, const int8_t *input, const int32_t *filter, int8_t *output, int32_t *scratch);
+
+/* SIGN float32 (stock-converter ste_sign left in place): -1, 0 or +1. */
+typedef struct {
+    int32_t size;
+} evo_sign_params_t;
+
+evo_status_t evo_sign_f32(const evo_sign_params_t *p, const float *input, float *output);
 
 #endif
