@@ -27,7 +27,8 @@ import numpy as np
 from evo.ir import Graph, Op, Tensor
 from evo.ops.bnn import pack_bits, words
 from evo.ops.conv import compute_out_size, compute_padding
-from evo.passes import binarize_int8
+from evo.errors import EvoError
+from evo.passes import binarize_int8, bitpack_fuse
 
 
 def _const(g: Graph, i: int):
@@ -201,7 +202,7 @@ def run(g: Graph) -> Graph:
     """Rewrite stock-converter binary layers of `g` in place; returns `g` (unchanged when none)."""
     int8_ops = {op.index for op in g.ops if _int8_binary_candidate(g, op)}
     if not int8_ops and not any(op.type in ("SIGN", "CUSTOM:LceDequantize") for op in g.ops):
-        return g
+        return bitpack_fuse.run(g)
     r = _Rewriter(g)
     for op in g.ops:
         try:
@@ -214,17 +215,16 @@ def run(g: Graph) -> Graph:
                 r.conv(op)
             elif op.type == "FULLY_CONNECTED":
                 r.fc(op)
-        except (ValueError, IndexError, TypeError, KeyError):
+        except (ValueError, IndexError, TypeError, KeyError, EvoError):
             # inconsistent shapes (a corrupt file): leave the layer as it is; the operator's own
             # check reports the problem cleanly
             r.new_ops.pop(op.index, None)
-    if not r.new_ops:
-        return g
-    ops: list[Op] = []
-    for op in g.ops:
-        ops.extend(r.new_ops.get(op.index, [op]))
-    g.ops = ops
-    _remove_dead(g)
-    for i, op in enumerate(g.ops):
-        op.index = i
-    return g
+    if r.new_ops:
+        ops: list[Op] = []
+        for op in g.ops:
+            ops.extend(r.new_ops.get(op.index, [op]))
+        g.ops = ops
+        _remove_dead(g)
+        for i, op in enumerate(g.ops):
+            op.index = i
+    return bitpack_fuse.run(g)
