@@ -398,38 +398,41 @@ class LceBconv2d(OpImpl):
 @register
 class QBConv2d(OpImpl):
     """QBConv2D: int8 input, binary weights. Made by evo.passes.binarize from an int8 CONV_2D whose
-    per-channel weights are all +-w[c]: inputs [x int8, sign-bit filter OHWI [Co, KH, KW, words],
-    offset (= bias), factor (= w[c]), -1, pad_term (unused), requantisation multiplier, shift];
-    attrs: channels_in, padding, strides, dilations, act_min, act_max, requant=True."""
+    per-channel weights are all +-w[c]: inputs [x int8, sign bits [Co, ceil(KH*KW*Cin / 32)] (each
+    channel's flattened HWI filter packed as one bit string, so a 3-channel first layer packs 27
+    weights in one word), offset (= bias), factor (= w[c]), -1, pad_term (unused), requantisation
+    multiplier, shift]; attrs: channels_in, kernel_h, kernel_w, padding, strides, dilations,
+    act_min, act_max, requant=True."""
 
     types = ("CUSTOM:EvoQBConv2d",)
 
     def check(self, g, op):
         desc = _desc(op)
         x, f, y = _t(g, op, 0), _t(g, op, 1), g.tensor(op.outputs[0])
-        if x is None or f is None or x.dtype != "int8" or y.dtype != "int8" or f.dtype != "int32" or not f.is_const or len(x.shape) != 4 or len(f.shape) != 4:
+        if x is None or f is None or x.dtype != "int8" or y.dtype != "int8" or f.dtype != "int32" or not f.is_const or len(x.shape) != 4 or len(f.shape) != 2:
             raise EvoError(f"{desc}: expected int8 input/output and a constant packed filter", "this op is made by EVO's binarize pass")
         if x.quant is None or x.quant.per_channel:
             raise EvoError(f"{desc}: the int8 input needs per-tensor quantization", "re-convert the model")
-        cin = int(op.attrs.get("channels_in", 0))
-        if cin != int(x.shape[3]) or words(cin) != int(f.shape[3]):
-            raise EvoError(f"{desc}: channels_in={cin} does not match the input {list(x.shape)} and filter {list(f.shape)}", "internal error")
+        cin, kh, kw = (int(op.attrs.get(k, 0)) for k in ("channels_in", "kernel_h", "kernel_w"))
+        if cin != int(x.shape[3]) or min(kh, kw) < 1 or words(kh * kw * cin) != int(f.shape[1]):
+            raise EvoError(f"{desc}: channels_in={cin}, kernel {kh}x{kw} do not match the input {list(x.shape)} and filter {list(f.shape)}", "internal error")
         p = self.prepare(g, op)
         if tuple(y.shape) != p["out"]:
             raise EvoError(f"{desc}: output shape {list(y.shape)} does not match the computed {list(p['out'])}", "internal error")
 
     def prepare(self, g, op):
         x, f, y = _t(g, op, 0), _t(g, op, 1), g.tensor(op.outputs[0])
-        geo = bconv_geometry(x.shape, int(f.shape[1]), int(f.shape[2]), op.attrs)
+        kh, kw = int(op.attrs["kernel_h"]), int(op.attrs["kernel_w"])
+        geo = bconv_geometry(x.shape, kh, kw, op.attrs)
         co = int(f.shape[0])
-        p = dict(geo, cin=int(x.shape[3]), co=co, words=int(f.shape[3]), input_offset=-int(x.quant.zero_point[0]),
+        p = dict(geo, cin=int(x.shape[3]), co=co, k=kh * kw * int(x.shape[3]), words=int(f.shape[1]), input_offset=-int(x.quant.zero_point[0]),
                  **{"in": tuple(int(d) for d in x.shape), "out": (int(x.shape[0]), geo["out_h"], geo["out_w"], co)})
         p.update(_requant_params(g, op, y, co))
         return p
 
     def reference(self, g, op, p, inputs):
         xs = inputs[0].astype(np.int64) + p["input_offset"]
-        signs = 1 - 2 * unpack_bits(inputs[1], p["cin"]).astype(np.int64).reshape(p["co"], -1)
+        signs = 1 - 2 * unpack_bits(inputs[1], p["k"]).astype(np.int64)  # [Co, K]
         pat = _patches(xs, p, 0).reshape(p["out"][:3] + (-1,))  # zero-point padding adds 0
         return [requant_q8(p["offset"] + p["factor"] * (pat @ signs.T), p)]
 
@@ -438,11 +441,11 @@ class QBConv2d(OpImpl):
                   **{k: p[k] for k in ("kh", "kw", "stride_h", "stride_w", "dil_h", "dil_w", "pad_h", "pad_w")}, "rq": _rq_struct(p)}
         return KernelCall(func="evo_qbconv2d_s8", sources=["qbconv2d_s8.c"], header=HEADER, params_type="evo_qbconv2d_params_t",
                           params=params, args=[TensorArg(op.inputs[0]), TensorArg(op.inputs[1]), TensorArg(op.outputs[0]), Scratch()],
-                          scratch_bytes=4 * p["kh"] * p["kw"] * p["cin"])
+                          scratch_bytes=4 * 32 * p["words"])
 
     def macs(self, g, op):
-        f, y = _t(g, op, 1), g.tensor(op.outputs[0])
-        return int(y.size * f.shape[1] * f.shape[2] * int(op.attrs.get("channels_in", 0)))
+        y = g.tensor(op.outputs[0])
+        return int(y.size * int(op.attrs.get("kernel_h", 0)) * int(op.attrs.get("kernel_w", 0)) * int(op.attrs.get("channels_in", 0)))
 
 
 # ----------------------------------------------------------------------------- LceBMaxPool2d
@@ -564,10 +567,12 @@ def binary_summary(g: Graph) -> dict | None:
                 cin = 0
             n = int(f.shape[0] * f.shape[1] * f.shape[2]) * cin
         elif op.type == "CUSTOM:EvoQBConv2d":
-            n = int(f.shape[0] * f.shape[1] * f.shape[2]) * int(op.attrs.get("channels_in", 0))
+            n = int(f.shape[0]) * int(op.attrs.get("kernel_h", 0)) * int(op.attrs.get("kernel_w", 0)) * int(op.attrs.get("channels_in", 0))
         else:
             n = int(f.shape[0]) * int(op.attrs.get("channels", 0))
-        layers.append(dict(index=op.index, op=op.type, weights=n, packed_bytes=f.nbytes, int8_bytes=n, float_bytes=4 * n))
+        layers.append(dict(index=op.index, op=op.type, weights=n, packed_bytes=f.nbytes, int8_bytes=n, float_bytes=4 * n,
+                           binarized_from=op.attrs.get("binarized_from"), input=_t(g, op, 0).dtype if _t(g, op, 0) is not None else None,
+                           output=g.tensor(op.outputs[0]).dtype))
     if not layers:
         return None
     packed = sum(x["packed_bytes"] for x in layers)

@@ -220,11 +220,11 @@ def conv(r, op: Op) -> bool:
             new = Op(index=-1, type="CUSTOM:LceBconv2d", inputs=[packed, ft, rq[0], rq[1], -1, rq[2], rq[3], rq[4]], outputs=list(op.outputs), attrs=attrs)
             r.new_ops[op.index] = ([qop] if qop else []) + [new]
             return True
-    # QBConv2D: int8 input, sign-bit weights
-    filt = pack_bits(neg)
+    # QBConv2D: int8 input, sign-bit weights (each channel's whole HWI filter as one bit string)
+    filt = pack_bits(neg.reshape(co, -1))
     ft = r.add_tensor(f"{g.tensor(op.inputs[1]).name}/bitpacked", filt.shape, "int32", filt)
     rq = _requant_tensors(r, op, bias, mag, np.zeros(co, np.int64), p["multiplier"], p["shift"])
-    attrs = dict(channels_in=cin, padding=op.attrs.get("padding", "VALID"), requant=True, act_min=int(p["act_min"]),
+    attrs = dict(channels_in=cin, kernel_h=kh, kernel_w=kw, padding=op.attrs.get("padding", "VALID"), requant=True, act_min=int(p["act_min"]),
                  act_max=int(p["act_max"]), binarized_from=op.type, **geo)
     r.new_ops[op.index] = [Op(index=-1, type="CUSTOM:EvoQBConv2d", inputs=[op.inputs[0], ft, rq[0], rq[1], -1, rq[2], rq[3], rq[4]],
                               outputs=list(op.outputs), attrs=attrs)]

@@ -2,8 +2,8 @@
  * bit-exact with the int8 CONV_2D it replaces. */
 #include "evo/bnn.h"
 
-/* Gather one output pixel's receptive field as x - zero_point (padded taps 0, which is what
- * TFLM's zero-point padding contributes); returns the sum of the field. */
+/* Gather one output pixel's receptive field as x - zero_point in HWI order (padded taps 0, which
+ * is what TFLM's zero-point padding contributes); returns the sum of the field. */
 static int32_t qbconv_gather(const evo_qbconv2d_params_t *p, const int8_t *in_b, int32_t y0, int32_t x0, int32_t *buf)
 {
     const int32_t c = p->in.c;
@@ -31,30 +31,25 @@ static int32_t qbconv_gather(const evo_qbconv2d_params_t *p, const int8_t *in_b,
     return total;
 }
 
-/* Sum of the field values whose weight sign bit is set (weight -w[c]). */
-static int32_t qbconv_negative_sum(const evo_qbconv2d_params_t *p, const int32_t *field, const int32_t *filt_c)
+/* Sum of the field values whose weight sign bit is set (weight -w[c]); the filter is one bit
+ * string over the flattened field, 32 values per word. */
+static int32_t qbconv_negative_sum(const int32_t *field, const int32_t *filt_c, int32_t words)
 {
-    const int32_t taps = p->kh * p->kw;
-    int32_t t, wi, i, neg = 0;
-    for (t = 0; t < taps; ++t) {
-        const int32_t *v = field + (size_t)t * p->in.c;
-        for (wi = 0; wi < p->words; ++wi) {
-            uint32_t bits = (uint32_t)filt_c[wi];
-            /* unused high bits of the last word are 0, so the loop stops inside the channels */
-            for (i = 0; bits != 0u; ++i) {
-                neg += v[i] & -(int32_t)(bits & 1u);
-                bits >>= 1;
-            }
-            v += 32;
+    int32_t wi, i, neg = 0;
+    for (wi = 0; wi < words; ++wi) {
+        uint32_t bits = (uint32_t)filt_c[wi];
+        /* unused high bits of the last word are 0, so the loop stops inside the field */
+        for (i = 0; bits != 0u; ++i) {
+            neg += field[i] & -(int32_t)(bits & 1u);
+            bits >>= 1;
         }
-        filt_c += p->words;
+        field += 32;
     }
     return neg;
 }
 
 evo_status_t evo_qbconv2d_s8(const evo_qbconv2d_params_t *p, const int8_t *input, const int32_t *filter, int8_t *output, int32_t *scratch)
 {
-    const int32_t fsize = p->kh * p->kw * p->words;
     int32_t b, oy, ox, co;
     for (b = 0; b < p->in.n; ++b) {
         const int8_t *in_b = input + (size_t)b * p->in.h * p->in.w * p->in.c;
@@ -66,7 +61,7 @@ evo_status_t evo_qbconv2d_s8(const evo_qbconv2d_params_t *p, const int8_t *input
                 const int32_t total = qbconv_gather(p, in_b, y0, x0, scratch);
                 int8_t *out = output + pix * p->out.c;
                 for (co = 0; co < p->out.c; ++co) {
-                    const int32_t t = total - 2 * qbconv_negative_sum(p, scratch, filter + (size_t)co * fsize);
+                    const int32_t t = total - 2 * qbconv_negative_sum(scratch, filter + (size_t)co * p->words, p->words);
                     out[co] = evo_bnn_requant_s8(&p->rq, co, p->rq.offset[co] + p->rq.factor[co] * t);
                 }
             }

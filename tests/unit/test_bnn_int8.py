@@ -202,7 +202,7 @@ def test_qbconv_is_tflm_exact(case):
     model = qbconv_model(cin, 11, h, w, kh, kw, stride, dil, padding, act="RELU" if cin % 2 else "NONE", seed=cin)
     g = read_tflite(model)
     assert [op.type for op in g.ops] == ["CUSTOM:EvoQBConv2d"]
-    assert g.tensor(g.ops[0].inputs[1]).nbytes == 11 * kh * kw * 4 * ((cin + 31) // 32)  # sign bits only
+    assert g.tensor(g.ops[0].inputs[1]).nbytes == 11 * 4 * ((kh * kw * cin + 31) // 32)  # sign bits only
     check_model(model, seed=cin)
 
 

@@ -260,14 +260,15 @@ evo_status_t evo_bbfc_f32(const evo_bfc_params_t *p, const int32_t *input, const
 evo_status_t evo_bbfc_q8(const evo_bfc_params_t *p, const int32_t *input, const int32_t *weights, int8_t *output);
 
 /* QBConv2D: int8 input, binary weights (an int8 CONV_2D whose per-channel weights are all
- * +-w[c]). The filter is bit-packed OHWI [out.c, kh, kw, words] (bit set = -w[c]); the kernel
+ * +-w[c]). The filter holds each output channel's flattened HWI filter as one bit string,
+ * [out.c, words], words = ceil(kh * kw * in.c / 32) (bit set = -w[c]); the kernel
  * sums the zero-point-corrected inputs with add/sub, T = sum(+-(x - zp)) over in-bounds taps
  * (TFLM's zero-point padding adds nothing), then acc = rq.offset[c] + rq.factor[c] * T
  * (offset = bias, factor = w[c]), exactly the int8 convolution's accumulator. */
 typedef struct {
     evo_dims4_t in;
     evo_dims4_t out;
-    int32_t words;
+    int32_t words; /* per output channel */
     int32_t kh, kw;
     int32_t stride_h, stride_w;
     int32_t dil_h, dil_w;
@@ -276,7 +277,7 @@ typedef struct {
     evo_bnn_requant_t rq;
 } evo_qbconv2d_params_t;
 
-/* `scratch`: kh * kw * in.c int32 (the receptive field, zero-point corrected, padded taps 0). */
+/* `scratch`: 32 * words int32 (the receptive field, zero-point corrected, padded taps 0). */
 evo_status_t evo_qbconv2d_s8(const evo_qbconv2d_params_t *p, const int8_t *input, const int32_t *filter, int8_t *output, int32_t *scratch);
 
 /* SIGN float32 (stock-converter ste_sign left in place): -1, 0 or +1. */
