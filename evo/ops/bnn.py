@@ -441,7 +441,7 @@ class QBConv2d(OpImpl):
                   **{k: p[k] for k in ("kh", "kw", "stride_h", "stride_w", "dil_h", "dil_w", "pad_h", "pad_w")}, "rq": _rq_struct(p)}
         return KernelCall(func="evo_qbconv2d_s8", sources=["qbconv2d_s8.c"], header=HEADER, params_type="evo_qbconv2d_params_t",
                           params=params, args=[TensorArg(op.inputs[0]), TensorArg(op.inputs[1]), TensorArg(op.outputs[0]), Scratch()],
-                          scratch_bytes=4 * 32 * p["words"])
+                          scratch_bytes=4 * p["co"] + 256 + 64 * p["words"])  # sums, one word of tables, int16 field
 
     def macs(self, g, op):
         y = g.tensor(op.outputs[0])
