@@ -1,7 +1,10 @@
 """Binary vs int8: the LCE-converted binary CNN of examples/bnn_digits against its int8 twin (same
 architecture, stock TFLite full-int8) on Cortex-M4F under QEMU (qemu-mps2-an386): instructions
-per inference (per layer too), weight bytes and arena bytes. Also checks that the firmware's
-output equals EVO's host build. Prints a table and writes JSON (default bench/results/bnn.json).
+per inference (per layer too), weight bytes and arena bytes. When ../shared/models is present,
+also the stock-converter full-int8 BNN (synthetic/bnn_keras_int8) as binarized by EVO against the
+same file run as written (int8 convolutions, SIGN in float between DEQUANTIZE/QUANTIZE); both
+must give the stored reference output bytes. Prints tables and writes JSON (default
+bench/results/bnn.json).
 
     .venv/bin/python bench/bnn.py [--board qemu-mps2-an386] [--samples 3] [--json FILE]
 """
@@ -25,14 +28,23 @@ from evo.targets.firmware import build_firmware  # noqa: E402
 from evo.targets.qemu import run_qemu  # noqa: E402
 
 EX = ROOT / "examples" / "bnn_digits"
+STOCK = ROOT.parent / "shared" / "models" / "synthetic" / "bnn_keras_int8.tflite"
 
 
-def measure(path: Path, inputs: list[np.ndarray], board: str, tmp: Path) -> dict:
-    _, g = load_model(path)
+def measure(path: Path, inputs: list[np.ndarray], board: str, tmp: Path, binarize_pass: bool = True) -> dict:
+    from evo.passes import binarize
+
+    run_pass = binarize.run
+    if not binarize_pass:
+        binarize.run = lambda g: g
+    try:
+        _, g = load_model(path)
+    finally:
+        binarize.run = run_pass
     compiled = compile_graph(g)
     runs = []
     for i, x in enumerate(inputs):
-        fw = build_firmware(compiled, load_board(board), [x], tmp / f"{path.stem}_{i}")
+        fw = build_firmware(compiled, load_board(board), [x], tmp / f"{path.stem}_{int(binarize_pass)}_{i}")
         r = run_qemu(fw)
         assert r.exit_code == 0 and r.status == 0, f"{path.name} failed on {board}"
         runs.append(r)
@@ -41,6 +53,16 @@ def measure(path: Path, inputs: list[np.ndarray], board: str, tmp: Path) -> dict
     return dict(model=path.name, instructions=int(np.median([x.instructions for x in runs])), weight_bytes=compiled.files.weight_bytes,
                 arena_bytes=compiled.program.plan.arena_bytes, layers=layers, binary=compiled.report.get("binary"),
                 outputs=[np.asarray(x.outputs[0]).reshape(-1).tolist() for x in runs])
+
+
+def _ratio(base: dict, new: dict) -> dict:
+    return {k: base[k] / new[k] for k in ("instructions", "weight_bytes", "arena_bytes")}
+
+
+def _table(name_a: str, name_b: str, a: dict, b: dict, ratio: dict) -> None:
+    print(f"{'':24s}{name_a:>14s}{name_b:>14s}{'ratio':>13s}")
+    for k in ("instructions", "weight_bytes", "arena_bytes"):
+        print(f"{k:24s}{a[k]:>14,d}{b[k]:>14,d}{ratio[k]:>12.2f}x")
 
 
 def main() -> int:
@@ -54,18 +76,27 @@ def main() -> int:
         tmp = Path(d)
         b = measure(EX / "bnn_digits.tflite", [z["x"][i : i + 1] for i in range(a.samples)], a.board, tmp)
         q = measure(EX / "digits_twin_int8.tflite", [z["x_int8"][i : i + 1] for i in range(a.samples)], a.board, tmp)
-    ratio = dict(instructions=q["instructions"] / b["instructions"], weight_bytes=q["weight_bytes"] / b["weight_bytes"],
-                 arena_bytes=q["arena_bytes"] / b["arena_bytes"])
-    print(f"{'':24s}{'binary':>14s}{'int8 twin':>14s}{'int8/binary':>13s}")
-    for k in ("instructions", "weight_bytes", "arena_bytes"):
-        print(f"{k:24s}{b[k]:>14,d}{q[k]:>14,d}{ratio[k]:>12.2f}x")
+        stock = None
+        if STOCK.exists():
+            zs = np.load(STOCK.with_suffix(".io.npz"))
+            xs = [zs["input"][i : i + 1] for i in range(min(a.samples, len(zs["input"])))]
+            sb = measure(STOCK, xs, a.board, tmp)
+            sq = measure(STOCK, xs, a.board, tmp, binarize_pass=False)
+            for m in (sb, sq):
+                assert all(np.array_equal(np.asarray(o, np.int8), zs["output"][i]) for i, o in enumerate(m["outputs"])), m["model"]
+            stock = dict(binarized=sb, as_written=sq, ratio=_ratio(sq, sb))
+    ratio = _ratio(q, b)
+    _table("binary", "int8 twin", b, q, ratio)
+    if stock:
+        print(f"\nstock-converter {STOCK.name} (outputs equal the stored reference):")
+        _table("binarized", "as written", stock["binarized"], stock["as_written"], stock["ratio"])
     print("\nbinary model per layer:")
     for L in b["layers"]:
         print(f"  {L['op']:28s} {str(L['kernel']):24s} {L['instructions']:>12,d}")
     print("int8 twin per layer:")
     for L in q["layers"]:
         print(f"  {L['op']:28s} {str(L['kernel']):24s} {L['instructions']:>12,d}")
-    out = dict(board=a.board, binary=b, int8_twin=q, ratio=ratio)
+    out = dict(board=a.board, binary=b, int8_twin=q, ratio=ratio, stock_int8=stock)
     Path(a.json).parent.mkdir(parents=True, exist_ok=True)
     Path(a.json).write_text(json.dumps(out, indent=1) + "\n")
     return 0

@@ -231,6 +231,11 @@ def _inspect_text(r: dict) -> str:
             f"(int8 would be {b['int8_weight_bytes']:,} B, float {b['float_weight_bytes']:,} B: "
             f"{b['int8_weight_bytes'] / max(b['packed_weight_bytes'], 1):.1f}x smaller than int8)"
         )
+        kinds = {"int32": "bit-packed"}
+        for L in b["layers"]:
+            src = f", binarized from {L['binarized_from']}" if L.get("binarized_from") else ""
+            lines.append(f"  #{L['index']} {L['op'].split(':')[-1]}: {kinds.get(L.get('input'), L.get('input'))} in, "
+                         f"{kinds.get(L.get('output'), L.get('output'))} out, {L['packed_bytes']:,} B packed weights{src}")
     if r["unsupported_ops"]:
         lines.append(f"unsupported operators: {', '.join(r['unsupported_ops'])}")
     if r["problem"]:

@@ -79,7 +79,8 @@ def inspect_graph(g: Graph) -> dict:
         tensors=len(g.tensors),
         macs=sum(o["macs"] for o in ops),
         params=count_params(g),
-        const_bytes=sum(t.nbytes for t in g.tensors if t.is_const),
+        # constants some op reads (a rewrite such as binarize leaves the replaced weights unused)
+        const_bytes=sum(g.tensor(i).nbytes for i in {i for o in g.ops for i in o.inputs if i >= 0} if g.tensor(i).is_const),
         arena_bytes=arena,
         lower_bound_bytes=lower_bound,
         unsupported_ops=missing,

@@ -118,6 +118,8 @@ def _transform(v: np.ndarray, accum: np.ndarray, p: dict[str, Any]) -> np.ndarra
 def _out_transform_params(g: Graph, op: Op, y, k: int, act: str, mult_pos: int, bias_pos: int, thr_pos: int, units: int) -> dict[str, Any]:
     desc = _desc(op)
     p: dict[str, Any] = {}
+    if op.attrs.get("requant"):
+        return _requant_params(g, op, y, units)
     if y.dtype == "int32":
         thr = _t(g, op, thr_pos)
         if thr is None or not thr.is_const or thr.size != units:
@@ -145,11 +147,44 @@ def _out_transform_params(g: Graph, op: Op, y, k: int, act: str, mult_pos: int, 
     return p
 
 
+# q8 (int8 layers binarized by evo.passes.binarize): inputs 2, 3, 5, 6, 7 hold the per-channel
+# int32 offset, factor, pad_term, requantisation multiplier and shift; attrs act_min/act_max.
+_RQ_INPUTS = {"offset": 2, "factor": 3, "pad_term": 5, "q_multiplier": 6, "q_shift": 7}
+
+
+def _requant_params(g: Graph, op: Op, y, units: int) -> dict[str, Any]:
+    desc = _desc(op)
+    if y.dtype != "int8" or y.quant is None:
+        raise EvoError(f"{desc}: the requantised output must be int8 with quantization", "internal error in the binarize pass")
+    p: dict[str, Any] = {"out_kind": "q8", "out_zp": int(y.quant.zero_point[0]), "act_min": int(op.attrs["act_min"]), "act_max": int(op.attrs["act_max"])}
+    for key, pos in _RQ_INPUTS.items():
+        t = _t(g, op, pos)
+        if t is None or not t.is_const or t.dtype != "int32" or t.size != units:
+            raise EvoError(f"{desc}: missing constant int32 {key} of {units} values", "internal error in the binarize pass")
+        p[key] = t.data.reshape(-1).astype(np.int32)
+    return p
+
+
+def requant_q8(acc: np.ndarray, p: dict[str, Any]) -> np.ndarray:
+    """int32 accumulators [..., C] -> int8, as TFLM's int8 convolution requantises."""
+    acc = fx.wrap_int32(np.asarray(acc, dtype=np.int64))
+    out = fx.multiply_by_quantized_multiplier(acc, p["q_multiplier"].astype(np.int64), p["q_shift"].astype(np.int64)) + p["out_zp"]
+    return np.clip(out, p["act_min"], p["act_max"]).astype(np.int8)
+
+
 def _transform_struct(p: dict[str, Any]) -> dict[str, Any]:
+    if p["out_kind"] == "q8":
+        return dict(clamp_min=0, clamp_max=0, multiplier=CExpr("NULL"), bias=CExpr("NULL"), threshold=CExpr("NULL"), rq=_rq_struct(p))
     if p["out_kind"] == "bin":
         return dict(clamp_min=0, clamp_max=0, multiplier=CExpr("NULL"), bias=CExpr("NULL"), threshold=ConstArray("threshold", p["threshold"]))
     return dict(clamp_min=int(p["clamp_min"]), clamp_max=int(p["clamp_max"]), multiplier=ConstArray("multiplier", p["multiplier"]),
                 bias=ConstArray("bias", p["bias"]), threshold=CExpr("NULL"))
+
+
+def _rq_struct(p: dict[str, Any]) -> dict[str, Any]:
+    return dict(offset=ConstArray("rq_offset", p["offset"]), factor=ConstArray("rq_factor", p["factor"]),
+                pad_term=ConstArray("rq_pad_term", p["pad_term"]), multiplier=ConstArray("rq_mult", p["q_multiplier"]),
+                shift=ConstArray("rq_shift", p["q_shift"]), out_zp=p["out_zp"], act_min=p["act_min"], act_max=p["act_max"])
 
 
 # ----------------------------------------------------------------------------- LceQuantize / LceDequantize
@@ -176,6 +211,7 @@ class LceQuantize(OpImpl):
         x = _t(g, op, 0)
         c = int(x.shape[-1])
         zp = int(x.quant.zero_point[0]) if x.dtype == "int8" else 0
+        zp = int(op.attrs.get("threshold", zp))  # set by evo.passes.binarize for int8 sign chains
         return {"dtype": x.dtype, "outer": x.size // max(c, 1), "channels": c, "words": words(c), "zero_point": zp}
 
     def reference(self, g, op, p, inputs):
@@ -302,7 +338,7 @@ class LceBconv2d(OpImpl):
         p = dict(geo, cin=cin, co=co, k=k, words=int(x.shape[3]), pad_value=int(o.get("pad_values", 0)),
                  **{"in": tuple(int(d) for d in x.shape), "out": (int(x.shape[0]), geo["out_h"], geo["out_w"], co)})
         p.update(_out_transform_params(g, op, y, k, act, 2, 3, 4, co))
-        p["pointwise"] = geo["kh"] == 1 and geo["kw"] == 1 and geo["stride_h"] == 1 and geo["stride_w"] == 1 and p["out_kind"] != "s8"
+        p["pointwise"] = geo["kh"] == 1 and geo["kw"] == 1 and geo["stride_h"] == 1 and geo["stride_w"] == 1 and p["out_kind"] in ("f32", "bin")
         return p
 
     def reference(self, g, op, p, inputs):
@@ -314,6 +350,15 @@ class LceBconv2d(OpImpl):
         inb = _patches(np.ones(xb.shape[:3] + (1,), np.int64), p, 0)  # 1 for in-bounds taps
         inb_full = np.broadcast_to(inb, inb.shape[:-1] + (cin,)).reshape(p["out"][:3] + (-1,))
         dot = pat @ fb.T  # sum of input & filter bits
+        if p["out_kind"] == "q8":
+            # padded taps gathered as bit 0; zero padding (pad_value 0) removes their contribution
+            accum = pat.sum(-1, keepdims=True) + fb.sum(-1) - 2 * dot
+            acc = p["offset"] + p["factor"] * accum
+            if p["pad_value"] == 0:
+                pad_bits = p["k"] - inb_full.sum(-1, keepdims=True)
+                pad_pop = fb.sum(-1) - inb_full @ fb.T
+                acc = acc - p["pad_term"] * (pad_bits - 2 * pad_pop)
+            return [requant_q8(acc, p)]
         if p["pad_value"] == 1:
             accum = pat.sum(-1, keepdims=True) + fb.sum(-1) - 2 * dot
             k_eff = np.full(accum.shape, p["k"], dtype=np.int64)
@@ -345,6 +390,62 @@ class LceBconv2d(OpImpl):
         f, y = _t(g, op, 1), g.tensor(op.outputs[0])
         cin = int(options(op).get("channels_in", 0))
         return int(y.shape[0] * y.shape[1] * y.shape[2] * f.shape[0] * f.shape[1] * f.shape[2] * cin)
+
+
+# ----------------------------------------------------------------------------- QBConv2D
+
+
+@register
+class QBConv2d(OpImpl):
+    """QBConv2D: int8 input, binary weights. Made by evo.passes.binarize from an int8 CONV_2D whose
+    per-channel weights are all +-w[c]: inputs [x int8, sign bits [Co, ceil(KH*KW*Cin / 32)] (each
+    channel's flattened HWI filter packed as one bit string, so a 3-channel first layer packs 27
+    weights in one word), offset (= bias), factor (= w[c]), -1, pad_term (unused), requantisation
+    multiplier, shift]; attrs: channels_in, kernel_h, kernel_w, padding, strides, dilations,
+    act_min, act_max, requant=True."""
+
+    types = ("CUSTOM:EvoQBConv2d",)
+
+    def check(self, g, op):
+        desc = _desc(op)
+        x, f, y = _t(g, op, 0), _t(g, op, 1), g.tensor(op.outputs[0])
+        if x is None or f is None or x.dtype != "int8" or y.dtype != "int8" or f.dtype != "int32" or not f.is_const or len(x.shape) != 4 or len(f.shape) != 2:
+            raise EvoError(f"{desc}: expected int8 input/output and a constant packed filter", "this op is made by EVO's binarize pass")
+        if x.quant is None or x.quant.per_channel:
+            raise EvoError(f"{desc}: the int8 input needs per-tensor quantization", "re-convert the model")
+        cin, kh, kw = (int(op.attrs.get(k, 0)) for k in ("channels_in", "kernel_h", "kernel_w"))
+        if cin != int(x.shape[3]) or min(kh, kw) < 1 or words(kh * kw * cin) != int(f.shape[1]):
+            raise EvoError(f"{desc}: channels_in={cin}, kernel {kh}x{kw} do not match the input {list(x.shape)} and filter {list(f.shape)}", "internal error")
+        p = self.prepare(g, op)
+        if tuple(y.shape) != p["out"]:
+            raise EvoError(f"{desc}: output shape {list(y.shape)} does not match the computed {list(p['out'])}", "internal error")
+
+    def prepare(self, g, op):
+        x, f, y = _t(g, op, 0), _t(g, op, 1), g.tensor(op.outputs[0])
+        kh, kw = int(op.attrs["kernel_h"]), int(op.attrs["kernel_w"])
+        geo = bconv_geometry(x.shape, kh, kw, op.attrs)
+        co = int(f.shape[0])
+        p = dict(geo, cin=int(x.shape[3]), co=co, k=kh * kw * int(x.shape[3]), words=int(f.shape[1]), input_offset=-int(x.quant.zero_point[0]),
+                 **{"in": tuple(int(d) for d in x.shape), "out": (int(x.shape[0]), geo["out_h"], geo["out_w"], co)})
+        p.update(_requant_params(g, op, y, co))
+        return p
+
+    def reference(self, g, op, p, inputs):
+        xs = inputs[0].astype(np.int64) + p["input_offset"]
+        signs = 1 - 2 * unpack_bits(inputs[1], p["k"]).astype(np.int64)  # [Co, K]
+        pat = _patches(xs, p, 0).reshape(p["out"][:3] + (-1,))  # zero-point padding adds 0
+        return [requant_q8(p["offset"] + p["factor"] * (pat @ signs.T), p)]
+
+    def emit(self, g, op, p):
+        params = {"in": _dims(p["in"]), "out": _dims(p["out"]), "words": p["words"], "input_offset": p["input_offset"],
+                  **{k: p[k] for k in ("kh", "kw", "stride_h", "stride_w", "dil_h", "dil_w", "pad_h", "pad_w")}, "rq": _rq_struct(p)}
+        return KernelCall(func="evo_qbconv2d_s8", sources=["qbconv2d_s8.c"], header=HEADER, params_type="evo_qbconv2d_params_t",
+                          params=params, args=[TensorArg(op.inputs[0]), TensorArg(op.inputs[1]), TensorArg(op.outputs[0]), Scratch()],
+                          scratch_bytes=4 * p["co"] + 256 + 64 * p["words"])  # sums, one word of tables, int16 field
+
+    def macs(self, g, op):
+        y = g.tensor(op.outputs[0])
+        return int(y.size * int(op.attrs.get("kernel_h", 0)) * int(op.attrs.get("kernel_w", 0)) * int(op.attrs.get("channels_in", 0)))
 
 
 # ----------------------------------------------------------------------------- LceBMaxPool2d
@@ -428,11 +529,13 @@ class BFullyConnected(OpImpl):
         xb = unpack_bits(inputs[0].reshape(p["batches"], p["words"]), p["k"]).astype(np.int64)
         wb = unpack_bits(inputs[1], p["k"]).astype(np.int64)
         accum = xb.sum(-1, keepdims=True) + wb.sum(-1) - 2 * (xb @ wb.T)
+        if p["out_kind"] == "q8":
+            return [requant_q8(p["offset"] + p["factor"] * accum, p)]
         return [_transform(p["k"] - 2 * accum, accum, p)]
 
     def emit(self, g, op, p):
         kind = p["out_kind"]
-        func = {"bin": "bbfc_bin", "s8": "bbqfc_s8", "f32": "bbfc_f32"}[kind]
+        func = {"bin": "bbfc_bin", "s8": "bbqfc_s8", "f32": "bbfc_f32", "q8": "bbfc_q8"}[kind]
         params = dict(batches=p["batches"], channels=p["k"], words=p["words"], units=p["units"], out_words=words(p["units"]), **_transform_struct(p))
         return KernelCall(func=f"evo_{func}", sources=[f"{func}.c"], header=HEADER, params_type="evo_bfc_params_t", params=params,
                           args=[TensorArg(op.inputs[0]), TensorArg(op.inputs[1]), TensorArg(op.outputs[0])])
@@ -464,10 +567,12 @@ def binary_summary(g: Graph) -> dict | None:
                 cin = 0
             n = int(f.shape[0] * f.shape[1] * f.shape[2]) * cin
         elif op.type == "CUSTOM:EvoQBConv2d":
-            n = int(f.shape[0] * f.shape[1] * f.shape[2]) * int(op.attrs.get("channels_in", 0))
+            n = int(f.shape[0]) * int(op.attrs.get("kernel_h", 0)) * int(op.attrs.get("kernel_w", 0)) * int(op.attrs.get("channels_in", 0))
         else:
             n = int(f.shape[0]) * int(op.attrs.get("channels", 0))
-        layers.append(dict(index=op.index, op=op.type, weights=n, packed_bytes=f.nbytes, int8_bytes=n, float_bytes=4 * n))
+        layers.append(dict(index=op.index, op=op.type, weights=n, packed_bytes=f.nbytes, int8_bytes=n, float_bytes=4 * n,
+                           binarized_from=op.attrs.get("binarized_from"), input=_t(g, op, 0).dtype if _t(g, op, 0) is not None else None,
+                           output=g.tensor(op.outputs[0]).dtype))
     if not layers:
         return None
     packed = sum(x["packed_bytes"] for x in layers)

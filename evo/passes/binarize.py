@@ -27,6 +27,8 @@ import numpy as np
 from evo.ir import Graph, Op, Tensor
 from evo.ops.bnn import pack_bits, words
 from evo.ops.conv import compute_out_size, compute_padding
+from evo.errors import EvoError
+from evo.passes import binarize_int8, bitpack_fuse
 
 
 def _const(g: Graph, i: int):
@@ -47,7 +49,7 @@ class _Rewriter:
     def __init__(self, g: Graph):
         self.g = g
         self.producer = {t: op for op in g.ops for t in op.outputs}
-        self.packed: dict[int, int] = {}  # float tensor x -> packed tensor of sign(x)
+        self.packed: dict = {}  # float tensor x (or (int8 x, threshold)) -> packed tensor of its sign bits
         self.new_ops: dict[int, list[Op]] = {}  # index of the op being replaced -> ops to emit instead
         self.replaced: set[int] = set()
 
@@ -88,6 +90,16 @@ class _Rewriter:
         p = self.add_tensor(f"{xt.name}/bitpacked", tuple(xt.shape[:-1]) + (words(c),), "int32")
         self.packed[x] = p
         return p, Op(index=-1, type="CUSTOM:LceQuantize", inputs=[x], outputs=[p])
+
+    def packed_int8(self, x: int, threshold: int) -> tuple[int, Op | None]:
+        """Packed sign bits of int8 tensor x: bit set <=> x < threshold (see binarize_int8)."""
+        key = (x, threshold)
+        if key in self.packed:
+            return self.packed[key], None
+        xt = self.g.tensor(x)
+        p = self.add_tensor(f"{xt.name}/bitpacked", tuple(xt.shape[:-1]) + (words(int(xt.shape[-1])),), "int32")
+        self.packed[key] = p
+        return p, Op(index=-1, type="CUSTOM:LceQuantize", inputs=[x], outputs=[p], attrs={"threshold": int(threshold)})
 
     def conv(self, op: Op) -> None:
         g = self.g
@@ -177,28 +189,42 @@ def _remove_dead(g: Graph) -> None:
     g.ops = list(reversed(alive))
 
 
+def _int8_binary_candidate(g: Graph, op: Op) -> bool:
+    """Cheap pre-check: an int8 CONV_2D / FULLY_CONNECTED with at least 8 weights per output
+    channel (fewer are trivially '+-w') whose weights might be binary."""
+    if op.type not in ("CONV_2D", "FULLY_CONNECTED") or len(op.inputs) < 2 or g.tensor(op.inputs[0]).dtype != "int8":
+        return False
+    w = g.tensor(op.inputs[1])
+    return w.is_const and w.dtype == "int8" and w.data.ndim >= 2 and w.data.size // max(1, w.data.shape[0]) >= 8
+
+
 def run(g: Graph) -> Graph:
     """Rewrite stock-converter binary layers of `g` in place; returns `g` (unchanged when none)."""
-    if not any(op.type in ("SIGN", "CUSTOM:LceDequantize") for op in g.ops):
-        return g
+    int8_ops = {op.index for op in g.ops if _int8_binary_candidate(g, op)}
+    if not int8_ops and not any(op.type in ("SIGN", "CUSTOM:LceDequantize") for op in g.ops):
+        return bitpack_fuse.run(g)
     r = _Rewriter(g)
     for op in g.ops:
         try:
-            if op.type == "CONV_2D":
+            if op.index in int8_ops:
+                if op.type == "CONV_2D":
+                    binarize_int8.conv(r, op)
+                else:
+                    binarize_int8.fc(r, op)
+            elif op.type == "CONV_2D":
                 r.conv(op)
             elif op.type == "FULLY_CONNECTED":
                 r.fc(op)
-        except (ValueError, IndexError, TypeError, KeyError):
+        except (ValueError, IndexError, TypeError, KeyError, EvoError):
             # inconsistent shapes (a corrupt file): leave the layer as it is; the operator's own
             # check reports the problem cleanly
             r.new_ops.pop(op.index, None)
-    if not r.new_ops:
-        return g
-    ops: list[Op] = []
-    for op in g.ops:
-        ops.extend(r.new_ops.get(op.index, [op]))
-    g.ops = ops
-    _remove_dead(g)
-    for i, op in enumerate(g.ops):
-        op.index = i
-    return g
+    if r.new_ops:
+        ops: list[Op] = []
+        for op in g.ops:
+            ops.extend(r.new_ops.get(op.index, [op]))
+        g.ops = ops
+        _remove_dead(g)
+        for i, op in enumerate(g.ops):
+            op.index = i
+    return bitpack_fuse.run(g)

@@ -15,7 +15,7 @@ from evo.ref import executor
 from evo.targets.host import HostModel
 
 RTOL = 1e-5
-MODELS = ["bnn_lce_float", "bnn_lce_int8", "bnn_keras_float"]
+MODELS = ["bnn_lce_float", "bnn_lce_int8", "bnn_keras_float", "bnn_keras_int8"]
 
 
 def _close(actual, expected, what):
@@ -51,7 +51,9 @@ def test_lce_model_structure_and_packed_memory(shared_models):
     assert "FULLY_CONNECTED" not in types and "CUSTOM:EvoBFullyConnected" in types and "CUSTOM:LceDequantize" not in types
     prog = lower(g)
     kernels = [s.call.func for s in prog.steps if s.call]
-    assert kernels.count("evo_bconv2d_bin") == 2 and "evo_bconv2d_f32" in kernels and "evo_bmaxpool2d" in kernels
+    # the last bconv's float output -> MAX_POOL -> RESHAPE -> LceQuantize is folded into bit-packed
+    # output (thresholds) -> BMaxPool -> RESHAPE: no float activation between binary layers
+    assert kernels.count("evo_bconv2d_bin") == 3 and "evo_bconv2d_f32" not in kernels and kernels.count("evo_bmaxpool2d") == 1
     # bit-packed activations are planned at their packed size (int32 [1,32,32,1] = 4 KiB)
     sizes = {b.tensors[0]: b.size for b in prog.plan.buffers if b.tensors}
     for t, size in sizes.items():
@@ -80,12 +82,28 @@ def test_inspect_reports_binary_layers(shared_models):
     assert b["saved_vs_int8_bytes"] == b["int8_weight_bytes"] - b["packed_weight_bytes"]
 
 
-def test_stock_int8_bnn_rejected_cleanly(shared_models):
-    """bnn_keras_int8 keeps SIGN in float between DEQUANTIZE/QUANTIZE: not binarized yet."""
+def test_stock_int8_model_is_binarized(shared_models):
+    """bnn_keras_int8 keeps SIGN in float between DEQUANTIZE/QUANTIZE: the chains become
+    LceQuantize thresholds, the binary convs/dense int8-exact bit-packed layers, the first layer
+    (int8 input, +-127 weights) QBConv2D."""
     _, g = load_model(shared_models / "synthetic" / "bnn_keras_int8.tflite")
-    with pytest.raises(EvoError) as e:
-        lower(g)
-    assert "SIGN" in str(e.value) and "\n" not in str(e.value)
+    kernels = [s.call.func for s in lower(g).steps if s.call]
+    assert kernels == ["evo_qbconv2d_s8", "evo_lce_quantize_s8", "evo_bconv2d_bin", "evo_bmaxpool2d", "evo_bconv2d_bin",
+                       "evo_bconv2d_bin", "evo_bbfc_q8", "evo_softmax_s8"]
+    b = inspect_graph(g)["binary"]
+    assert len(b["layers"]) == 5 and b["packed_weight_bytes"] * 7 < b["int8_weight_bytes"]
+
+
+def test_stock_int8_model_runs_unbinarized(shared_models, monkeypatch):
+    """Without the pass the same file runs as written (SIGN as an op) and gives the same bytes."""
+    from evo.passes import binarize
+
+    z = np.load(shared_models / "synthetic" / "bnn_keras_int8.io.npz")
+    monkeypatch.setattr(binarize, "run", lambda g: g)
+    _, g = load_model(shared_models / "synthetic" / "bnn_keras_int8.tflite")
+    assert "SIGN" in [op.type for op in g.ops]
+    for i in range(len(z["input"])):
+        assert np.array_equal(executor.run(g, [z["input"][i : i + 1]])[g.outputs[0]], z["output"][i : i + 1])
 
 
 def test_bnn_digits_example_matches_lce():

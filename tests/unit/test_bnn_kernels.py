@@ -235,3 +235,19 @@ def test_lce_quantize_dequantize(dtype, c):
     else:
         assert set(np.unique(d)) <= {7, -13}
     run_c_vs_ref(gd, [[ref]])
+
+
+@pytest.mark.parametrize("k", [2, 3, 64, 95, 960, 961, 1000, 2240])
+def test_xor_popcount_saturated_words(k):
+    """Per-byte partial counts must not overflow: all-set input bits against all-clear (and
+    random) weights over 2..70 words (chunks of 30 words, triples and leftovers)."""
+    g, rng = bfc_graph(k, 3, "f32")
+    w = g.tensors[1].data
+    w[0] = pack_bits(np.zeros((1, k), bool))[0]
+    w[1] = pack_bits(np.ones((1, k), bool))[0]
+    g.tensors[2].data = np.ones(3, np.float32)
+    g.tensors[3].data = np.zeros(3, np.float32)
+    x = pack_bits(np.ones((1, k), bool))
+    ref = executor.run(g, [x])[g.outputs[0]]
+    assert ref[0, 0] == -k and ref[0, 1] == k
+    run_c_vs_ref(g, [[x], [random_packed(rng, (1, k))]])

@@ -7,11 +7,14 @@
  * K - 2 * accum (K = taps * channels_in).
  *
  * Popcount is inline SWAR (no libgcc call on Cortex-M). The multi-word path (the Cortex-M-tuned
- * path) keeps per-byte partial counts of up to 31 words before one multiply-reduce. */
+ * path) counts three words at a time through a carry-save adder and keeps per-byte partial
+ * counts of up to 30 words before one reduction. */
 #ifndef EVO_BNN_H
 #define EVO_BNN_H
 
+#include "evo/arm_dsp.h"
 #include "evo/common.h"
+#include "evo/fixedpoint.h"
 
 static inline int32_t evo_popcount32(uint32_t x)
 {
@@ -19,6 +22,29 @@ static inline int32_t evo_popcount32(uint32_t x)
     x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
     x = (x + (x >> 4)) & 0x0F0F0F0Fu;
     return (int32_t)((x * 0x01010101u) >> 24);
+}
+
+/* Per-byte bit counts (each <= 8) of x. */
+static inline uint32_t evo_popcount_bytes1(uint32_t x)
+{
+    x = x - ((x >> 1) & 0x55555555u);
+    x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
+    return (x + (x >> 4)) & 0x0F0F0F0Fu;
+}
+
+/* Per-byte bit counts of x, y and z together (each <= 24): a carry-save adder turns the three
+ * words into `ones` + 2 * `twos`, so two SWAR counts cover three words. */
+static inline uint32_t evo_popcount_bytes3(uint32_t x, uint32_t y, uint32_t z)
+{
+    const uint32_t u = x ^ y;
+    uint32_t twos = (x & y) | (u & z);
+    uint32_t ones = u ^ z;
+    ones = ones - ((ones >> 1) & 0x55555555u);
+    twos = twos - ((twos >> 1) & 0x55555555u);
+    ones = (ones & 0x33333333u) + ((ones >> 2) & 0x33333333u); /* nibbles <= 4 */
+    twos = (twos & 0x33333333u) + ((twos >> 2) & 0x33333333u);
+    ones += twos << 1; /* nibbles <= 12: no carry into the next nibble */
+    return (ones & 0x0F0F0F0Fu) + ((ones >> 4) & 0x0F0F0F0Fu);
 }
 
 /* sum_i popcount(a[i] ^ b[i]) for n words. */
@@ -29,25 +55,15 @@ static inline int32_t evo_xor_popcount(const int32_t *a, const int32_t *b, int32
         return evo_popcount32((uint32_t)a[0] ^ (uint32_t)b[0]);
     }
     while (n > 0) {
-        /* byte-wise partial counts: each word adds <= 8 per byte, so 31 words fit in a byte */
-        const int32_t chunk = n < 31 ? n : 31;
+        /* byte-wise partial counts: <= 10 triples (240) or <= 9 triples and two words (232) fit a byte */
+        const int32_t chunk = n < 30 ? n : 30;
         uint32_t bytes = 0;
         int32_t i;
-        for (i = 0; i + 1 < chunk; i += 2) {
-            uint32_t x = (uint32_t)a[i] ^ (uint32_t)b[i];
-            uint32_t y = (uint32_t)a[i + 1] ^ (uint32_t)b[i + 1];
-            x = x - ((x >> 1) & 0x55555555u);
-            y = y - ((y >> 1) & 0x55555555u);
-            x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
-            y = (y & 0x33333333u) + ((y >> 2) & 0x33333333u);
-            x += y; /* nibbles <= 8 */
-            bytes += (x & 0x0F0F0F0Fu) + ((x >> 4) & 0x0F0F0F0Fu);
+        for (i = 0; i + 2 < chunk; i += 3) {
+            bytes += evo_popcount_bytes3((uint32_t)a[i] ^ (uint32_t)b[i], (uint32_t)a[i + 1] ^ (uint32_t)b[i + 1], (uint32_t)a[i + 2] ^ (uint32_t)b[i + 2]);
         }
-        if (i < chunk) {
-            uint32_t x = (uint32_t)a[i] ^ (uint32_t)b[i];
-            x = x - ((x >> 1) & 0x55555555u);
-            x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
-            bytes += (x + (x >> 4)) & 0x0F0F0F0Fu;
+        for (; i < chunk; ++i) {
+            bytes += evo_popcount_bytes1((uint32_t)a[i] ^ (uint32_t)b[i]);
         }
         bytes = (bytes & 0x00FF00FFu) + ((bytes >> 8) & 0x00FF00FFu);
         total += (int32_t)((bytes + (bytes >> 16)) & 0xFFFFu);
@@ -109,6 +125,31 @@ typedef struct {
 evo_status_t evo_lce_dequantize_f32(const evo_lce_dequantize_params_t *p, const int32_t *input, float *output);
 evo_status_t evo_lce_dequantize_s8(const evo_lce_dequantize_params_t *p, const int32_t *input, int8_t *output);
 
+/* Integer output transform of binary layers made from int8 TFLite layers (evo/passes/binarize.py),
+ * bit-exact with the int8 CONV_2D / FULLY_CONNECTED they replace: per output channel c the int32
+ * accumulator is acc = offset[c] + factor[c] * accum (accum = XOR-popcount, or the signed +-1 sum
+ * for QBConv2D), minus pad_term[c] * (padded bits - 2 * popcount(filter at padded taps)) for
+ * zero-padded taps, then TFLM's requantisation, output zero point and activation clamp. */
+typedef struct {
+    const int32_t *offset;
+    const int32_t *factor;
+    const int32_t *pad_term;
+    const int32_t *multiplier;
+    const int32_t *shift;
+    int32_t out_zp;
+    int32_t act_min, act_max;
+} evo_bnn_requant_t;
+
+static inline int8_t evo_bnn_requant_s8(const evo_bnn_requant_t *rq, int32_t c, int32_t acc)
+{
+#if defined(__ARM_FEATURE_DSP)
+    const int32_t out = evo_requantize_dsp(acc, rq->multiplier[c], rq->shift[c]) + rq->out_zp; /* same results */
+#else
+    const int32_t out = evo_requantize(acc, rq->multiplier[c], rq->shift[c]) + rq->out_zp;
+#endif
+    return (int8_t)EVO_CLAMP(out, rq->act_min, rq->act_max);
+}
+
 /* Binary 2-D convolution. `in.c` is channels_in (unpacked), `words` = ceil(channels_in / 32);
  * the filter is packed OHWI [out.c, kh, kw, words]. pad_value 1 pads with +1 (bit 0: padded
  * taps add popcount(filter)); pad_value 0 pads with 0 (padded taps drop out of K).
@@ -130,12 +171,15 @@ typedef struct {
     const float *multiplier;
     const float *bias;
     const int32_t *threshold;
+    evo_bnn_requant_t rq; /* q8 output only */
 } evo_bconv2d_params_t;
 
 /* `scratch`: kh * kw * words int32 (the gathered receptive field). */
 evo_status_t evo_bconv2d_f32(const evo_bconv2d_params_t *p, const int32_t *input, const int32_t *filter, float *output, int32_t *scratch);
 evo_status_t evo_bconv2d_s8(const evo_bconv2d_params_t *p, const int32_t *input, const int32_t *filter, int8_t *output, int32_t *scratch);
 evo_status_t evo_bconv2d_bin(const evo_bconv2d_params_t *p, const int32_t *input, const int32_t *filter, int32_t *output, int32_t *scratch);
+/* int8 output through `rq` (binarized int8 CONV_2D), bit-exact with it. */
+evo_status_t evo_bconv2d_q8(const evo_bconv2d_params_t *p, const int32_t *input, const int32_t *filter, int8_t *output, int32_t *scratch);
 /* 1x1, stride 1, no padding: one contiguous dot product per pixel and channel. */
 evo_status_t evo_bconv2d_pw_f32(const evo_bconv2d_params_t *p, const int32_t *input, const int32_t *filter, float *output);
 evo_status_t evo_bconv2d_pw_bin(const evo_bconv2d_params_t *p, const int32_t *input, const int32_t *filter, int32_t *output);
@@ -225,10 +269,43 @@ typedef struct {
     const float *multiplier;
     const float *bias;
     const int32_t *threshold;
+    evo_bnn_requant_t rq; /* q8 output only */
 } evo_bfc_params_t;
 
 evo_status_t evo_bbfc_bin(const evo_bfc_params_t *p, const int32_t *input, const int32_t *weights, int32_t *output);
 evo_status_t evo_bbqfc_s8(const evo_bfc_params_t *p, const int32_t *input, const int32_t *weights, int8_t *output);
 evo_status_t evo_bbfc_f32(const evo_bfc_params_t *p, const int32_t *input, const int32_t *weights, float *output);
+/* int8 output through `rq` (binarized int8 FULLY_CONNECTED), bit-exact with it. */
+evo_status_t evo_bbfc_q8(const evo_bfc_params_t *p, const int32_t *input, const int32_t *weights, int8_t *output);
+
+/* QBConv2D: int8 input, binary weights (an int8 CONV_2D whose per-channel weights are all
+ * +-w[c]). The filter holds each output channel's flattened HWI filter as one bit string,
+ * [out.c, words], words = ceil(kh * kw * in.c / 32) (bit set = -w[c]); the kernel
+ * sums the zero-point-corrected inputs with add/sub (table lookups of signed sums of four inputs),
+ * T = sum(+-(x - zp)) over in-bounds taps
+ * (TFLM's zero-point padding adds nothing), then acc = rq.offset[c] + rq.factor[c] * T
+ * (offset = bias, factor = w[c]), exactly the int8 convolution's accumulator. */
+typedef struct {
+    evo_dims4_t in;
+    evo_dims4_t out;
+    int32_t words; /* per output channel */
+    int32_t kh, kw;
+    int32_t stride_h, stride_w;
+    int32_t dil_h, dil_w;
+    int32_t pad_h, pad_w;
+    int32_t input_offset; /* -zero_point of the input */
+    evo_bnn_requant_t rq;
+} evo_qbconv2d_params_t;
+
+/* `scratch`: 4 * out.c + 256 + 64 * words bytes (partial sums per channel, the 16-entry tables of
+ * signed sums of four field values for one word, the int16 receptive field minus zero point). */
+evo_status_t evo_qbconv2d_s8(const evo_qbconv2d_params_t *p, const int8_t *input, const int32_t *filter, int8_t *output, int32_t *scratch);
+
+/* SIGN float32 (stock-converter ste_sign left in place): -1, 0 or +1. */
+typedef struct {
+    int32_t size;
+} evo_sign_params_t;
+
+evo_status_t evo_sign_f32(const evo_sign_params_t *p, const float *input, float *output);
 
 #endif
