@@ -11,7 +11,7 @@ import numpy as np
 import evo
 from evo.codegen.cformat import CTYPES, c_array_body, c_float, c_ident, c_scalar, ctype_of_array
 from evo.codegen.lower import Program, used_constants
-from evo.ops.base import ConstArray, Scratch, TensorArg, TensorList
+from evo.ops.base import CExpr, ConstArray, Scratch, TensorArg, TensorList
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "codegen_templates"
@@ -125,6 +125,10 @@ def generate(prog: Program, name: str, source_name: str) -> GeneratedFiles:
                     collect(x)
 
         collect(call.params)
+        for ctype, sym, value in call.prelude:
+            value = _resolve_tensors(value, tensor_symbol)
+            collect(value)
+            params.append(dict(type=ctype, symbol=sym, init=c_scalar(value, symbols)))
         args = []
         if call.params_type:
             psym = f"op{op.index}_params"
@@ -174,6 +178,19 @@ def generate(prog: Program, name: str, source_name: str) -> GeneratedFiles:
         files[f"kernels/{src}"] = (KERNELS / "src" / src).read_text()
     sizes = {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "int32_t": 4, "int64_t": 8, "float": 4}
     return GeneratedFiles(files, weight_bytes=sum(sizes[w["ctype"]] * w["count"] for w in weights))
+
+
+def _resolve_tensors(v, tensor_symbol: dict[int, str]):
+    """A prelude value with TensorArg / None replaced by the constant's symbol / NULL."""
+    if v is None:
+        return CExpr("NULL")
+    if isinstance(v, TensorArg):
+        return CExpr(tensor_symbol[v.index])
+    if isinstance(v, dict):
+        return {k: _resolve_tensors(x, tensor_symbol) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_resolve_tensors(x, tensor_symbol) for x in v]
+    return v
 
 
 def _tensor_ptr(prog: Program, t: int, tensor_symbol: dict[int, str]) -> str:

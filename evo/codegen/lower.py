@@ -38,6 +38,15 @@ class Program:
     ext_tensor_buffer: dict[int, int] = field(default_factory=dict)  # tensor -> buffer in ext_plan
     moved_bytes: int = 0  # bytes copied between arena and ext per inference
     ram_budget: int | None = None
+    # Row streaming (evo/memory/stream.py): EVO_STREAM op index -> its simulated program.
+    streams: dict = field(default_factory=dict)
+    whole_lower_bound_bytes: int = 0  # lower bound of the best schedule with whole tensors only
+    calls: dict = field(default_factory=dict)  # op -> its call before row-streaming wrappers (eviction reruns from it)
+
+    @property
+    def stream_moved_bytes(self) -> int:
+        """Bytes memmoved inside streamed groups per inference (window slides, row copies)."""
+        return sum(sp.moved_bytes for sp in self.streams.values())
 
     @property
     def ext_bytes(self) -> int:
@@ -145,10 +154,54 @@ def inplace_options(g: Graph, calls: dict[int, KernelCall | None]) -> dict[int, 
 
 
 def lower(g: Graph, ram_budget: int | None = None, strategies: tuple[str, ...] | None = None,
-          optimize_schedule: bool = True, inplace: bool = True) -> Program:
+          optimize_schedule: bool = True, inplace: bool = True, stream: str = "auto") -> Program:
     """Graph -> Program. `strategies`: placement strategies to try (default: all, best kept);
-    `ram_budget`: arena limit in bytes, met by evicting tensors to an external memory."""
+    `ram_budget`: arena limit in bytes, met by evicting tensors to an external memory and, below
+    what eviction alone reaches, by row-streaming single operators between memories.
+    `stream`: "auto" fuses groups of spatial ops into row-streamed calls where that lowers the
+    peak (evo/memory/stream.py), "off" never, "ops" streams every streamable op on its own."""
     check_supported(g)
+    calls, macs, alias_ops = _calls(g)
+    whole = _lower_fixed(g, calls, macs, alias_ops, strategies, optimize_schedule, inplace)
+    whole.whole_lower_bound_bytes = whole.lower_bound_bytes
+    prog = whole
+    if stream == "auto":
+        prog = _auto_stream(g, calls, macs, alias_ops, strategies, optimize_schedule, inplace, whole)
+    elif stream == "ops":
+        prog = _streamed(g, calls, macs, alias_ops, strategies, optimize_schedule, inplace, "ops") or whole
+    elif stream != "off":
+        raise ValueError(f"unknown stream mode {stream}")
+    prog.whole_lower_bound_bytes = whole.lower_bound_bytes
+    if ram_budget is not None and prog.plan.arena_bytes > ram_budget:
+        from evo.memory.evict import apply_budget, budget_error
+
+        tried = []
+        for mode in ("current", "ops"):
+            cand = prog if mode == "current" else _streamed(g, calls, macs, alias_ops, strategies, optimize_schedule, inplace, "ops")
+            if cand is None:
+                continue
+            try:
+                out = apply_budget(cand, ram_budget, alias_ops, _step_calls(cand), _step_macs(cand), strategies)
+            except EvoError as e:
+                tried.append(e)
+                continue
+            out.whole_lower_bound_bytes = whole.lower_bound_bytes
+            out.ram_budget = ram_budget
+            return out
+        raise budget_error(ram_budget, tried)
+    prog.ram_budget = ram_budget
+    return prog
+
+
+def _step_calls(prog: Program) -> dict:
+    return dict(prog.calls)
+
+
+def _step_macs(prog: Program) -> dict:
+    return {s.op.index: s.macs for s in prog.steps}
+
+
+def _calls(g: Graph):
     reg = registry()
     calls: dict[int, KernelCall | None] = {}
     macs: dict[int, int] = {}
@@ -162,6 +215,44 @@ def lower(g: Graph, ram_budget: int | None = None, strategies: tuple[str, ...] |
         with op_context(op):
             p = impl.prepare(g, op)
             calls[op.index], macs[op.index] = impl.emit(g, op, p), impl.macs(g, op)
+    return calls, macs, alias_ops
+
+
+def _stages(g: Graph, calls: dict) -> dict:
+    from evo.memory.stream import stage_of
+
+    return {op.index: st for op in g.ops if (st := stage_of(g, op, calls.get(op.index))) is not None}
+
+
+def _streamed(g, calls, macs, alias_ops, strategies, optimize_schedule, inplace, mode, groups=None) -> Program | None:
+    """The program with `groups` (or, mode "ops", every streamable op alone) row-streamed."""
+    from evo.memory.stream import fuse
+
+    if groups is None:
+        groups = [[i] for i in _stages(g, calls)] if mode == "ops" else []
+    if not groups:
+        return None
+    g2, calls2, macs2, programs = fuse(g, calls, macs, groups)
+    prog = _lower_fixed(g2, calls2, macs2, alias_ops, strategies, optimize_schedule, inplace)
+    prog.streams = programs
+    return prog
+
+
+def _auto_stream(g, calls, macs, alias_ops, strategies, optimize_schedule, inplace, whole: Program) -> Program:
+    """Fuse each maximal group of streamable ops when that lowers the arena (greedy, in order)."""
+    from evo.memory.stream import find_groups
+
+    best, kept = whole, []
+    for grp in find_groups(g, _stages(g, calls)):
+        trial = _streamed(g, calls, macs, alias_ops, strategies, optimize_schedule, inplace, "groups", kept + [grp])
+        if trial is not None and trial.plan.arena_bytes < best.plan.arena_bytes:
+            best, kept = trial, kept + [grp]
+    return best
+
+
+def _lower_fixed(g: Graph, calls: dict, macs: dict, alias_ops: set[int], strategies, optimize_schedule: bool, inplace: bool) -> Program:
+    """Schedule, in-place decisions and placement of a graph whose calls are decided."""
+    calls = dict(calls)
     scratch = {i: c.scratch_bytes for i, c in calls.items() if c is not None and c.scratch_bytes}
     options = inplace_options(g, calls) if inplace else {}
 
@@ -192,11 +283,7 @@ def lower(g: Graph, ram_budget: int | None = None, strategies: tuple[str, ...] |
             for i in optional:
                 calls[i] = _without_scratch(calls[i])
     prog = _program(lay, calls, macs, alias_ops, plan)
-    if ram_budget is not None and plan.arena_bytes > ram_budget:
-        from evo.memory.evict import apply_budget
-
-        prog = apply_budget(prog, ram_budget, alias_ops, calls, macs, strategies)
-    prog.ram_budget = ram_budget
+    prog.calls = dict(calls)
     return prog
 
 
@@ -241,13 +328,23 @@ def used_constants(prog: Program) -> list[int]:
     for s in prog.steps:
         if s.call is None:
             continue
-        for a in s.call.args:
+        for a in list(s.call.args) + _prelude_tensors(s.call.prelude):
             indices = [a.index] if isinstance(a, TensorArg) else list(a.indices) if isinstance(a, TensorList) else []
             for i in indices:
                 r = prog.root[i]
                 if prog.graph.tensor(r).is_const:
                     used.add(r)
     return sorted(used)
+
+
+def _prelude_tensors(v) -> list:
+    if isinstance(v, TensorArg):
+        return [v]
+    if isinstance(v, dict):
+        v = list(v.values())
+    if isinstance(v, (list, tuple)):
+        return [a for x in v for a in _prelude_tensors(x)]
+    return []
 
 
 def buffer_of(prog: Program, t: int) -> Buffer | None:

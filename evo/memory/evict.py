@@ -244,3 +244,15 @@ def apply_budget(prog, budget: int, alias_ops: set[int], calls: dict, macs: dict
     prog2.ext_plan, prog2.ext_tensor_buffer = _ext_plan(g2, ext)
     prog2.moved_bytes = moved
     return prog2
+
+
+def budget_error(budget: int, errors: list) -> EvoError:
+    """The clean error for a budget no strategy met: the smallest figure any of them named."""
+    import re
+
+    floors = [int(m.group(1)) for e in errors if (m := re.search(r"--ram-budget (\d+)", e.fix))]
+    if not floors:
+        return errors[0] if errors else EvoError(f"no schedule fits the RAM budget {budget:,} B", "pass a larger --ram-budget")
+    floor = min(floors)
+    return EvoError(f"RAM budget {budget:,} B is below the smallest working set EVO can schedule ({floor:,} B)",
+                    f"pass --ram-budget {floor} or more")
