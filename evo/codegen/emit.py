@@ -67,6 +67,7 @@ def _io_entries(prog: Program, tensors: list[int], names: list[str], kind: str) 
                 count=tensor.size,
                 nbytes=tensor.nbytes,
                 offset=prog.tensor_offset(t),
+                pool=prog.tensor_base(t),
                 scale=c_float(q.scalar_scale) if q is not None else None,
                 zero_point=q.scalar_zero_point if q is not None else None,
             )

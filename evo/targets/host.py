@@ -53,8 +53,8 @@ class HostModel:
         cdef = f"""
             int {n}_invoke(uint8_t *arena);
             int {n}_invoke_ext(uint8_t *arena, uint8_t *ext);
-            void *{n}_input(uint8_t *arena, int index);
-            void *{n}_output(uint8_t *arena, int index);
+            void *{n}_input_ext(uint8_t *arena, uint8_t *ext, int index);
+            void *{n}_output_ext(uint8_t *arena, uint8_t *ext, int index);
         """
         if trace:
             cdef += f"""
@@ -68,8 +68,9 @@ class HostModel:
         self.ext = np.zeros(max(ext_size, 16) + 16, dtype=np.uint8)  # external memory (RAM budget)
         self._ext_ptr = self.ffi.cast("uint8_t *", self.ext.ctypes.data + (-self.ext.ctypes.data) % 16)
         self._invoke = lambda arena: self._invoke_ext(arena, self._ext_ptr)
-        self._input = getattr(self.lib, f"{n}_input")
-        self._output = getattr(self.lib, f"{n}_output")
+        input_ext, output_ext = getattr(self.lib, f"{n}_input_ext"), getattr(self.lib, f"{n}_output_ext")
+        self._input = lambda arena, i: input_ext(arena, self._ext_ptr, i)
+        self._output = lambda arena, i: output_ext(arena, self._ext_ptr, i)
         self._trace_enabled = trace
         self._trace_store: dict[int, np.ndarray] | None = None
         if trace:
@@ -103,8 +104,11 @@ class HostModel:
             self._trace_store[tensor_index] = np.frombuffer(buf, dtype=t.np_dtype).reshape(t.shape).copy()
 
     def _view(self, ptr, tensor) -> np.ndarray:
-        offset = int(self.ffi.cast("uintptr_t", ptr)) - self.arena.ctypes.data
-        return self.arena[offset : offset + tensor.nbytes].view(tensor.np_dtype).reshape(tensor.shape)
+        addr = int(self.ffi.cast("uintptr_t", ptr))
+        ext0 = int(self.ffi.cast("uintptr_t", self._ext_ptr))
+        mem, base = (self.arena, self.arena.ctypes.data) if not ext0 <= addr < ext0 + len(self.ext) - 16 else (self.ext, self.ext.ctypes.data)
+        offset = addr - base
+        return mem[offset : offset + tensor.nbytes].view(tensor.np_dtype).reshape(tensor.shape)
 
     def run(self, inputs: list[np.ndarray], trace: bool = False):
         """One inference. Returns the outputs (copies), plus {tensor: value} of every op output
