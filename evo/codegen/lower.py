@@ -44,6 +44,11 @@ class Program:
     calls: dict = field(default_factory=dict)  # op -> its call before row-streaming wrappers (eviction reruns from it)
 
     @property
+    def streamed_tensors(self) -> set[int]:
+        """Tensors that only exist as line buffers inside a row-streamed group (never whole)."""
+        return {st.out for sp in self.streams.values() for st in sp.stages if st.out != sp.sink}
+
+    @property
     def stream_moved_bytes(self) -> int:
         """Bytes memmoved inside streamed groups per inference (window slides, row copies)."""
         return sum(sp.moved_bytes for sp in self.streams.values())

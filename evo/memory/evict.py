@@ -310,3 +310,11 @@ def budget_error(budget: int, errors: list) -> EvoError:
     floor = min(floors)
     return EvoError(f"RAM budget {budget:,} B is below the smallest working set EVO can schedule ({floor:,} B)",
                     f"pass --ram-budget {floor} or more")
+
+
+def smallest_budget(g: Graph) -> int:
+    """The smallest --ram-budget `lower` can meet for `g`: the default program's working-set
+    floor, or that of every streamable op row-streamed on its own, whichever is lower."""
+    from evo.codegen.lower import lower
+
+    return min(min_budget(lower(g)), min_budget(lower(g, stream="ops")))

@@ -12,7 +12,7 @@ from evo.codegen.lower import lower
 from evo.compiler import Compiled, compile_graph
 from evo.frontend.tflite_reader import load_model
 from evo.inputs import random_inputs
-from evo.memory.evict import min_budget
+from evo.memory.evict import smallest_budget
 from evo.memory.planner import STRATEGIES
 from evo.targets.host import HostModel
 from evo.verify.tflm import run_tflm
@@ -29,8 +29,11 @@ def _check(model, g, compiled: Compiled, seeds=(0,)):
             inputs = random_inputs(g, seed)
             want, oracle = run_tflm(model, g, inputs, preserve_all=True)
             got, tensors = host.run(inputs, trace=True)
+            # tensors inside a row-streamed group never exist whole; every other one is traced
+            assert set(oracle) - set(tensors) <= compiled.program.streamed_tensors
             for t, v in oracle.items():
-                assert_same(tensors[t], v, f"tensor {t}")
+                if t in tensors:
+                    assert_same(tensors[t], v, f"tensor {t}")
             for a, b in zip(got, want):
                 assert_same(a, b, "output")
 
@@ -57,7 +60,7 @@ def test_every_strategy_bit_exact(shared_models, name, strategy):
 def test_ram_budgets_down_to_minimum_bit_exact(shared_models, name):
     model, g = load_model(shared_models / f"{name}.tflite")
     prog = lower(g)
-    lo, hi = min_budget(prog), prog.plan.arena_bytes
+    lo, hi = smallest_budget(g), prog.plan.arena_bytes
     budgets = sorted({hi, (lo + hi) // 2 // 16 * 16, lo}, reverse=True)
     for b in budgets:
         c = compile_graph(g, "m", ram_budget=b)
