@@ -164,7 +164,8 @@ def lower(g: Graph, ram_budget: int | None = None, strategies: tuple[str, ...] |
     `ram_budget`: arena limit in bytes, met by evicting tensors to an external memory and, below
     what eviction alone reaches, by row-streaming single operators between memories.
     `stream`: "auto" fuses groups of spatial ops into row-streamed calls where that lowers the
-    peak (evo/memory/stream.py), "off" never, "ops" streams every streamable op on its own."""
+    peak (evo/memory/stream.py), "off" never; "groups" fuses every group and "ops" streams every
+    streamable op on its own, whatever the peak."""
     check_supported(g)
     calls, macs, alias_ops = _calls(g)
     whole = _lower_fixed(g, calls, macs, alias_ops, strategies, optimize_schedule, inplace)
@@ -172,8 +173,8 @@ def lower(g: Graph, ram_budget: int | None = None, strategies: tuple[str, ...] |
     prog = whole
     if stream == "auto":
         prog = _auto_stream(g, calls, macs, alias_ops, strategies, optimize_schedule, inplace, whole)
-    elif stream == "ops":
-        prog = _streamed(g, calls, macs, alias_ops, strategies, optimize_schedule, inplace, "ops") or whole
+    elif stream in ("ops", "groups"):  # forced (tests, experiments)
+        prog = _streamed(g, calls, macs, alias_ops, strategies, optimize_schedule, inplace, stream) or whole
     elif stream != "off":
         raise ValueError(f"unknown stream mode {stream}")
     prog.whole_lower_bound_bytes = whole.lower_bound_bytes
@@ -234,7 +235,10 @@ def _streamed(g, calls, macs, alias_ops, strategies, optimize_schedule, inplace,
     from evo.memory.stream import fuse
 
     if groups is None:
-        groups = [[i] for i in _stages(g, calls)] if mode == "ops" else []
+        from evo.memory.stream import find_groups
+
+        stages = _stages(g, calls)
+        groups = [[i] for i in stages] if mode == "ops" else find_groups(g, stages)
     if not groups:
         return None
     g2, calls2, macs2, programs = fuse(g, calls, macs, groups)

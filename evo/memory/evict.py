@@ -104,7 +104,7 @@ def _simulate(g: Graph, alias_ops: set[int], scratch: dict[int, int], target: in
             outs_k = sorted(made[k])
             usage = sum(size[r] for r in resident) + sum(size[r] for r in outs_k) + align_up(scratch.get(g.ops[k].index, 0))
             for r in outs_k:
-                if (split or usage > target) and r in movable and r not in outputs:
+                if (split or usage > target) and r in movable:
                     born.append(r)
                     in_ext.add(r)
                     usage -= size[r]
