@@ -1,7 +1,8 @@
 """Row-band streaming: run a group of spatial operators as one call whose intermediate tensors
 never exist whole (line-buffer streaming, no recomputation).
 
-A *group* is a set of streamable ops (CONV_2D, DEPTHWISE_CONV_2D, same-shape ADD; NHWC, batch 1)
+A *group* is a set of streamable ops (CONV_2D, DEPTHWISE_CONV_2D, AVERAGE/MAX_POOL_2D, RELU-family,
+same-shape ADD; NHWC, batch 1)
 with exactly one tensor leaving it (the *sink*); every other tensor an op of the group writes is
 read only inside the group. The group becomes one op, `EVO_STREAM`, whose inputs are the tensors
 the group reads from outside and whose output is the sink. Its scratch holds one *line buffer*
@@ -38,6 +39,12 @@ ROW_FUNCS = {  # member kernel -> (row function, source, stage struct or None fo
     "evo_depthwise_conv2d_f32": ("evo_depthwise_conv2d_f32_row", "depthwise_conv2d_f32_row.c", "evo_depthwise_conv2d_f32_stage_t"),
     "evo_add_s8": ("evo_add_s8_row", "add_s8_row.c", None),
     "evo_add_f32": ("evo_add_f32_row", "add_f32_row.c", None),
+    "evo_relu_s8": ("evo_relu_s8_row", "relu_s8_row.c", None),
+    "evo_relu_f32": ("evo_relu_f32_row", "relu_f32_row.c", None),
+    "evo_avg_pool2d_s8": ("evo_avg_pool2d_s8_row", "avg_pool2d_s8_row.c", None),
+    "evo_avg_pool2d_f32": ("evo_avg_pool2d_f32_row", "avg_pool2d_f32_row.c", None),
+    "evo_max_pool2d_s8": ("evo_max_pool2d_s8_row", "max_pool2d_s8_row.c", None),
+    "evo_max_pool2d_f32": ("evo_max_pool2d_f32_row", "max_pool2d_f32_row.c", None),
 }
 
 
@@ -106,6 +113,17 @@ def stage_of(g: Graph, op: Op, call: KernelCall | None) -> Stage | None:
                                       for i in op.inputs):
             return None
         return Stage(op, call, [Edge(op.inputs[0]), Edge(op.inputs[1])], op.outputs[0], y[0])
+    if call.func.startswith("evo_relu"):
+        if len(op.inputs) < 1 or _hw(g, op.inputs[0]) != y or call.params.get("size") != g.tensor(op.outputs[0]).size:
+            return None
+        return Stage(op, call, [Edge(op.inputs[0])], op.outputs[0], y[0])
+    if "pool2d" in call.func:
+        pin, pout = call.params["in"], call.params["out"]
+        x = _hw(g, op.inputs[0])
+        if x is None or pin["n"] != 1 or pin["h"] != x[0] or pout["h"] != y[0]:
+            return None
+        return Stage(op, call, [Edge(op.inputs[0], int(call.params["filter_h"]), int(call.params["stride_h"]), 1, int(call.params["pad_h"]))],
+                     op.outputs[0], y[0])
     from evo.memory.inplace import rows_geometry
 
     geo = rows_geometry(g, op, call.params)
@@ -334,7 +352,8 @@ def check_program(g: Graph, sp: StreamProgram) -> None:
             labels[out_off:out_off + rb] = key(st.out, j)
             done[s] = j + 1
             pc += 6 + n_in
-    assert done == [st.out_h for st in sp.stages], "some stage did not compute every row"
+    # an internal stage may stop early: trailing rows no consumer reads are never computed
+    assert done[-1] == sp.stages[-1].out_h, "the sink stage did not compute every row"
     want = np.repeat(np.arange(out_h, dtype=np.int64) + tid[sp.sink] * 1_000_000, out_rb)
     assert np.array_equal(out_labels, want), "the output does not hold every sink row in order"
 
@@ -361,9 +380,11 @@ def fused_call(g: Graph, sp: StreamProgram, index: int) -> KernelCall:
         fn, src, stype = ROW_FUNCS[st.call.func]
         sources += [s for s in list(st.call.sources) + [src] if s not in sources]
         params = st.call.params
-        if stype is None:  # ADD: the kernel's params for one row (W * C elements)
-            w = g.tensor(st.out).shape[2] * g.tensor(st.out).shape[3]
+        w = g.tensor(st.out).shape[2] * g.tensor(st.out).shape[3]
+        if "bcast" in params:  # ADD: the kernel's params for one row (W * C elements)
             params = {**params, "bcast": broadcast_layout((w,), (w,), (w,))}
+        elif "size" in params:  # RELU: likewise
+            params = {**params, "size": w}
         prelude.append((st.call.params_type, f"op{m}_params", _rename_arrays(params, f"m{m}_")))
         if stype is None:
             stage_entries.append({"row": CExpr(fn), "stage": CExpr(f"&op{m}_params")})

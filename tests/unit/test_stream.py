@@ -23,7 +23,8 @@ def _q(scale, zp=0, n=1, axis=0):
 
 
 def _residual_graph(h=10, c=4) -> Graph:
-    """input -> conv 3x3 s1 -> depthwise 3x3 s2 -> conv 1x1; input -> conv 1x1 s2; ADD."""
+    """input -> conv 3x3 s1 -> depthwise 3x3 s2 -> conv 1x1; input -> conv 1x1 s2; ADD; RELU;
+    3x3 s2 pool (max when h % 4, else average)."""
     rng = np.random.default_rng(1)
     tensors: list[Tensor] = []
     ops: list[Op] = []
@@ -59,13 +60,21 @@ def _residual_graph(h=10, c=4) -> Graph:
     s = conv(x, 8, 1, 2)
     y = act(tensors[p].shape, "sum")
     ops.append(Op(len(ops), "ADD", [p, s], [y], {"fused_activation_function": "NONE"}))
+    r = len(tensors)
+    tensors.append(Tensor(r, "relu", tensors[y].shape, "int8", tensors[y].quant))
+    ops.append(Op(len(ops), "RELU", [y], [r]))
+    oh = (tensors[r].shape[1] + 1) // 2
+    tensors.append(Tensor(r + 1, "pool", (1, oh, oh, 8), "int8", tensors[y].quant))
+    ops.append(Op(len(ops), "MAX_POOL_2D" if h % 4 else "AVERAGE_POOL_2D", [r], [r + 1],
+                  {"padding": "SAME", "stride_h": 2, "stride_w": 2, "filter_height": 3, "filter_width": 3, "fused_activation_function": "NONE"}))
+    y = r + 1
     return Graph(tensors=tensors, ops=ops, inputs=[x], outputs=[y], input_names=["input"], output_names=["out"], name="res",
                  file_inputs=[x], file_outputs=[y])
 
 
-@pytest.fixture(scope="module")
-def model_and_graph():
-    model = write_tflite(_residual_graph())
+@pytest.fixture(scope="module", params=[10, 12])
+def model_and_graph(request):
+    model = write_tflite(_residual_graph(request.param))
     return model, read_tflite(model)
 
 
@@ -80,7 +89,8 @@ def _program(g):
 def test_group_and_program(model_and_graph):
     _, g = model_and_graph
     sp = _program(g)
-    assert [st.op.type for st in sp.stages] == ["CONV_2D", "DEPTHWISE_CONV_2D", "CONV_2D", "CONV_2D", "ADD"]
+    assert [st.op.type for st in sp.stages][:-1] == ["CONV_2D", "DEPTHWISE_CONV_2D", "CONV_2D", "CONV_2D", "ADD", "RELU"]
+    assert sp.stages[-1].op.type.endswith("POOL_2D")
     assert sp.inputs == list(g.inputs) and sp.sink == g.outputs[0]
     check_program(g, sp)
     # windows stay a few rows: 3 for the 3x3 inputs, about 1 for the rest

@@ -1,6 +1,7 @@
 /* Row-band streaming of fused spatial operator chains (EVO memory planner, evo/memory/stream.py).
  *
- * A fused group of operators (convolutions, depthwise convolutions, same-shape ADD) runs as one
+ * A fused group of operators (convolutions, depthwise convolutions, pooling, same-shape ADD,
+ * RELU) runs as one
  * call: the intermediate tensors of the group never exist whole, only as line buffers of a few
  * rows in `scratch`. The compiler simulates the whole execution and emits a static program of
  * two instructions, which evo_stream_run interprets:
@@ -68,7 +69,8 @@ typedef struct {
     const float *bias;
 } evo_depthwise_conv2d_f32_stage_t;
 
-/* ADD stages take the kernel's params for one row (bcast over W * C elements) directly. */
+/* ADD and RELU stages take the kernel's params for one row (W * C elements) directly; pooling
+ * stages the kernel's params, whose heights the row function adjusts like a convolution's. */
 
 evo_status_t evo_stream_run(const evo_stream_params_t *p, const void *const *inputs, void *output, void *scratch);
 
@@ -82,6 +84,18 @@ evo_status_t evo_depthwise_conv2d_f32_row(const void *stage, const void *const *
                                           void *out, void *scratch);
 evo_status_t evo_add_s8_row(const void *stage, const void *const *in, int32_t in_rows, int32_t pad_top, void *out,
                             void *scratch);
+evo_status_t evo_relu_s8_row(const void *stage, const void *const *in, int32_t in_rows, int32_t pad_top, void *out,
+                         void *scratch);
+evo_status_t evo_relu_f32_row(const void *stage, const void *const *in, int32_t in_rows, int32_t pad_top, void *out,
+                         void *scratch);
+evo_status_t evo_avg_pool2d_s8_row(const void *stage, const void *const *in, int32_t in_rows, int32_t pad_top, void *out,
+                         void *scratch);
+evo_status_t evo_avg_pool2d_f32_row(const void *stage, const void *const *in, int32_t in_rows, int32_t pad_top, void *out,
+                         void *scratch);
+evo_status_t evo_max_pool2d_s8_row(const void *stage, const void *const *in, int32_t in_rows, int32_t pad_top, void *out,
+                         void *scratch);
+evo_status_t evo_max_pool2d_f32_row(const void *stage, const void *const *in, int32_t in_rows, int32_t pad_top, void *out,
+                         void *scratch);
 evo_status_t evo_add_f32_row(const void *stage, const void *const *in, int32_t in_rows, int32_t pad_top, void *out,
                              void *scratch);
 
