@@ -139,11 +139,7 @@ def stage_of(g: Graph, op: Op, call: KernelCall | None) -> Stage | None:
 def find_groups(g: Graph, stages: dict[int, Stage]) -> list[list[int]]:
     """Maximal groups (op indices in graph order) of streamable ops joined by tensors that only
     group ops read; groups with more than one sink or fewer than two ops are dropped."""
-    readers: dict[int, list[int]] = {}
-    for op in g.ops:
-        for t in op.inputs:
-            if t >= 0:
-                readers.setdefault(t, []).append(op.index)
+    readers = readers_of(g)
     outputs = set(g.outputs)
     parent = {i: i for i in stages}
 
@@ -163,22 +159,28 @@ def find_groups(g: Graph, stages: dict[int, Stage]) -> list[list[int]]:
     for op in g.ops:
         if op.index in stages:
             comps.setdefault(find(op.index), []).append(op.index)
-    groups = []
-    for members in comps.values():
-        if len(members) >= 2 and len(_sinks(g, stages, members, readers)) == 1:
-            groups.append(members)
-    return groups
+    return [members for members in comps.values() if valid_group(g, stages, members, readers)]
+
+
+def readers_of(g: Graph) -> dict[int, list[int]]:
+    readers: dict[int, list[int]] = {}
+    for op in g.ops:
+        for t in op.inputs:
+            if t >= 0:
+                readers.setdefault(t, []).append(op.index)
+    return readers
+
+
+def valid_group(g: Graph, stages, members: list[int], readers=None) -> bool:
+    """At least two streamable ops with exactly one sink (so no path leaves and re-enters)."""
+    readers = readers_of(g) if readers is None else readers
+    return len(members) >= 2 and all(m in stages for m in members) and len(_sinks(g, stages, members, readers)) == 1
 
 
 def _sinks(g: Graph, stages, members: list[int], readers) -> list[int]:
     inside = set(members)
     outputs = set(g.outputs)
     return [i for i in members if stages[i].out in outputs or any(r not in inside for r in readers.get(stages[i].out, [])) or not readers.get(stages[i].out)]
-
-
-def chain_splits(g: Graph, stages: dict[int, Stage], group: list[int]) -> list[list[int]]:
-    """Each op of a group on its own (the smallest line buffers; every tensor whole)."""
-    return [[i] for i in group]
 
 
 # ----------------------------------------------------------------------------- simulation
