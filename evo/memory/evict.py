@@ -219,7 +219,8 @@ def _ext_plan(g2: Graph, ext: set[int]):
 
 def min_budget(prog, inputs_ext: bool = True) -> int:
     """The largest single step's working set: every op's inputs, outputs and scratch (in-place
-    pairs counted once; a row-streamed op only its scratch, since its tensors may stay in ext),
+    pairs counted once; a row-streamed op only its scratch and aliased tensors, since the others
+    may stay in ext),
     and the graph's outputs, which sit in the arena after an inference (and its inputs before
     one, unless `inputs_ext`: the caller writes them into ext). No budget below this can work."""
     from evo.memory.inplace import footprint
@@ -233,7 +234,10 @@ def min_budget(prog, inputs_ext: bool = True) -> int:
     links = {(prog.tensor_buffer.get(d.input), prog.tensor_buffer.get(d.output)): d for d in prog.inplace.values()}
     for k, s in enumerate(prog.steps):
         total = 0
-        if s.op.type != STREAM:
+        if s.op.type == STREAM:  # only aliased storage (which never moves) must be in the arena
+            bs = {prog.tensor_buffer[t] for t in list(s.op.inputs) + list(s.op.outputs) if t in prog.tensor_buffer}
+            total = sum(align_up(prog.plan.buffers[b].size) for b in bs if len(prog.plan.buffers[b].tensors) > 1)
+        else:
             bs = {prog.tensor_buffer[t] for t in list(s.op.inputs) + list(s.op.outputs) if t in prog.tensor_buffer}
             total = sum(align_up(prog.plan.buffers[b].size) for b in bs)
             for (a, b), d in links.items():
