@@ -166,15 +166,17 @@ def lower(g: Graph, ram_budget: int | None = None, strategies: tuple[str, ...] |
     `stream`: "auto" fuses groups of spatial ops into row-streamed calls where that lowers the
     peak (evo/memory/stream.py), "off" never; "groups" fuses every group and "ops" streams every
     streamable op on its own, whatever the peak."""
+    from evo.codegen.stream_choice import auto_stream, streamed
+
     check_supported(g)
     calls, macs, alias_ops = _calls(g)
     whole = _lower_fixed(g, calls, macs, alias_ops, strategies, optimize_schedule, inplace)
     whole.whole_lower_bound_bytes = whole.lower_bound_bytes
     prog = whole
     if stream == "auto":
-        prog = _auto_stream(g, calls, macs, alias_ops, strategies, optimize_schedule, inplace, whole)
+        prog = auto_stream(g, calls, macs, alias_ops, strategies, optimize_schedule, inplace, whole)
     elif stream in ("ops", "groups"):  # forced (tests, experiments)
-        prog = _streamed(g, calls, macs, alias_ops, strategies, optimize_schedule, inplace, stream) or whole
+        prog = streamed(g, calls, macs, alias_ops, strategies, optimize_schedule, inplace, stream) or whole
     elif stream != "off":
         raise ValueError(f"unknown stream mode {stream}")
     prog.whole_lower_bound_bytes = whole.lower_bound_bytes
@@ -183,7 +185,7 @@ def lower(g: Graph, ram_budget: int | None = None, strategies: tuple[str, ...] |
 
         tried = []
         for mode in ("current", "ops"):
-            cand = prog if mode == "current" else _streamed(g, calls, macs, alias_ops, strategies, optimize_schedule, inplace, "ops")
+            cand = prog if mode == "current" else streamed(g, calls, macs, alias_ops, strategies, optimize_schedule, inplace, "ops")
             if cand is None:
                 continue
             try:
@@ -222,95 +224,6 @@ def _calls(g: Graph):
             p = impl.prepare(g, op)
             calls[op.index], macs[op.index] = impl.emit(g, op, p), impl.macs(g, op)
     return calls, macs, alias_ops
-
-
-def _stages(g: Graph, calls: dict) -> dict:
-    from evo.memory.stream import stage_of
-
-    return {op.index: st for op in g.ops if (st := stage_of(g, op, calls.get(op.index))) is not None}
-
-
-def _streamed(g, calls, macs, alias_ops, strategies, optimize_schedule, inplace, mode, groups=None) -> Program | None:
-    """The program with `groups` (or, mode "ops", every streamable op alone) row-streamed."""
-    from evo.memory.stream import fuse
-
-    if groups is None:
-        from evo.memory.stream import find_groups
-
-        stages = _stages(g, calls)
-        groups = [[i] for i in stages] if mode == "ops" else find_groups(g, stages)
-    if not groups:
-        return None
-    g2, calls2, macs2, programs = fuse(g, calls, macs, groups)
-    prog = _lower_fixed(g2, calls2, macs2, alias_ops, strategies, optimize_schedule, inplace)
-    prog.streams = programs
-    return prog
-
-
-AUTO_STREAM_TRIALS = 16  # candidate windows tried per maximal group while searching sub-groups
-
-
-def _auto_stream(g, calls, macs, alias_ops, strategies, optimize_schedule, inplace, whole: Program) -> Program:
-    """Fuse groups of streamable ops where that lowers the peak: each maximal group whole if it
-    helps, else a window of its ops grown around the op at the peak (greedy, bounded). Trials
-    compare the lower bound of the file-order layout; the full lowering runs once at the end."""
-    from evo.memory.stream import find_groups, fuse, readers_of, valid_group
-
-    stages = _stages(g, calls)
-    groups = find_groups(g, stages)
-    if not groups:
-        return whole
-    readers = readers_of(g)
-
-    def quick(chosen):
-        g2, calls2, _, _ = fuse(g, calls, macs, chosen)
-        scratch = {i: c.scratch_bytes for i, c in calls2.items() if c is not None and c.scratch_bytes}
-        return _best_layout(g2, alias_ops, scratch, inplace_options(g2, calls2) if inplace else {})
-
-    best = quick([])
-    kept: list[list[int]] = []
-    for grp in groups:
-        lay = quick(kept + [grp])
-        if lay.lower_bound < best.lower_bound:
-            best, kept = lay, kept + [grp]
-            continue
-        budget = AUTO_STREAM_TRIALS
-        for _ in range(3):  # a few peaks, one window each
-            at = _peak_op(best)
-            if at not in grp or budget <= 0:
-                break
-            k = grp.index(at)
-            win = None
-            cands = [(k - 1, k + 1), (k, k + 2), (k - 1, k + 2)]
-            while cands and budget > 0:
-                found = None
-                for lo, hi in cands:
-                    members = grp[max(lo, 0):hi]
-                    if not valid_group(g, stages, members, readers):
-                        continue
-                    budget -= 1
-                    lay = quick(kept + [members])
-                    if lay.lower_bound < best.lower_bound:
-                        best, found = lay, (max(lo, 0), hi)
-                if found is None:
-                    break
-                win = found
-                cands = [(win[0] - 1, win[1]), (win[0], win[1] + 1)]
-            if win is None:
-                break
-            chosen = grp[win[0]:win[1]]
-            kept = kept + [chosen]
-            grp = [m for m in grp if m not in chosen]
-    if not kept:
-        return whole
-    prog = _streamed(g, calls, macs, alias_ops, strategies, optimize_schedule, inplace, "groups", kept)
-    return prog if prog.plan.arena_bytes < whole.plan.arena_bytes else whole
-
-
-def _peak_op(lay: _Layout) -> int | None:
-    """Index of the op at the step with the most live bytes (in-place overlap ignored)."""
-    totals = [sum(b.size for b in lay.bufs if b.first <= s <= b.last) for s in range(len(lay.graph.ops))]
-    return lay.graph.ops[max(range(len(totals)), key=totals.__getitem__)].index if totals else None
 
 
 def _lower_fixed(g: Graph, calls: dict, macs: dict, alias_ops: set[int], strategies, optimize_schedule: bool, inplace: bool) -> Program:
