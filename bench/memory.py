@@ -1,7 +1,10 @@
-"""Memory benchmark: per shared model, EVO's arena and its exact lower bound vs TFLM's
-activation memory (head) and total arena, EVO's total RAM, the placement strategy that won,
-and the replacement strategy at the smallest feasible RAM budget (arena, external memory,
-bytes moved). Prints a table and writes JSON (default bench/results/memory.json).
+"""Memory benchmark: per shared model, EVO's arena and its exact lower bound (of the executed
+schedule, where row-streamed groups count their line buffers) and the whole-tensor lower bound
+(no row streaming), vs TFLM's activation memory (head) and total arena; EVO's total RAM and its
+ratio to TFLM's total (target <= 0.5); the placement strategy that won; and the replacement
+strategy at the smallest feasible RAM budget (as % of the plan peak) and at 40% of the peak
+(arena, external memory, bytes moved). Prints a table and writes JSON (default
+bench/results/memory.json).
 
     .venv/bin/python bench/memory.py [--models kws_ref_model,vww_96_int8] [--json FILE]
 """
@@ -19,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 from evo.codegen.lower import lower  # noqa: E402
 from evo.errors import EvoError  # noqa: E402
 from evo.frontend.tflite_reader import load_model  # noqa: E402
-from evo.memory.evict import min_budget  # noqa: E402
+from evo.memory.evict import smallest_budget  # noqa: E402
 from evo.ui import table  # noqa: E402
 from evo.verify.tflm_memory import tflm_arena  # noqa: E402
 
@@ -36,6 +39,9 @@ def measure(name: str) -> dict:
     plan_s = time.perf_counter() - t0
     base = lower(g, optimize_schedule=False, inplace=False, strategies=("greedy_by_size",))
     row = dict(model=name, arena_bytes=prog.plan.arena_bytes, lower_bound_bytes=prog.lower_bound_bytes,
+               whole_tensor_lower_bound_bytes=prog.whole_lower_bound_bytes,
+               streamed_ops=sorted(m for sp in prog.streams.values() for m in (st.op.index for st in sp.stages)),
+               stream_copy_bytes=prog.stream_moved_bytes, recompute_macs=0,
                total_ram_bytes=prog.plan.arena_bytes, strategy=prog.plan.strategy, strategies=prog.plan.candidates,
                inplace_ops=len(prog.inplace), schedule="file" if prog.file_order else "optimised",
                greedy_no_inplace_bytes=base.plan.arena_bytes, plan_seconds=round(plan_s, 3))
@@ -44,13 +50,18 @@ def measure(name: str) -> dict:
         row.update(tflm_head_bytes=t.get("head"), tflm_total_bytes=t.get("total"))
     except Exception:
         row.update(tflm_head_bytes=None, tflm_total_bytes=None)
-    mb = min_budget(prog)
-    try:
-        q = lower(g, ram_budget=mb)
-        row.update(min_budget_bytes=mb, min_budget_arena_bytes=q.plan.arena_bytes, min_budget_ext_bytes=q.ext_bytes,
-                   min_budget_moved_bytes=q.moved_bytes)
-    except EvoError as e:
-        row.update(min_budget_bytes=mb, min_budget_error=str(e))
+    if row["tflm_total_bytes"]:
+        row["total_ram_vs_tflm_total"] = round(row["total_ram_bytes"] / row["tflm_total_bytes"], 3)
+    peak = prog.plan.arena_bytes
+    mb = smallest_budget(g)
+    row.update(min_budget_bytes=mb, min_budget_pct_of_peak=round(100 * mb / peak, 1))
+    for key, budget in (("min_budget", mb), ("budget_40pct", int(0.4 * peak))):
+        try:
+            q = lower(g, ram_budget=budget)
+            row.update({f"{key}_arena_bytes": q.plan.arena_bytes, f"{key}_ext_bytes": q.ext_bytes, f"{key}_moved_bytes": q.moved_bytes,
+                        f"{key}_streamed_ops": len(q.streams)})
+        except EvoError as e:
+            row[f"{key}_error"] = str(e)
     return row
 
 
@@ -65,11 +76,16 @@ def main() -> None:
     def ratio(r):
         return f"{r['arena_bytes'] / r['tflm_head_bytes']:.2f}" if r.get("tflm_head_bytes") else "n/a"
 
-    body = [[r["model"], f"{r['arena_bytes']:,}", f"{r['lower_bound_bytes']:,}", f"{r['tflm_head_bytes'] or 0:,}", ratio(r),
-             f"{r['tflm_total_bytes'] or 0:,}", f"{r['total_ram_bytes']:,}", r["strategy"], r["inplace_ops"],
-             f"{r.get('min_budget_arena_bytes', 0):,}", f"{r.get('min_budget_moved_bytes', 0):,}"] for r in rows]
-    print(table(["model", "EVO arena", "lower bound", "TFLM head", "EVO/TFLM", "TFLM total", "EVO total RAM", "strategy",
-                 "in-place", "min budget", "moved@min"], body, "lrrrrrrlrrr"))
+    def fits40(r):
+        return f"{r['budget_40pct_arena_bytes']:,}" if "budget_40pct_arena_bytes" in r else "no"
+
+    body = [[r["model"], f"{r['arena_bytes']:,}", f"{r['lower_bound_bytes']:,}", f"{r['whole_tensor_lower_bound_bytes']:,}",
+             f"{r['tflm_head_bytes'] or 0:,}", ratio(r), f"{r['tflm_total_bytes'] or 0:,}", f"{r['total_ram_bytes']:,}",
+             f"{r.get('total_ram_vs_tflm_total', 0):.2f}", len(r["streamed_ops"]), r["inplace_ops"],
+             f"{r['min_budget_bytes']:,} ({r['min_budget_pct_of_peak']}%)", f"{r.get('min_budget_moved_bytes', 0):,}", fits40(r)] for r in rows]
+    print(table(["model", "EVO arena", "lower bound", "whole-tensor LB", "TFLM head", "EVO/TFLM", "TFLM total", "EVO total RAM",
+                 "EVO/TFLM total", "streamed ops", "in-place", "min budget (% peak)", "moved@min", "arena@40%"], body,
+                "lrrrrrrrrrrrrr"))
     out = Path(args.json)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(dict(models=rows), indent=1) + "\n")

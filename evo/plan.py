@@ -36,11 +36,23 @@ def plan_program(prog: Program) -> dict:
     else:
         pools = [dict(name="arena", capacity=None, bytes=prog.plan.arena_bytes)]
     arena = sum(p["bytes"] for p in pools)
+    streams = [dict(op=i, members=[st.op.index for st in sp.stages], inputs=list(sp.inputs), output=sp.sink,
+                    line_buffer_bytes=sp.lines_bytes, kernel_scratch_bytes=sp.kernel_scratch, copy_bytes=sp.moved_bytes,
+                    line_rows={str(t): n for t, n in sp.line_rows.items() if t >= 0})
+               for i, sp in sorted(prog.streams.items())]
     return dict(
         arena_bytes=arena,
         single_arena_bytes=prog.plan.arena_bytes,
         pools=pools,
+        # Bound of the executed schedule: live whole tensors plus each step's scratch, where a
+        # row-streamed group's scratch is its line buffers (so it can sit below the next figure).
         lower_bound_bytes=prog.lower_bound_bytes,
+        lower_bound_of="executed schedule (row-streamed groups count their line buffers)" if prog.streams else "executed schedule (whole tensors)",
+        # The bound with whole tensors only (no row streaming): what any whole-tensor plan needs.
+        whole_tensor_lower_bound_bytes=prog.whole_lower_bound_bytes or prog.lower_bound_bytes,
+        streams=streams,
+        recompute_macs=0,  # line-buffer streaming computes every output row once
+        stream_copy_bytes=prog.stream_moved_bytes,
         total_ram_bytes=arena,  # EVO keeps no runtime structures: the arena (or its pools) is all
         ext_bytes=prog.ext_bytes,
         moved_bytes=prog.moved_bytes,
@@ -89,6 +101,9 @@ def plan_text(r: dict) -> str:
     lines.append("strategies: " + ", ".join(f"{k} {v:,}" for k, v in r["strategies"].items()))
     if r["inplace"]:
         lines.append("in place: " + ", ".join(f"op {d['op']} ({d['kind']}{', delta ' + str(d['delta']) if d['delta'] else ''})" for d in r["inplace"]))
+    for sm in r.get("streams", []):
+        lines.append(f"row-streamed: ops {', '.join(str(m) for m in sm['members'])} as op {sm['op']} "
+                     f"(line buffers {sm['line_buffer_bytes']:,} B, {sm['copy_bytes']:,} B copied, no recomputation)")
     lb = r["lower_bound_bytes"]
     lines.append(f"arena        {r['arena_bytes']:>9,} B  ({kib(r['arena_bytes'])})")
     if len(r["pools"]) > 1 or r["pools"][0]["name"] != "arena":
@@ -97,7 +112,9 @@ def plan_text(r: dict) -> str:
             lines.append(f"  pool {p['name']:<7}{p['bytes']:>9,} B{cap}")
         lines.append(f"  (one arena would be {r['single_arena_bytes']:,} B)")
     one = r["single_arena_bytes"]
-    lines.append(f"lower bound  {lb:>9,} B  ({'one ' if one != r['arena_bytes'] else ''}arena is {one / lb:.3f}x the bound)" if lb else f"lower bound  {lb:>9,} B")
+    lines.append(f"lower bound  {lb:>9,} B  ({'one ' if one != r['arena_bytes'] else ''}arena is {one / lb:.3f}x the bound; {r['lower_bound_of']})" if lb else f"lower bound  {lb:>9,} B")
+    if r.get("streams"):
+        lines.append(f"whole-tensor {r['whole_tensor_lower_bound_bytes']:>9,} B  (lower bound without row streaming)")
     if r.get("tflm_head_bytes"):
         lines.append(f"TFLM head    {r['tflm_head_bytes']:>9,} B  (EVO arena = {r['arena_bytes'] / r['tflm_head_bytes']:.2f}x), TFLM total {r['tflm_total_bytes']:,} B")
     lines.append(f"total RAM    {r['total_ram_bytes']:>9,} B  (no runtime structures)")

@@ -11,7 +11,7 @@ import numpy as np
 import evo
 from evo.codegen.cformat import CTYPES, c_array_body, c_float, c_ident, c_scalar, ctype_of_array
 from evo.codegen.lower import Program, used_constants
-from evo.ops.base import ConstArray, Scratch, TensorArg, TensorList
+from evo.ops.base import CExpr, ConstArray, Scratch, TensorArg, TensorList
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "codegen_templates"
@@ -68,7 +68,8 @@ def _io_entries(prog: Program, tensors: list[int], names: list[str], kind: str) 
                 nbytes=tensor.nbytes,
                 offset=prog.tensor_offset(t),
                 pool=_io_pool(prog, t),
-                base="arena" if prog.pool_plan is None else f"pools[{_io_pool(prog, t)}]",
+                in_ext=prog.tensor_base(t) == "ext",
+                base=_io_base(prog, t),
                 scale=c_float(q.scalar_scale) if q is not None else None,
                 zero_point=q.scalar_zero_point if q is not None else None,
             )
@@ -127,6 +128,10 @@ def generate(prog: Program, name: str, source_name: str) -> GeneratedFiles:
                     collect(x)
 
         collect(call.params)
+        for ctype, sym, value in call.prelude:
+            value = _resolve_tensors(value, tensor_symbol)
+            collect(value)
+            params.append(dict(type=ctype, symbol=sym, init=c_scalar(value, symbols)))
         args = []
         if call.params_type:
             psym = f"op{op.index}_params"
@@ -191,8 +196,30 @@ def _pool_entries(prog: Program, NAME: str) -> list[dict]:
 
 
 def _io_pool(prog: Program, t: int) -> int | None:
-    """Index of the pool an input/output lives in (None: the single arena)."""
-    return None if prog.pool_plan is None else prog.pool_plan.buffer_pool[prog.tensor_buffer[t]]
+    """Index of the pool an input/output lives in (None: the single arena, or ext)."""
+    if prog.pool_plan is None or prog.tensor_base(t) == "ext":
+        return None
+    return prog.pool_plan.buffer_pool[prog.tensor_buffer[t]]
+
+
+def _io_base(prog: Program, t: int) -> str:
+    """C expression of the memory an input/output lives in."""
+    if prog.tensor_base(t) == "ext":
+        return "ext"
+    return "arena" if prog.pool_plan is None else f"pools[{_io_pool(prog, t)}]"
+
+
+def _resolve_tensors(v, tensor_symbol: dict[int, str]):
+    """A prelude value with TensorArg / None replaced by the constant's symbol / NULL."""
+    if v is None:
+        return CExpr("NULL")
+    if isinstance(v, TensorArg):
+        return CExpr(tensor_symbol[v.index])
+    if isinstance(v, dict):
+        return {k: _resolve_tensors(x, tensor_symbol) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_resolve_tensors(x, tensor_symbol) for x in v]
+    return v
 
 
 def _tensor_ptr(prog: Program, t: int, tensor_symbol: dict[int, str]) -> str:

@@ -46,6 +46,20 @@ class Program:
     target: Target = HOST
     # Memory pools (evo/memory/pools.py): the arena's buffers split over named RAM regions.
     pool_plan: "PoolPlan | None" = None
+    # Row streaming (evo/memory/stream.py): EVO_STREAM op index -> its simulated program.
+    streams: dict = field(default_factory=dict)
+    whole_lower_bound_bytes: int = 0  # lower bound of the best schedule with whole tensors only
+    calls: dict = field(default_factory=dict)  # op -> its call before row-streaming wrappers (eviction reruns from it)
+
+    @property
+    def streamed_tensors(self) -> set[int]:
+        """Tensors that only exist as line buffers inside a row-streamed group (never whole)."""
+        return {st.out for sp in self.streams.values() for st in sp.stages if st.out != sp.sink}
+
+    @property
+    def stream_moved_bytes(self) -> int:
+        """Bytes memmoved inside streamed groups per inference (window slides, row copies)."""
+        return sum(sp.moved_bytes for sp in self.streams.values())
 
     @property
     def ext_bytes(self) -> int:
@@ -162,12 +176,68 @@ def inplace_options(g: Graph, calls: dict[int, KernelCall | None]) -> dict[int, 
 
 
 def lower(g: Graph, ram_budget: int | None = None, strategies: tuple[str, ...] | None = None,
-          optimize_schedule: bool = True, inplace: bool = True, pools: list | None = None, target: Target = HOST) -> Program:
+          optimize_schedule: bool = True, inplace: bool = True, stream: str = "auto", pools: list | None = None,
+          target: Target = HOST) -> Program:
     """Graph -> Program. `strategies`: placement strategies to try (default: all, best kept);
-    `ram_budget`: arena limit in bytes, met by evicting tensors to an external memory;
+    `ram_budget`: arena limit in bytes, met by evicting tensors to an external memory and, below
+    what eviction alone reaches, by row-streaming single operators between memories.
+    `stream`: "auto" fuses groups of spatial ops into row-streamed calls where that lowers the
+    peak (evo/memory/stream.py), "off" never; "groups" fuses every group and "ops" streams every
+    streamable op on its own, whatever the peak.
     `pools`: PoolSpecs, fastest first, to split the arena over (one arena when None);
     `target`: the core the C is generated for (kernels may specialise by it)."""
+    from evo.codegen.stream_choice import auto_stream, streamed
     check_supported(g)
+    calls, macs, alias_ops = _calls(g, target)
+    whole = _lower_fixed(g, calls, macs, alias_ops, strategies, optimize_schedule, inplace)
+    whole.whole_lower_bound_bytes = whole.lower_bound_bytes
+    prog = whole
+    if stream == "auto":
+        prog = auto_stream(g, calls, macs, alias_ops, strategies, optimize_schedule, inplace, whole)
+    elif stream in ("ops", "groups"):  # forced (tests, experiments)
+        prog = streamed(g, calls, macs, alias_ops, strategies, optimize_schedule, inplace, stream) or whole
+    elif stream != "off":
+        raise ValueError(f"unknown stream mode {stream}")
+    prog.whole_lower_bound_bytes = whole.lower_bound_bytes
+    if ram_budget is not None and prog.plan.arena_bytes > ram_budget:
+        from evo.memory.evict import apply_budget, budget_error
+
+        tried = []
+        for mode in ("current", "ops"):
+            cand = prog if mode == "current" else streamed(g, calls, macs, alias_ops, strategies, optimize_schedule, inplace, "ops")
+            if cand is None:
+                continue
+            try:
+                out = apply_budget(cand, ram_budget, alias_ops, _step_calls(cand), _step_macs(cand), strategies)
+            except EvoError as e:
+                tried.append(e)
+                continue
+            out.whole_lower_bound_bytes = whole.lower_bound_bytes
+            out.ram_budget = ram_budget
+            return _finish(out, target, pools, strategies)
+        raise budget_error(ram_budget, tried)
+    prog.ram_budget = ram_budget
+    return _finish(prog, target, pools, strategies)
+
+
+def _finish(prog: Program, target: Target, pools: list | None, strategies) -> Program:
+    prog.target = target
+    if pools:
+        from evo.memory.pools import assign_pools
+
+        prog.pool_plan = assign_pools(prog, pools, strategies)
+    return prog
+
+
+def _step_calls(prog: Program) -> dict:
+    return dict(prog.calls)
+
+
+def _step_macs(prog: Program) -> dict:
+    return {s.op.index: s.macs for s in prog.steps}
+
+
+def _calls(g: Graph, target: Target = HOST):
     reg = registry()
     calls: dict[int, KernelCall | None] = {}
     macs: dict[int, int] = {}
@@ -182,6 +252,12 @@ def lower(g: Graph, ram_budget: int | None = None, strategies: tuple[str, ...] |
             p = impl.prepare(g, op)
             calls[op.index] = impl.specialise(g, op, p, impl.emit(g, op, p), target)
             macs[op.index] = impl.macs(g, op)
+    return calls, macs, alias_ops
+
+
+def _lower_fixed(g: Graph, calls: dict, macs: dict, alias_ops: set[int], strategies, optimize_schedule: bool, inplace: bool) -> Program:
+    """Schedule, in-place decisions and placement of a graph whose calls are decided."""
+    calls = dict(calls)
     scratch = {i: c.scratch_bytes for i, c in calls.items() if c is not None and c.scratch_bytes}
     options = inplace_options(g, calls) if inplace else {}
 
@@ -212,16 +288,7 @@ def lower(g: Graph, ram_budget: int | None = None, strategies: tuple[str, ...] |
             for i in optional:
                 calls[i] = _without_scratch(calls[i])
     prog = _program(lay, calls, macs, alias_ops, plan)
-    if ram_budget is not None and plan.arena_bytes > ram_budget:
-        from evo.memory.evict import apply_budget
-
-        prog = apply_budget(prog, ram_budget, alias_ops, calls, macs, strategies)
-    prog.ram_budget = ram_budget
-    prog.target = target
-    if pools:
-        from evo.memory.pools import assign_pools
-
-        prog.pool_plan = assign_pools(prog, pools, strategies)
+    prog.calls = dict(calls)
     return prog
 
 
@@ -266,13 +333,23 @@ def used_constants(prog: Program) -> list[int]:
     for s in prog.steps:
         if s.call is None:
             continue
-        for a in s.call.args:
+        for a in list(s.call.args) + _prelude_tensors(s.call.prelude):
             indices = [a.index] if isinstance(a, TensorArg) else list(a.indices) if isinstance(a, TensorList) else []
             for i in indices:
                 r = prog.root[i]
                 if prog.graph.tensor(r).is_const:
                     used.add(r)
     return sorted(used)
+
+
+def _prelude_tensors(v) -> list:
+    if isinstance(v, TensorArg):
+        return [v]
+    if isinstance(v, dict):
+        v = list(v.values())
+    if isinstance(v, (list, tuple)):
+        return [a for x in v for a in _prelude_tensors(x)]
+    return []
 
 
 def buffer_of(prog: Program, t: int) -> Buffer | None:

@@ -35,7 +35,7 @@ def build_report(prog: Program, name: str, source: str, weight_bytes: int) -> di
             tensor = g.tensor(t)
             q = tensor.quant
             out.append(dict(name=label, tensor=t, dtype=tensor.dtype, shape=list(tensor.shape), bytes=tensor.nbytes,
-                            offset=prog.tensor_offset(t), scale=q.scalar_scale if q else None, zero_point=q.scalar_zero_point if q else None))
+                            offset=prog.tensor_offset(t), pool=prog.tensor_base(t), scale=q.scalar_scale if q else None, zero_point=q.scalar_zero_point if q else None))
         return out
 
     inputs, outputs = io(g.inputs, g.input_names), io(g.outputs, g.output_names)
@@ -63,5 +63,7 @@ def build_report(prog: Program, name: str, source: str, weight_bytes: int) -> di
         binary=binary_summary(g),  # binary layers, packed weight bytes
         arena_bytes=prog.plan.arena_bytes,
         lower_bound_bytes=prog.lower_bound_bytes,
+        whole_tensor_lower_bound_bytes=prog.whole_lower_bound_bytes or prog.lower_bound_bytes,
+        streamed_groups=[[st.op.index for st in sp.stages] for _, sp in sorted(prog.streams.items())],
         tensors=tensors,
     ) | extra

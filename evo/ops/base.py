@@ -77,6 +77,9 @@ class KernelCall:
     params: dict[str, Any] = field(default_factory=dict)
     args: list[Any] = field(default_factory=list)
     scratch_bytes: int = 0
+    # Constant structs emitted before this call's params: (C type, symbol, value) with values
+    # formatted like `params` (TensorArg: the constant's symbol); used by fused stream groups.
+    prelude: list[tuple[str, str, Any]] = field(default_factory=list)
 
 
 class OpImpl:

@@ -117,6 +117,7 @@ def write_harness(model: ModelSpec, board: Board, inputs: list[np.ndarray], out:
         memories=memories,
         pools=[f"arena_{p['name']}" for p in pools] if pools else [],
         mem=mem,
+        ext="ext" if "ext" in where else "NULL",  # inputs/outputs may live in ext under a RAM budget
         invoke=f"{model.name}_invoke_ext({mem}, ext)" if "ext" in where else f"{model.name}_invoke({mem})",
     )
     out.mkdir(parents=True, exist_ok=True)

@@ -55,8 +55,8 @@ class HostModel:
         cdef = f"""
             int {n}_invoke({mem});
             int {n}_invoke_ext({mem}, uint8_t *ext);
-            void *{n}_input({mem}, int index);
-            void *{n}_output({mem}, int index);
+            void *{n}_input_ext({mem}, uint8_t *ext, int index);
+            void *{n}_output_ext({mem}, uint8_t *ext, int index);
         """
         if trace:
             cdef += f"""
@@ -69,9 +69,11 @@ class HostModel:
         ext_size = compiled.program.ext_bytes
         self.ext = np.zeros(max(ext_size, 16) + 16, dtype=np.uint8)  # external memory (RAM budget)
         self._ext_ptr = self.ffi.cast("uint8_t *", self.ext.ctypes.data + (-self.ext.ctypes.data) % 16)
+        self._ext_view = self.ext[(-self.ext.ctypes.data) % 16 :][: max(ext_size, 16)]
         self._invoke = lambda arena: self._invoke_ext(arena, self._ext_ptr)
-        self._input = getattr(self.lib, f"{n}_input")
-        self._output = getattr(self.lib, f"{n}_output")
+        input_ext, output_ext = getattr(self.lib, f"{n}_input_ext"), getattr(self.lib, f"{n}_output_ext")
+        self._input = lambda arena, i: input_ext(arena, self._ext_ptr, i)
+        self._output = lambda arena, i: output_ext(arena, self._ext_ptr, i)
         self._trace_enabled = trace
         self._trace_store: dict[int, np.ndarray] | None = None
         if trace:
@@ -110,7 +112,7 @@ class HostModel:
 
     def _view(self, ptr, tensor) -> np.ndarray:
         address = int(self.ffi.cast("uintptr_t", ptr))
-        memory = next(m for m in self.memories if m.ctypes.data <= address < m.ctypes.data + m.size)
+        memory = next(m for m in self.memories + [self._ext_view] if m.ctypes.data <= address < m.ctypes.data + m.size)
         offset = address - memory.ctypes.data
         return memory[offset : offset + tensor.nbytes].view(tensor.np_dtype).reshape(tensor.shape)
 

@@ -43,8 +43,11 @@ def test_bit_exact_with_tflm(shared_models, name):
             c_out, c_tensors = host.run(inputs, trace=True)
             ref = executor.run(g, inputs)
             assert oracle, "TFLM returned no intermediate tensors"
+            # tensors inside a row-streamed group never exist whole; every other one is traced
+            assert set(oracle) - set(c_tensors) <= host.compiled.program.streamed_tensors
             for t, v in oracle.items():
-                assert_same(c_tensors[t], v, f"{name} input {k}: C tensor {t} {g.tensor(t).name}")
+                if t in c_tensors:
+                    assert_same(c_tensors[t], v, f"{name} input {k}: C tensor {t} {g.tensor(t).name}")
                 assert_same(ref[t], v, f"{name} input {k}: reference tensor {t} {g.tensor(t).name}")
             for i, v in enumerate(oracle_out):
                 assert_same(c_out[i], v, f"{name} input {k}: output {g.output_names[i]}")

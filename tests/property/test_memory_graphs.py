@@ -1,6 +1,7 @@
 """Random int8 graphs (convolutions, depthwise, residual ADDs, ReLUs, several exits): the plan
-never overlaps live buffers, and EVO's C - with in-place execution, schedule optimisation and
-RAM budgets down to the minimum - stays bit-exact with TFLM on every tensor."""
+never overlaps live buffers, and EVO's C - with in-place execution, schedule optimisation,
+row streaming and RAM budgets down to the minimum - stays bit-exact with TFLM on every tensor
+that exists whole (a row-streamed group's intermediates only ever exist as line buffers)."""
 from __future__ import annotations
 
 import numpy as np
@@ -12,7 +13,7 @@ from evo.compiler import compile_graph
 from evo.frontend.tflite_writer import write_tflite
 from evo.inputs import random_inputs
 from evo.ir.graph import Graph, Op, Quant, Tensor
-from evo.memory.evict import min_budget
+from evo.memory.evict import min_budget, smallest_budget
 from evo.memory.planner import check_plan
 from evo.targets.host import HostModel
 from evo.verify.tflm import run_tflm
@@ -101,12 +102,50 @@ def test_random_graph_plans_bit_exact(g):
     assert prog.plan.arena_bytes <= base.plan.arena_bytes
     inputs = random_inputs(g, 0)
     want, oracle = run_tflm(model, g, inputs, preserve_all=True)
-    for budget in sorted({None, min_budget(prog)}, key=lambda b: b or 0):
+    for budget in sorted({None, min_budget(prog), smallest_budget(g)}, key=lambda b: b or 0):
         c = compile_graph(g, "m", ram_budget=budget)
         check_plan(c.program.plan)
         with HostModel.build(g, trace=True, compiled=c) as host:
             got, tensors = host.run(inputs, trace=True)
+        assert set(oracle) - set(tensors) <= c.program.streamed_tensors  # row-streamed: never whole
         for t, v in oracle.items():
-            assert_same(tensors[t], v, f"budget {budget}: tensor {t}")
+            if t in tensors:
+                assert_same(tensors[t], v, f"budget {budget}: tensor {t}")
         for a, b in zip(got, want):
             assert_same(a, b, f"budget {budget}: output")
+
+
+@settings(max_examples=8, deadline=None)
+@given(graphs(), st.sampled_from(["groups", "ops"]))
+def test_random_graph_streamed_bit_exact(g, mode):
+    """Every group fused (or every op streamed alone), whether or not it saves memory: the row
+    programs pass the replay checker, the plan has no overlap, and every tensor that exists
+    whole - at the full peak and at the smallest feasible budget - is bit-exact with TFLM."""
+    from evo.frontend.tflite_reader import read_tflite
+    from evo.memory.stream import check_program
+
+    model = write_tflite(g)
+    g = read_tflite(model)
+    prog = lower(g, stream=mode)
+    check_plan(prog.plan)
+    for sp in prog.streams.values():
+        check_program(prog.graph, sp)
+    inputs = random_inputs(g, 0)
+    want, oracle = run_tflm(model, g, inputs, preserve_all=True)
+    for budget in (None, smallest_budget(g)):
+        c = compile_graph(g, "m", ram_budget=budget)
+        check_plan(c.program.plan)
+        assert budget is None or c.program.plan.arena_bytes <= budget
+        if budget is None:
+            c.program, c.files = prog, None
+            from evo.codegen.emit import generate
+
+            c.files = generate(prog, "m", "m.tflite")
+        with HostModel.build(g, trace=True, compiled=c) as host:
+            got, tensors = host.run(inputs, trace=True)
+        assert set(oracle) - set(tensors) <= c.program.streamed_tensors
+        for t, v in oracle.items():
+            if t in tensors:
+                assert_same(tensors[t], v, f"{mode}, budget {budget}: tensor {t}")
+        for a, b in zip(got, want):
+            assert_same(a, b, f"{mode}, budget {budget}: output")

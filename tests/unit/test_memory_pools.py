@@ -44,8 +44,8 @@ def _check_pools(prog, pools):
 
 
 @pytest.mark.parametrize("name,spec,budget", [("kws_ref_model", "fast:2k,slow", None),
-                                              ("pretrainedResnet_quant", "dtcm:16k,sram:24k,psram", None),
-                                              ("pretrainedResnet_quant", "dtcm:8k,sram", 33056)])
+                                              ("pretrainedResnet_quant", "dtcm:2k,sram:4k,psram", None),
+                                              ("pretrainedResnet_quant", "dtcm:8k,sram", 16384)])
 def test_pools_bit_exact_with_tflm(shared_models, name, spec, budget):
     model, g = load_model(shared_models / f"{name}.tflite")
     pools = parse_pools(spec)
@@ -59,15 +59,17 @@ def test_pools_bit_exact_with_tflm(shared_models, name, spec, budget):
         inputs = random_inputs(g, 0)
         want, oracle = run_tflm(model, g, inputs, preserve_all=True)
         got, tensors = host.run(inputs, trace=True)
+    streamed = prog.streamed_tensors  # only ever line buffers inside a row-streamed call
     for t, v in oracle.items():
-        assert_same(tensors[t], v, f"tensor {t}")
+        if t not in streamed:
+            assert_same(tensors[t], v, f"tensor {t}")
     for a, b in zip(got, want):
         assert_same(a, b, "output")
 
 
 def test_scratch_goes_to_the_fastest_pool(shared_models):
     _, g = load_model(shared_models / "pretrainedResnet_quant.tflite")
-    prog = lower(g, pools=parse_pools("fast:4k,slow"))
+    prog = lower(g, pools=parse_pools("fast:4k,slow"), stream="off")  # whole tensors: im2col scratch per conv
     scratch = set(prog.scratch_buffer.values())
     small = [b for b in scratch if align_up(prog.plan.buffers[b].size) <= 1024]
     assert small and all(prog.pool_plan.buffer_pool[b] == 0 for b in small)

@@ -1,0 +1,15 @@
+/* One output row of evo_max_pool2d_f32 as a stage of a fused row-streamed group (evo/stream.h):
+ * the unchanged kernel on a one-row problem whose window starts pad_top rows into the filter. */
+#include "evo/pool.h"
+#include "evo/stream.h"
+
+evo_status_t evo_max_pool2d_f32_row(const void *stage, const void *const *in, int32_t in_rows, int32_t pad_top, void *out,
+        void *scratch)
+{
+    evo_pool2d_params_t q = *(const evo_pool2d_params_t *)stage;
+    (void)scratch;
+    q.in.h = in_rows;
+    q.out.h = 1;
+    q.pad_h = pad_top;
+    return evo_max_pool2d_f32(&q, (const float *)in[0], (float *)out);
+}
