@@ -10,6 +10,7 @@
  * scratch buffer the straightforward reference loop runs. */
 #include "evo/conv.h"
 #include "evo/fixedpoint.h"
+#include "evo/requant_block.h"
 #if defined(__ARM_FEATURE_DSP)
 #include "evo/arm_dsp.h"
 #define EVO_REQUANTIZE evo_requantize_dsp /* same results, fewer instructions (evo/arm_dsp.h) */
@@ -29,61 +30,45 @@ static int8_t conv_finish(const evo_conv2d_s8_params_t *p, const int32_t *bias, 
     return (int8_t)out;
 }
 
-/* All output channels of one pixel: out[oc] = requant(dot(patch, filter[oc]) + bias[oc]).
- * patch has kp >= k entries, entries [k, kp) are zero. */
-static void conv_pixel(const evo_conv2d_s8_params_t *p, const int16_t *patch, int32_t k, int32_t kp,
-                       const int8_t *filter, const int32_t *bias, int8_t *out)
+/* acc[j] += dot(patch, filter row oc0 + j) for j < n. patch has kp >= k entries, entries
+ * [k, kp) are zero, so whole groups of 8 can be read wherever the filter has that many bytes. */
+static void patch_acc(const int16_t *patch, int32_t k, int32_t kp, const int8_t *filter, size_t total, int32_t oc0,
+                      int32_t n, int32_t *acc)
 {
-    const int32_t out_c = p->out.c;
-    const size_t total = (size_t)out_c * (size_t)k;
-    int32_t oc, i;
-
-    if (k == 8) {
-        /* e.g. a 1x1 conv on 8 channels: a fixed-length dot product unrolls completely */
-        for (oc = 0; oc < out_c; ++oc) {
-            const int8_t *w0 = filter + (size_t)oc * 8;
-            int32_t a0 = 0;
-            for (i = 0; i < 8; ++i) {
-                a0 += (int32_t)patch[i] * w0[i];
-            }
-            out[oc] = conv_finish(p, bias, oc, a0);
-        }
-        return;
-    }
-    for (oc = 0; oc + 4 <= out_c; oc += 4) {
-        const int8_t *w0 = filter + (size_t)oc * k;
-        const int8_t *w1 = w0 + k;
-        const int8_t *w2 = w1 + k;
-        const int8_t *w3 = w2 + k;
-        /* Reading past row end (into the next rows) is harmless: the patch is zero there. Only
-         * the last rows of the filter must stop at k. */
-        const int32_t n = ((size_t)(oc + 3) * k + (size_t)kp <= total) ? kp : k;
+    int32_t j = 0, i;
+    for (; j + 4 <= n; j += 4) {
+        const int8_t *w0 = filter + (size_t)(oc0 + j) * k;
+        const int8_t *w1 = w0 + k, *w2 = w1 + k, *w3 = w2 + k;
+        /* Reading past a row's end (into the next row) is harmless: the patch is zero there.
+         * Only the filter's last row must stop at k. */
+        const int32_t m = ((size_t)(oc0 + j + 3) * k + (size_t)kp <= total) ? kp : k;
         int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-        for (i = 0; i < n; ++i) {
+        for (i = 0; i < m; ++i) {
             const int32_t x = patch[i];
             a0 += x * w0[i];
             a1 += x * w1[i];
             a2 += x * w2[i];
             a3 += x * w3[i];
         }
-        out[oc] = conv_finish(p, bias, oc, a0);
-        out[oc + 1] = conv_finish(p, bias, oc + 1, a1);
-        out[oc + 2] = conv_finish(p, bias, oc + 2, a2);
-        out[oc + 3] = conv_finish(p, bias, oc + 3, a3);
+        acc[j] += a0;
+        acc[j + 1] += a1;
+        acc[j + 2] += a2;
+        acc[j + 3] += a3;
     }
-    for (; oc < out_c; ++oc) {
-        const int8_t *w0 = filter + (size_t)oc * k;
+    for (; j < n; ++j) {
+        const int8_t *w0 = filter + (size_t)(oc0 + j) * k;
         int32_t a0 = 0;
         for (i = 0; i < k; ++i) {
             a0 += (int32_t)patch[i] * w0[i];
         }
-        out[oc] = conv_finish(p, bias, oc, a0);
+        acc[j] += a0;
     }
 }
 
-/* Output pixel (oy, ox), all channels: the reference loop (taps outside the image skipped). */
-static void ref_pixel(const evo_conv2d_s8_params_t *p, const int8_t *in_b, int32_t oy, int32_t ox, const int8_t *filter,
-                      const int32_t *bias, int8_t *out)
+/* acc[j] += sum of (input + input_offset) * filter over the in-image taps of output pixel
+ * (oy, ox), channel oc0 + j: the reference loop (taps outside the image skipped). */
+static void ref_acc(const evo_conv2d_s8_params_t *p, const int8_t *in_b, int32_t oy, int32_t ox, const int8_t *filter,
+                    int32_t oc0, int32_t n, int32_t *acc)
 {
     const int32_t in_h = p->in.h, in_w = p->in.w, in_c = p->in.c;
     const int32_t kh = p->kh, kw = p->kw;
@@ -91,12 +76,12 @@ static void ref_pixel(const evo_conv2d_s8_params_t *p, const int8_t *in_b, int32
     const int32_t filter_oc_stride = kh * kw * in_c;
     const int32_t iy0 = oy * p->stride_h - p->pad_h;
     const int32_t ix0 = ox * p->stride_w - p->pad_w;
-    int32_t fy_lo, fy_hi, fx_lo, fx_hi, oc, fy, fx, c;
+    int32_t fy_lo, fy_hi, fx_lo, fx_hi, j, fy, fx, c;
     evo_conv_tap_range(iy0, p->dil_h, in_h, kh, &fy_lo, &fy_hi);
     evo_conv_tap_range(ix0, p->dil_w, in_w, kw, &fx_lo, &fx_hi);
-    for (oc = 0; oc < p->out.c; ++oc) {
-        const int8_t *w_oc = filter + (size_t)oc * filter_oc_stride;
-        int32_t acc = 0;
+    for (j = 0; j < n; ++j) {
+        const int8_t *w_oc = filter + (size_t)(oc0 + j) * filter_oc_stride;
+        int32_t a = 0;
         for (fy = fy_lo; fy < fy_hi; ++fy) {
             const int32_t iy = iy0 + fy * p->dil_h;
             const int8_t *in_row = in_b + (size_t)iy * in_w * in_c;
@@ -105,26 +90,40 @@ static void ref_pixel(const evo_conv2d_s8_params_t *p, const int8_t *in_b, int32
                 const int8_t *xp = in_row + (size_t)(ix0 + fx * p->dil_w) * in_c;
                 const int8_t *wp = w_row + (size_t)fx * in_c;
                 for (c = 0; c < in_c; ++c) {
-                    acc += ((int32_t)xp[c] + in_off) * (int32_t)wp[c];
+                    a += ((int32_t)xp[c] + in_off) * (int32_t)wp[c];
                 }
             }
         }
-        out[oc] = conv_finish(p, bias, oc, acc);
+        acc[j] += a;
     }
 }
 
-/* Output pixel whose window lies inside the image, dilation 1 along W, without scratch: each
- * filter row is one contiguous run of kw * in_c input bytes, and the input offset folds into
- * w_offset_sum, so every output channel is kh plain int8 dot products (four channels per pass
- * to reuse each loaded input; gcc vectorises the runs on the host). */
-static void direct_pixel(const evo_conv2d_s8_params_t *p, const int8_t *in_b, int32_t iy0, int32_t ix0,
-                         const int8_t *filter, const int32_t *bias, int8_t *out)
+#if defined(__ARM_FEATURE_DSP)
+/* Output pixel (oy, ox), all channels, by the reference loop. */
+static void ref_pixel(const evo_conv2d_s8_params_t *p, const int8_t *in_b, int32_t oy, int32_t ox, const int8_t *filter,
+                      const int32_t *bias, int8_t *out)
+{
+    int32_t oc;
+    for (oc = 0; oc < p->out.c; ++oc) {
+        int32_t acc = 0;
+        ref_acc(p, in_b, oy, ox, filter, oc, 1, &acc);
+        out[oc] = conv_finish(p, bias, oc, acc);
+    }
+}
+#endif
+
+/* Output pixel whose window lies inside the image, dilation 1 along W: each filter row is one
+ * contiguous run of kw * in_c input bytes, and the input offset folds into w_offset_sum, so
+ * acc[j] += w_offset_sum + kh plain int8 dot products (four channels per pass to reuse each
+ * loaded input; gcc vectorises the runs on the host). */
+static void direct_acc(const evo_conv2d_s8_params_t *p, const int8_t *in_b, int32_t iy0, int32_t ix0,
+                       const int8_t *filter, int32_t oc0, int32_t n, int32_t *acc)
 {
     const int32_t in_w = p->in.w, in_c = p->in.c, kh = p->kh, run = p->kw * in_c;
     const int32_t k = kh * run;
-    int32_t oc = 0, fy, i;
-    for (; oc + 4 <= p->out.c; oc += 4) {
-        const int8_t *w0 = filter + (size_t)oc * k;
+    int32_t j = 0, fy, i;
+    for (; j + 4 <= n; j += 4) {
+        const int8_t *w0 = filter + (size_t)(oc0 + j) * k;
         const int8_t *w1 = w0 + k, *w2 = w1 + k, *w3 = w2 + k;
         int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
         for (fy = 0; fy < kh; ++fy) {
@@ -138,13 +137,13 @@ static void direct_pixel(const evo_conv2d_s8_params_t *p, const int8_t *in_b, in
                 a3 += xv * w3[o + i];
             }
         }
-        out[oc] = conv_finish(p, bias, oc, a0 + p->w_offset_sum[oc]);
-        out[oc + 1] = conv_finish(p, bias, oc + 1, a1 + p->w_offset_sum[oc + 1]);
-        out[oc + 2] = conv_finish(p, bias, oc + 2, a2 + p->w_offset_sum[oc + 2]);
-        out[oc + 3] = conv_finish(p, bias, oc + 3, a3 + p->w_offset_sum[oc + 3]);
+        acc[j] += a0 + p->w_offset_sum[oc0 + j];
+        acc[j + 1] += a1 + p->w_offset_sum[oc0 + j + 1];
+        acc[j + 2] += a2 + p->w_offset_sum[oc0 + j + 2];
+        acc[j + 3] += a3 + p->w_offset_sum[oc0 + j + 3];
     }
-    for (; oc < p->out.c; ++oc) {
-        const int8_t *w0 = filter + (size_t)oc * k;
+    for (; j < n; ++j) {
+        const int8_t *w0 = filter + (size_t)(oc0 + j) * k;
         int32_t a0 = 0;
         for (fy = 0; fy < kh; ++fy) {
             const int8_t *x = in_b + ((size_t)(iy0 + fy * p->dil_h) * in_w + ix0) * in_c;
@@ -152,29 +151,98 @@ static void direct_pixel(const evo_conv2d_s8_params_t *p, const int8_t *in_b, in
                 a0 += (int32_t)x[i] * w0[fy * run + i];
             }
         }
-        out[oc] = conv_finish(p, bias, oc, a0 + p->w_offset_sum[oc]);
+        acc[j] += a0 + p->w_offset_sum[oc0 + j];
     }
 }
 
-/* Without scratch: interior pixels take the direct path, border pixels the reference loop. */
-static void conv_reference(const evo_conv2d_s8_params_t *p, const int8_t *input, const int8_t *filter,
-                           const int32_t *bias, int8_t *output)
+/* im2col patch of output pixel (oy, ox): (input + input_offset) as int16, 0 for taps outside
+ * the image (entries past k are left as they are). */
+static void gather_patch(const evo_conv2d_s8_params_t *p, const int8_t *in_b, int32_t oy, int32_t ox, int16_t *dst)
 {
-    const int32_t kh_span = (p->kh - 1) * p->dil_h + 1;
-    int32_t b, oy, ox;
-    for (b = 0; b < p->in.n; ++b) {
-        const int8_t *in_b = input + (size_t)b * p->in.h * p->in.w * p->in.c;
-        for (oy = 0; oy < p->out.h; ++oy) {
-            const int32_t iy0 = oy * p->stride_h - p->pad_h;
-            const int rows_inside = iy0 >= 0 && iy0 + kh_span <= p->in.h;
-            for (ox = 0; ox < p->out.w; ++ox) {
-                const int32_t ix0 = ox * p->stride_w - p->pad_w;
-                if (rows_inside && p->dil_w == 1 && ix0 >= 0 && ix0 + p->kw <= p->in.w && p->w_offset_sum != NULL) {
-                    direct_pixel(p, in_b, iy0, ix0, filter, bias, output);
-                } else {
-                    ref_pixel(p, in_b, oy, ox, filter, bias, output);
+    const int32_t in_h = p->in.h, in_w = p->in.w, in_c = p->in.c;
+    const int32_t kh = p->kh, kw = p->kw, dil_h = p->dil_h, dil_w = p->dil_w;
+    const int32_t in_off = p->input_offset;
+    const int32_t iy0 = oy * p->stride_h - p->pad_h;
+    const int32_t ix0 = ox * p->stride_w - p->pad_w;
+    int32_t fy, fx, c, i;
+    for (fy = 0; fy < kh; ++fy) {
+        const int32_t iy = iy0 + fy * dil_h;
+        const int8_t *in_row = in_b + (size_t)iy * in_w * in_c;
+        if (iy < 0 || iy >= in_h) {
+            for (i = 0; i < kw * in_c; ++i) {
+                dst[i] = 0;
+            }
+        } else if (dil_w == 1 && ix0 >= 0 && ix0 + kw <= in_w) {
+            /* whole row of taps is one contiguous run of kw * in_c bytes */
+            const int8_t *src = in_row + (size_t)ix0 * in_c;
+            for (i = 0; i < kw * in_c; ++i) {
+                dst[i] = (int16_t)(src[i] + in_off);
+            }
+        } else {
+            for (fx = 0; fx < kw; ++fx) {
+                const int32_t ix = ix0 + fx * dil_w;
+                const int8_t *src = in_row + (size_t)ix * in_c;
+                for (c = 0; c < in_c; ++c) {
+                    dst[(size_t)fx * in_c + c] = (ix < 0 || ix >= in_w) ? 0 : (int16_t)(src[c] + in_off);
                 }
-                output += p->out.c;
+            }
+        }
+        dst += kw * in_c;
+    }
+}
+
+/* The portable path. Output channels go in blocks of EVO_RQ_LANES, outermost, so that each
+ * block's requantisation constants are set up once (evo/requant_block.h) and the block's
+ * accumulators are requantised together. Per pixel: the im2col patch when there is scratch,
+ * else the direct path inside the image and the reference loop at the border. */
+static void conv_portable(const evo_conv2d_s8_params_t *p, const int8_t *input, const int8_t *filter,
+                          const int32_t *bias, int8_t *output, int16_t *patch)
+{
+    const int32_t out_c = p->out.c;
+    const int32_t k = p->kh * p->kw * p->in.c;
+    const int32_t kp = (k + 7) & ~7;
+    const size_t total = (size_t)out_c * (size_t)k;
+    const int32_t kh_span = (p->kh - 1) * p->dil_h + 1;
+    const int direct_ok = p->dil_w == 1 && p->w_offset_sum != NULL;
+    evo_rq_block_t rq;
+    int32_t acc[EVO_RQ_LANES];
+    int32_t oc0, b, oy, ox, j, i;
+
+    if (patch != NULL) {
+        for (i = k; i < kp; ++i) {
+            patch[i] = 0;
+        }
+    }
+    for (oc0 = 0; oc0 < out_c; oc0 += EVO_RQ_LANES) {
+        const int32_t n = (out_c - oc0) < EVO_RQ_LANES ? (out_c - oc0) : EVO_RQ_LANES;
+        const int rq_ok = evo_rq_block_init(&rq, p->multiplier + oc0, p->shift + oc0, n);
+        for (b = 0; b < p->in.n; ++b) {
+            const int8_t *in_b = input + (size_t)b * p->in.h * p->in.w * p->in.c;
+            for (oy = 0; oy < p->out.h; ++oy) {
+                const int32_t iy0 = oy * p->stride_h - p->pad_h;
+                const int rows_inside = iy0 >= 0 && iy0 + kh_span <= p->in.h;
+                for (ox = 0; ox < p->out.w; ++ox) {
+                    const int32_t ix0 = ox * p->stride_w - p->pad_w;
+                    int8_t *out = output + (((size_t)b * p->out.h + oy) * p->out.w + ox) * out_c + oc0;
+                    for (j = 0; j < n; ++j) {
+                        acc[j] = bias != NULL ? bias[oc0 + j] : 0;
+                    }
+                    if (patch != NULL) {
+                        gather_patch(p, in_b, oy, ox, patch);
+                        patch_acc(patch, k, kp, filter, total, oc0, n, acc);
+                    } else if (rows_inside && direct_ok && ix0 >= 0 && ix0 + p->kw <= p->in.w) {
+                        direct_acc(p, in_b, iy0, ix0, filter, oc0, n, acc);
+                    } else {
+                        ref_acc(p, in_b, oy, ox, filter, oc0, n, acc);
+                    }
+                    if (rq_ok) {
+                        evo_rq_block_s8(&rq, acc, n, p->output_offset, p->act_min, p->act_max, out);
+                    } else {
+                        for (j = 0; j < n; ++j) {
+                            out[j] = conv_finish(p, NULL, oc0 + j, acc[j]);
+                        }
+                    }
+                }
             }
         }
     }
@@ -383,17 +451,12 @@ static void dsp_conv(const evo_conv2d_s8_params_t *p, const int8_t *input, const
 evo_status_t evo_conv2d_s8(const evo_conv2d_s8_params_t *p, const int8_t *input, const int8_t *filter,
                            const int32_t *bias, int8_t *output, void *scratch)
 {
-    const int32_t in_h = p->in.h, in_w = p->in.w, in_c = p->in.c;
-    const int32_t out_h = p->out.h, out_w = p->out.w, out_c = p->out.c;
-    const int32_t kh = p->kh, kw = p->kw;
-    const int32_t dil_h = p->dil_h, dil_w = p->dil_w;
-    const int32_t in_off = p->input_offset;
-    const int32_t k = kh * kw * in_c;
+    const int32_t k = p->kh * p->kw * p->in.c;
     const int32_t kp = (k + 7) & ~7;
-    int16_t *patch = (int16_t *)scratch;
-    int32_t b, oy, ox, fy, fx, c, i;
+    const int32_t in_off = p->input_offset;
+    const int use_patch = scratch != NULL && p->patch_bytes >= kp * 2 && in_off >= -32000 && in_off <= 32000;
 
-    if (p->in.n != p->out.n || p->stride_h < 1 || p->stride_w < 1 || dil_h < 1 || dil_w < 1) {
+    if (p->in.n != p->out.n || p->stride_h < 1 || p->stride_w < 1 || p->dil_h < 1 || p->dil_w < 1) {
         return EVO_ERR_ARG;
     }
 #if defined(__ARM_FEATURE_DSP)
@@ -403,61 +466,6 @@ evo_status_t evo_conv2d_s8(const evo_conv2d_s8_params_t *p, const int8_t *input,
         return EVO_OK;
     }
 #endif
-    if (patch == NULL || p->patch_bytes < kp * 2 || in_off < -32000 || in_off > 32000) {
-        conv_reference(p, input, filter, bias, output);
-        return EVO_OK;
-    }
-    for (i = k; i < kp; ++i) {
-        patch[i] = 0;
-    }
-    for (b = 0; b < p->in.n; ++b) {
-        const int8_t *in_b = input + (size_t)b * in_h * in_w * in_c;
-        for (oy = 0; oy < out_h; ++oy) {
-            const int32_t iy0 = oy * p->stride_h - p->pad_h;
-            for (ox = 0; ox < out_w; ++ox) {
-                const int32_t ix0 = ox * p->stride_w - p->pad_w;
-                int16_t *dst = patch;
-                for (fy = 0; fy < kh; ++fy) {
-                    const int32_t iy = iy0 + fy * dil_h;
-                    if (iy < 0 || iy >= in_h) {
-                        for (i = 0; i < kw * in_c; ++i) {
-                            dst[i] = 0;
-                        }
-                        dst += kw * in_c;
-                        continue;
-                    }
-                    {
-                        const int8_t *in_row = in_b + (size_t)iy * in_w * in_c;
-                        if (dil_w == 1 && ix0 >= 0 && ix0 + kw <= in_w) {
-                            /* whole row of taps is one contiguous run of kw * in_c bytes */
-                            const int8_t *src = in_row + (size_t)ix0 * in_c;
-                            const int32_t n = kw * in_c;
-                            for (i = 0; i < n; ++i) {
-                                dst[i] = (int16_t)(src[i] + in_off);
-                            }
-                            dst += n;
-                        } else {
-                            for (fx = 0; fx < kw; ++fx) {
-                                const int32_t ix = ix0 + fx * dil_w;
-                                if (ix < 0 || ix >= in_w) {
-                                    for (c = 0; c < in_c; ++c) {
-                                        dst[c] = 0;
-                                    }
-                                } else {
-                                    const int8_t *src = in_row + (size_t)ix * in_c;
-                                    for (c = 0; c < in_c; ++c) {
-                                        dst[c] = (int16_t)(src[c] + in_off);
-                                    }
-                                }
-                                dst += in_c;
-                            }
-                        }
-                    }
-                }
-                conv_pixel(p, patch, k, kp, filter, bias, output);
-                output += out_c;
-            }
-        }
-    }
+    conv_portable(p, input, filter, bias, output, use_patch ? (int16_t *)scratch : NULL);
     return EVO_OK;
 }

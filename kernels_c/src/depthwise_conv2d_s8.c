@@ -9,14 +9,13 @@
  * in the reference. Other multipliers use the straightforward loop. */
 #include "evo/conv.h"
 #include "evo/fixedpoint.h"
+#include "evo/requant_block.h"
 #if defined(__ARM_FEATURE_DSP)
 #include "evo/arm_dsp.h"
 #define EVO_REQUANTIZE evo_requantize_dsp /* same results, fewer instructions (evo/arm_dsp.h) */
 #else
 #define EVO_REQUANTIZE evo_requantize
 #endif
-
-#define EVO_DW_CHUNK 64
 
 static int8_t dw_finish(const evo_depthwise_conv2d_s8_params_t *p, const int32_t *bias, int32_t oc, int32_t acc)
 {
@@ -29,18 +28,17 @@ static int8_t dw_finish(const evo_depthwise_conv2d_s8_params_t *p, const int32_t
     return (int8_t)out;
 }
 
-static void dw_mult1(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *input, const int8_t *filter,
-                     const int32_t *bias, int8_t *output)
+static void dw_general(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *input, const int8_t *filter,
+                       const int32_t *bias, int8_t *output)
 {
-    const int32_t in_h = p->in.h, in_w = p->in.w, ch = p->in.c;
-    const int32_t out_h = p->out.h, out_w = p->out.w;
-    const int32_t kh = p->kh, kw = p->kw;
-    const int16_t in_off = (int16_t)p->input_offset;
-    int32_t acc[EVO_DW_CHUNK];
-    int32_t b, oy, ox, fy, fx, c0, c;
+    const int32_t in_h = p->in.h, in_w = p->in.w, in_c = p->in.c;
+    const int32_t out_h = p->out.h, out_w = p->out.w, out_c = p->out.c;
+    const int32_t kh = p->kh, kw = p->kw, mult = p->depth_multiplier;
+    const int32_t in_off = p->input_offset;
+    int32_t b, oy, ox, ic, m, fy, fx;
 
     for (b = 0; b < p->in.n; ++b) {
-        const int8_t *in_b = input + (size_t)b * in_h * in_w * ch;
+        const int8_t *in_b = input + (size_t)b * in_h * in_w * in_c;
         for (oy = 0; oy < out_h; ++oy) {
             const int32_t iy0 = oy * p->stride_h - p->pad_h;
             int32_t fy_lo, fy_hi;
@@ -49,28 +47,91 @@ static void dw_mult1(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *in
                 const int32_t ix0 = ox * p->stride_w - p->pad_w;
                 int32_t fx_lo, fx_hi;
                 evo_conv_tap_range(ix0, p->dil_w, in_w, kw, &fx_lo, &fx_hi);
-                for (c0 = 0; c0 < ch; c0 += EVO_DW_CHUNK) {
-                    const int32_t n = (ch - c0) < EVO_DW_CHUNK ? (ch - c0) : EVO_DW_CHUNK;
-                    for (c = 0; c < n; ++c) {
-                        acc[c] = 0;
-                    }
-                    for (fy = fy_lo; fy < fy_hi; ++fy) {
-                        const int8_t *in_row = in_b + (size_t)(iy0 + fy * p->dil_h) * in_w * ch + c0;
-                        const int8_t *w_row = filter + (size_t)fy * kw * ch + c0;
-                        for (fx = fx_lo; fx < fx_hi; ++fx) {
-                            const int8_t *xp = in_row + (size_t)(ix0 + fx * p->dil_w) * ch;
-                            const int8_t *wp = w_row + (size_t)fx * ch;
-                            for (c = 0; c < n; ++c) {
-                                const int16_t x = (int16_t)(xp[c] + in_off);
-                                acc[c] += (int32_t)x * (int32_t)wp[c];
+                for (ic = 0; ic < in_c; ++ic) {
+                    for (m = 0; m < mult; ++m) {
+                        const int32_t oc = ic * mult + m;
+                        int32_t acc = 0;
+                        for (fy = fy_lo; fy < fy_hi; ++fy) {
+                            const int8_t *xp = in_b + ((size_t)(iy0 + fy * p->dil_h) * in_w) * in_c + ic;
+                            const int8_t *wp = filter + (size_t)fy * kw * out_c + oc;
+                            for (fx = fx_lo; fx < fx_hi; ++fx) {
+                                acc += ((int32_t)xp[(size_t)(ix0 + fx * p->dil_w) * in_c] + in_off) *
+                                       (int32_t)wp[(size_t)fx * out_c];
                             }
                         }
-                    }
-                    for (c = 0; c < n; ++c) {
-                        output[c0 + c] = dw_finish(p, bias, c0 + c, acc[c]);
+                        output[oc] = dw_finish(p, bias, oc, acc);
                     }
                 }
-                output += ch;
+                output += out_c;
+            }
+        }
+    }
+}
+
+/* Output pixels [ox0, ox1) of row oy for channels [c0, c0 + n): per in-image tap,
+ * acc[j] += (input + input_offset) * weight over n contiguous channels. With |input + offset|
+ * <= 255 every product fits in int16, which is what lets the compiler use 16-bit multiplies.
+ * Called with n a literal (EVO_RQ_LANES or 8) so the channel loops have constant trip counts. */
+static inline void dw_run(const evo_depthwise_conv2d_s8_params_t *p, const evo_rq_block_t *rq, const int8_t *in_b,
+                          const int8_t *filter, const int32_t *bias, int8_t *out_row, int32_t oy, int32_t ox0,
+                          int32_t ox1, int32_t c0, const int32_t n)
+{
+    const int32_t in_h = p->in.h, in_w = p->in.w, ch = p->in.c;
+    const int32_t kw = p->kw;
+    const int16_t in_off = (int16_t)p->input_offset;
+    const int32_t iy0 = oy * p->stride_h - p->pad_h;
+    int32_t acc[EVO_RQ_LANES];
+    int32_t fy_lo, fy_hi, ox, fy, fx, j;
+    evo_conv_tap_range(iy0, p->dil_h, in_h, p->kh, &fy_lo, &fy_hi);
+    for (ox = ox0; ox < ox1; ++ox) {
+        const int32_t ix0 = ox * p->stride_w - p->pad_w;
+        int32_t fx_lo, fx_hi;
+        evo_conv_tap_range(ix0, p->dil_w, in_w, kw, &fx_lo, &fx_hi);
+        for (j = 0; j < n; ++j) {
+            acc[j] = bias != NULL ? bias[c0 + j] : 0;
+        }
+        for (fy = fy_lo; fy < fy_hi; ++fy) {
+            const int8_t *in_row = in_b + (size_t)(iy0 + fy * p->dil_h) * in_w * ch + c0;
+            const int8_t *w_row = filter + (size_t)fy * kw * ch + c0;
+            for (fx = fx_lo; fx < fx_hi; ++fx) {
+                const int8_t *xp = in_row + (size_t)(ix0 + fx * p->dil_w) * ch;
+                const int8_t *wp = w_row + (size_t)fx * ch;
+                for (j = 0; j < n; ++j) {
+                    acc[j] += (int16_t)((int16_t)(xp[j] + in_off) * (int16_t)wp[j]);
+                }
+            }
+        }
+        evo_rq_block_s8(rq, acc, n, p->output_offset, p->act_min, p->act_max, out_row + (size_t)ox * p->out.c + c0);
+    }
+}
+
+/* depth_multiplier 1: channel blocks outermost, so each block's requantisation constants are
+ * set up once per call (evo/requant_block.h) and reused for every pixel. */
+static void dw_mult1(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *input, const int8_t *filter,
+                     const int32_t *bias, int8_t *output)
+{
+    const int32_t ch = p->in.c, out_w = p->out.w;
+    const size_t in_img = (size_t)p->in.h * p->in.w * ch, out_row = (size_t)out_w * ch;
+    evo_rq_block_t rq;
+    int32_t c0, b, oy;
+
+    for (c0 = 0; c0 < ch; c0 += EVO_RQ_LANES) {
+        const int32_t n = (ch - c0) < EVO_RQ_LANES ? (ch - c0) : EVO_RQ_LANES;
+        if (!evo_rq_block_init(&rq, p->multiplier + c0, p->shift + c0, n)) {
+            dw_general(p, input, filter, bias, output);
+            return;
+        }
+        for (b = 0; b < p->in.n; ++b) {
+            const int8_t *in_b = input + (size_t)b * in_img;
+            for (oy = 0; oy < p->out.h; ++oy) {
+                int8_t *o = output + ((size_t)b * p->out.h + oy) * out_row;
+                if (n == EVO_RQ_LANES) {
+                    dw_run(p, &rq, in_b, filter, bias, o, oy, 0, out_w, c0, EVO_RQ_LANES);
+                } else if (n == 8) {
+                    dw_run(p, &rq, in_b, filter, bias, o, oy, 0, out_w, c0, 8);
+                } else {
+                    dw_run(p, &rq, in_b, filter, bias, o, oy, 0, out_w, c0, n);
+                }
             }
         }
     }
@@ -150,46 +211,6 @@ static void dw_dsp(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *inpu
 }
 #endif
 
-static void dw_general(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *input, const int8_t *filter,
-                       const int32_t *bias, int8_t *output)
-{
-    const int32_t in_h = p->in.h, in_w = p->in.w, in_c = p->in.c;
-    const int32_t out_h = p->out.h, out_w = p->out.w, out_c = p->out.c;
-    const int32_t kh = p->kh, kw = p->kw, mult = p->depth_multiplier;
-    const int32_t in_off = p->input_offset;
-    int32_t b, oy, ox, ic, m, fy, fx;
-
-    for (b = 0; b < p->in.n; ++b) {
-        const int8_t *in_b = input + (size_t)b * in_h * in_w * in_c;
-        for (oy = 0; oy < out_h; ++oy) {
-            const int32_t iy0 = oy * p->stride_h - p->pad_h;
-            int32_t fy_lo, fy_hi;
-            evo_conv_tap_range(iy0, p->dil_h, in_h, kh, &fy_lo, &fy_hi);
-            for (ox = 0; ox < out_w; ++ox) {
-                const int32_t ix0 = ox * p->stride_w - p->pad_w;
-                int32_t fx_lo, fx_hi;
-                evo_conv_tap_range(ix0, p->dil_w, in_w, kw, &fx_lo, &fx_hi);
-                for (ic = 0; ic < in_c; ++ic) {
-                    for (m = 0; m < mult; ++m) {
-                        const int32_t oc = ic * mult + m;
-                        int32_t acc = 0;
-                        for (fy = fy_lo; fy < fy_hi; ++fy) {
-                            const int8_t *xp = in_b + ((size_t)(iy0 + fy * p->dil_h) * in_w) * in_c + ic;
-                            const int8_t *wp = filter + (size_t)fy * kw * out_c + oc;
-                            for (fx = fx_lo; fx < fx_hi; ++fx) {
-                                acc += ((int32_t)xp[(size_t)(ix0 + fx * p->dil_w) * in_c] + in_off) *
-                                       (int32_t)wp[(size_t)fx * out_c];
-                            }
-                        }
-                        output[oc] = dw_finish(p, bias, oc, acc);
-                    }
-                }
-                output += out_c;
-            }
-        }
-    }
-}
-
 evo_status_t evo_depthwise_conv2d_s8(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *input,
                                      const int8_t *filter, const int32_t *bias, int8_t *output, void *scratch)
 {
@@ -206,7 +227,7 @@ evo_status_t evo_depthwise_conv2d_s8(const evo_depthwise_conv2d_s8_params_t *p, 
         return EVO_OK;
     }
 #endif
-    if (mult == 1 && p->input_offset >= -32000 && p->input_offset <= 32000) {
+    if (mult == 1 && p->input_offset >= -127 && p->input_offset <= 128) {
         dw_mult1(p, input, filter, bias, output);
     } else {
         dw_general(p, input, filter, bias, output);

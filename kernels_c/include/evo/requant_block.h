@@ -1,0 +1,82 @@
+/* Requantisation of a block of int32 accumulators (one per output channel) to int8, with the
+ * exact results of evo_requantize (TFLM's MultiplyByQuantizedMultiplier), written so that a
+ * compiler vectorises it across channels on plain SSE2 / NEON: only 32-bit lane operations,
+ * 32x32->64 unsigned multiplies and shifts by constant amounts.
+ *
+ * Per-channel shifts differ from lane to lane, and baseline SIMD has no per-lane variable
+ * shifts, so each shift is turned into a multiplier once per block (evo_rq_block_init) and the
+ * per-value work (evo_rq_block_s8) is multiplies, adds and masks. Why it is exact, for a
+ * multiplier M in [0, 2^31) and right shift r in [0, 31]:
+ *  - the rounding doubling high multiply (ab + nudge) / 2^31 (truncating) equals
+ *    floor((ab + 2^30) / 2^31) for both signs of ab; with u = x mod 2^32 (x = u - 2^32 when
+ *    x < 0) that is floor((u*M + 2^30) / 2^31) - 2M [x < 0], all in unsigned arithmetic;
+ *  - the rounding right shift by r >= 1 (ties away from zero) equals floor((h + n) / 2^r) with
+ *    n = 2^(r-1) - [h < 0]; with b = h + 2^31 and P = 2^(31-r) that is
+ *    ((b*P + 2^30 - P [h < 0]) >> 31) - P; for r = 0 the 2^30 - P [h < 0] term is dropped.
+ * M < 0 never comes out of QuantizeMultiplier; evo_rq_block_init reports it (and shifts out of
+ * range) so that callers keep the scalar path for such channels. */
+#ifndef EVO_REQUANT_BLOCK_H
+#define EVO_REQUANT_BLOCK_H
+
+#include <stdint.h>
+
+#include "evo/common.h"
+#include "evo/fixedpoint.h"
+
+#define EVO_RQ_LANES 16 /* channels per block; 5 x 4 B x 16 of stack per block */
+
+typedef struct {
+    uint32_t mult[EVO_RQ_LANES]; /* M */
+    uint32_t lmul[EVO_RQ_LANES]; /* 2^left_shift */
+    uint32_t pow[EVO_RQ_LANES];  /* P = 2^(31 - right_shift) */
+    uint32_t half[EVO_RQ_LANES]; /* 2^30 when right_shift >= 1, else 0 */
+    int32_t shift[EVO_RQ_LANES]; /* TFLM shift (scalar form on cores without a vector unit) */
+} evo_rq_block_t;
+
+/* Lane constants of channels [0, n) (n <= EVO_RQ_LANES) from TFLM multipliers and shifts.
+ * Returns 0 when some channel is outside this path's range (use evo_requantize there). */
+static inline int evo_rq_block_init(evo_rq_block_t *b, const int32_t *multiplier, const int32_t *shift, int32_t n)
+{
+    int32_t j;
+    for (j = 0; j < n; ++j) {
+        const int32_t s = shift[j];
+        if (multiplier[j] < 0 || s > 30 || s < -31) {
+            return 0;
+        }
+        b->mult[j] = (uint32_t)multiplier[j];
+        b->lmul[j] = 1u << (s > 0 ? s : 0);
+        b->pow[j] = 1u << (s >= 0 ? 31 : 31 + s);
+        b->half[j] = s < 0 ? (1u << 30) : 0u;
+        b->shift[j] = s;
+    }
+    return 1;
+}
+
+/* out[j] = clamp(requantize(acc[j]) + out_offset, lo, hi) for j < n (acc already holds the bias). */
+static inline void evo_rq_block_s8(const evo_rq_block_t *b, const int32_t *acc, int32_t n, int32_t out_offset,
+                                   int32_t lo, int32_t hi, int8_t *out)
+{
+    int32_t j;
+#if defined(__arm__) && !defined(__ARM_NEON)
+    /* Cortex-M without vector unit: the scalar reference form is cheaper than two 64-bit products. */
+    for (j = 0; j < n; ++j) {
+        int32_t v = evo_requantize(acc[j], (int32_t)b->mult[j], b->shift[j]) + out_offset;
+        out[j] = (int8_t)EVO_CLAMP(v, lo, hi);
+    }
+#else
+    for (j = 0; j < n; ++j) {
+        const uint32_t m = b->mult[j], p = b->pow[j], half = b->half[j];
+        const uint32_t u = (uint32_t)acc[j] * b->lmul[j]; /* x << left, wrapping like the reference */
+        const uint32_t xneg = (uint32_t)((int32_t)u >> 31); /* all ones when x < 0 */
+        const uint32_t h = (uint32_t)(((uint64_t)u * m + (1u << 30)) >> 31) - (xneg & (m << 1));
+        const uint32_t hneg = (uint32_t)((int32_t)h >> 31);
+        const uint32_t pneg = half != 0u ? p : 0u;
+        const uint64_t t = (uint64_t)(h ^ 0x80000000u) * p + (half - (hneg & pneg));
+        int32_t v = (int32_t)((uint32_t)(t >> 31) - p) + out_offset;
+        v = EVO_CLAMP(v, lo, hi);
+        out[j] = (int8_t)v;
+    }
+#endif
+}
+
+#endif
