@@ -30,41 +30,7 @@ static int8_t conv_finish(const evo_conv2d_s8_params_t *p, const int32_t *bias, 
     return (int8_t)out;
 }
 
-/* acc[j] += dot(patch, filter row oc0 + j) for j < n. patch has kp >= k entries, entries
- * [k, kp) are zero, so whole groups of 8 can be read wherever the filter has that many bytes. */
-static void patch_acc(const int16_t *patch, int32_t k, int32_t kp, const int8_t *filter, size_t total, int32_t oc0,
-                      int32_t n, int32_t *acc)
-{
-    int32_t j = 0, i;
-    for (; j + 4 <= n; j += 4) {
-        const int8_t *w0 = filter + (size_t)(oc0 + j) * k;
-        const int8_t *w1 = w0 + k, *w2 = w1 + k, *w3 = w2 + k;
-        /* Reading past a row's end (into the next row) is harmless: the patch is zero there.
-         * Only the filter's last row must stop at k. */
-        const int32_t m = ((size_t)(oc0 + j + 3) * k + (size_t)kp <= total) ? kp : k;
-        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-        for (i = 0; i < m; ++i) {
-            const int32_t x = patch[i];
-            a0 += x * w0[i];
-            a1 += x * w1[i];
-            a2 += x * w2[i];
-            a3 += x * w3[i];
-        }
-        acc[j] += a0;
-        acc[j + 1] += a1;
-        acc[j + 2] += a2;
-        acc[j + 3] += a3;
-    }
-    for (; j < n; ++j) {
-        const int8_t *w0 = filter + (size_t)(oc0 + j) * k;
-        int32_t a0 = 0;
-        for (i = 0; i < k; ++i) {
-            a0 += (int32_t)patch[i] * w0[i];
-        }
-        acc[j] += a0;
-    }
-}
-
+#if defined(__ARM_FEATURE_DSP)
 /* acc[j] += sum of (input + input_offset) * filter over the in-image taps of output pixel
  * (oy, ox), channel oc0 + j: the reference loop (taps outside the image skipped). */
 static void ref_acc(const evo_conv2d_s8_params_t *p, const int8_t *in_b, int32_t oy, int32_t ox, const int8_t *filter,
@@ -98,7 +64,6 @@ static void ref_acc(const evo_conv2d_s8_params_t *p, const int8_t *in_b, int32_t
     }
 }
 
-#if defined(__ARM_FEATURE_DSP)
 /* Output pixel (oy, ox), all channels, by the reference loop. */
 static void ref_pixel(const evo_conv2d_s8_params_t *p, const int8_t *in_b, int32_t oy, int32_t ox, const int8_t *filter,
                       const int32_t *bias, int8_t *out)
@@ -112,129 +77,117 @@ static void ref_pixel(const evo_conv2d_s8_params_t *p, const int8_t *in_b, int32
 }
 #endif
 
-/* Output pixel whose window lies inside the image, dilation 1 along W: each filter row is one
- * contiguous run of kw * in_c input bytes, and the input offset folds into w_offset_sum, so
- * acc[j] += w_offset_sum + kh plain int8 dot products (four channels per pass to reuse each
- * loaded input; gcc vectorises the runs on the host). */
-static void direct_acc(const evo_conv2d_s8_params_t *p, const int8_t *in_b, int32_t iy0, int32_t ix0,
-                       const int8_t *filter, int32_t oc0, int32_t n, int32_t *acc)
+/* acc[j] += dot(x, filter row oc0 + j from tap kofs on) for j < n, over m entries of x (int16).
+ * Four channels per pass so each loaded input serves four rows. */
+static void chunk_dot(const int16_t *x, int32_t m, const int8_t *filter, int32_t k, int32_t kofs, int32_t oc0, int32_t n,
+                      int32_t *acc)
 {
-    const int32_t in_w = p->in.w, in_c = p->in.c, kh = p->kh, run = p->kw * in_c;
-    const int32_t k = kh * run;
-    int32_t j = 0, fy, i;
+    int32_t j = 0, i;
     for (; j + 4 <= n; j += 4) {
-        const int8_t *w0 = filter + (size_t)(oc0 + j) * k;
+        const int8_t *w0 = filter + (size_t)(oc0 + j) * k + kofs;
         const int8_t *w1 = w0 + k, *w2 = w1 + k, *w3 = w2 + k;
         int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-        for (fy = 0; fy < kh; ++fy) {
-            const int8_t *x = in_b + ((size_t)(iy0 + fy * p->dil_h) * in_w + ix0) * in_c;
-            const int32_t o = fy * run;
-            for (i = 0; i < run; ++i) {
-                const int32_t xv = x[i];
-                a0 += xv * w0[o + i];
-                a1 += xv * w1[o + i];
-                a2 += xv * w2[o + i];
-                a3 += xv * w3[o + i];
-            }
+        for (i = 0; i < m; ++i) {
+            const int32_t xv = x[i];
+            a0 += xv * w0[i];
+            a1 += xv * w1[i];
+            a2 += xv * w2[i];
+            a3 += xv * w3[i];
         }
-        acc[j] += a0 + p->w_offset_sum[oc0 + j];
-        acc[j + 1] += a1 + p->w_offset_sum[oc0 + j + 1];
-        acc[j + 2] += a2 + p->w_offset_sum[oc0 + j + 2];
-        acc[j + 3] += a3 + p->w_offset_sum[oc0 + j + 3];
+        acc[j] += a0;
+        acc[j + 1] += a1;
+        acc[j + 2] += a2;
+        acc[j + 3] += a3;
     }
     for (; j < n; ++j) {
-        const int8_t *w0 = filter + (size_t)(oc0 + j) * k;
+        const int8_t *w0 = filter + (size_t)(oc0 + j) * k + kofs;
         int32_t a0 = 0;
-        for (fy = 0; fy < kh; ++fy) {
-            const int8_t *x = in_b + ((size_t)(iy0 + fy * p->dil_h) * in_w + ix0) * in_c;
-            for (i = 0; i < run; ++i) {
-                a0 += (int32_t)x[i] * w0[fy * run + i];
-            }
+        for (i = 0; i < m; ++i) {
+            a0 += (int32_t)x[i] * w0[i];
         }
-        acc[j] += a0 + p->w_offset_sum[oc0 + j];
+        acc[j] += a0;
     }
 }
 
-/* im2col patch of output pixel (oy, ox): (input + input_offset) as int16, 0 for taps outside
- * the image (entries past k are left as they are). */
-static void gather_patch(const evo_conv2d_s8_params_t *p, const int8_t *in_b, int32_t oy, int32_t ox, int16_t *dst)
+/* acc[j] += sum over the receptive field of output pixel (oy, ox) of (input + input_offset) *
+ * filter[oc0 + j], taps outside the image counting 0 (the reference skips them). The field is
+ * widened to int16 in filter order ([KH][KW][IC]) one buffer of `cap` entries at a time, and
+ * each full buffer is dotted with the matching run of every filter row: int16 x int8 dot
+ * products are what gcc turns into multiply-add SIMD (the int8 x int8 form vectorises far
+ * worse on SSE2). */
+static void field_acc(const evo_conv2d_s8_params_t *p, const int8_t *in_b, int32_t oy, int32_t ox, const int8_t *filter,
+                      int32_t oc0, int32_t n, int16_t *buf, int32_t cap, int32_t *acc)
 {
     const int32_t in_h = p->in.h, in_w = p->in.w, in_c = p->in.c;
-    const int32_t kh = p->kh, kw = p->kw, dil_h = p->dil_h, dil_w = p->dil_w;
-    const int32_t in_off = p->input_offset;
+    const int32_t kh = p->kh, kw = p->kw;
+    const int32_t k = kh * kw * in_c;
+    const int16_t in_off = (int16_t)p->input_offset;
     const int32_t iy0 = oy * p->stride_h - p->pad_h;
     const int32_t ix0 = ox * p->stride_w - p->pad_w;
-    int32_t fy, fx, c, i;
+    int32_t kofs = 0, used = 0, fy, fx, c, i;
     for (fy = 0; fy < kh; ++fy) {
-        const int32_t iy = iy0 + fy * dil_h;
-        const int8_t *in_row = in_b + (size_t)iy * in_w * in_c;
-        if (iy < 0 || iy >= in_h) {
-            for (i = 0; i < kw * in_c; ++i) {
-                dst[i] = 0;
-            }
-        } else if (dil_w == 1 && ix0 >= 0 && ix0 + kw <= in_w) {
-            /* whole row of taps is one contiguous run of kw * in_c bytes */
-            const int8_t *src = in_row + (size_t)ix0 * in_c;
-            for (i = 0; i < kw * in_c; ++i) {
-                dst[i] = (int16_t)(src[i] + in_off);
-            }
-        } else {
-            for (fx = 0; fx < kw; ++fx) {
-                const int32_t ix = ix0 + fx * dil_w;
-                const int8_t *src = in_row + (size_t)ix * in_c;
-                for (c = 0; c < in_c; ++c) {
-                    dst[(size_t)fx * in_c + c] = (ix < 0 || ix >= in_w) ? 0 : (int16_t)(src[c] + in_off);
+        const int32_t iy = iy0 + fy * p->dil_h;
+        const int row_in = iy >= 0 && iy < in_h;
+        for (fx = 0; fx < kw; ++fx) {
+            const int32_t ix = ix0 + fx * p->dil_w;
+            const int inside = row_in && ix >= 0 && ix < in_w;
+            const int8_t *src = in_b + ((size_t)iy * in_w + ix) * in_c;
+            for (c = 0; c < in_c;) {
+                const int32_t take = (in_c - c) < (cap - used) ? (in_c - c) : (cap - used);
+                int16_t *dst = buf + used;
+                if (inside) {
+                    for (i = 0; i < take; ++i) {
+                        dst[i] = (int16_t)(src[c + i] + in_off);
+                    }
+                } else {
+                    for (i = 0; i < take; ++i) {
+                        dst[i] = 0;
+                    }
+                }
+                used += take;
+                c += take;
+                if (used == cap) {
+                    chunk_dot(buf, used, filter, k, kofs, oc0, n, acc);
+                    kofs += used;
+                    used = 0;
                 }
             }
         }
-        dst += kw * in_c;
+    }
+    if (used > 0) {
+        chunk_dot(buf, used, filter, k, kofs, oc0, n, acc);
     }
 }
 
+#define EVO_CONV_CHUNK 64 /* int16 entries of the on-stack field buffer when there is no scratch */
+
 /* The portable path. Output channels go in blocks of EVO_RQ_LANES, outermost, so that each
  * block's requantisation constants are set up once (evo/requant_block.h) and the block's
- * accumulators are requantised together. Per pixel: the im2col patch when there is scratch,
- * else the direct path inside the image and the reference loop at the border. */
+ * accumulators are requantised together. The field buffer is the scratch patch when the
+ * planner gave one (the whole field at once), else a small stack buffer. */
 static void conv_portable(const evo_conv2d_s8_params_t *p, const int8_t *input, const int8_t *filter,
-                          const int32_t *bias, int8_t *output, int16_t *patch)
+                          const int32_t *bias, int8_t *output, int16_t *patch, int32_t patch_entries)
 {
     const int32_t out_c = p->out.c;
-    const int32_t k = p->kh * p->kw * p->in.c;
-    const int32_t kp = (k + 7) & ~7;
-    const size_t total = (size_t)out_c * (size_t)k;
-    const int32_t kh_span = (p->kh - 1) * p->dil_h + 1;
-    const int direct_ok = p->dil_w == 1 && p->w_offset_sum != NULL;
+    int16_t stack_buf[EVO_CONV_CHUNK];
+    int16_t *const buf = patch != NULL ? patch : stack_buf;
+    const int32_t cap = patch != NULL ? patch_entries : EVO_CONV_CHUNK;
     evo_rq_block_t rq;
     int32_t acc[EVO_RQ_LANES];
-    int32_t oc0, b, oy, ox, j, i;
+    int32_t oc0, b, oy, ox, j;
 
-    if (patch != NULL) {
-        for (i = k; i < kp; ++i) {
-            patch[i] = 0;
-        }
-    }
     for (oc0 = 0; oc0 < out_c; oc0 += EVO_RQ_LANES) {
         const int32_t n = (out_c - oc0) < EVO_RQ_LANES ? (out_c - oc0) : EVO_RQ_LANES;
         const int rq_ok = evo_rq_block_init(&rq, p->multiplier + oc0, p->shift + oc0, n);
         for (b = 0; b < p->in.n; ++b) {
             const int8_t *in_b = input + (size_t)b * p->in.h * p->in.w * p->in.c;
             for (oy = 0; oy < p->out.h; ++oy) {
-                const int32_t iy0 = oy * p->stride_h - p->pad_h;
-                const int rows_inside = iy0 >= 0 && iy0 + kh_span <= p->in.h;
                 for (ox = 0; ox < p->out.w; ++ox) {
-                    const int32_t ix0 = ox * p->stride_w - p->pad_w;
                     int8_t *out = output + (((size_t)b * p->out.h + oy) * p->out.w + ox) * out_c + oc0;
                     for (j = 0; j < n; ++j) {
                         acc[j] = bias != NULL ? bias[oc0 + j] : 0;
                     }
-                    if (patch != NULL) {
-                        gather_patch(p, in_b, oy, ox, patch);
-                        patch_acc(patch, k, kp, filter, total, oc0, n, acc);
-                    } else if (rows_inside && direct_ok && ix0 >= 0 && ix0 + p->kw <= p->in.w) {
-                        direct_acc(p, in_b, iy0, ix0, filter, oc0, n, acc);
-                    } else {
-                        ref_acc(p, in_b, oy, ox, filter, oc0, n, acc);
-                    }
+                    field_acc(p, in_b, oy, ox, filter, oc0, n, buf, cap, acc);
                     if (rq_ok) {
                         evo_rq_block_s8(&rq, acc, n, p->output_offset, p->act_min, p->act_max, out);
                     } else {
@@ -454,7 +407,7 @@ evo_status_t evo_conv2d_s8(const evo_conv2d_s8_params_t *p, const int8_t *input,
     const int32_t k = p->kh * p->kw * p->in.c;
     const int32_t kp = (k + 7) & ~7;
     const int32_t in_off = p->input_offset;
-    const int use_patch = scratch != NULL && p->patch_bytes >= kp * 2 && in_off >= -32000 && in_off <= 32000;
+    const int use_patch = scratch != NULL && p->patch_bytes >= kp * 2;
 
     if (p->in.n != p->out.n || p->stride_h < 1 || p->stride_w < 1 || p->dil_h < 1 || p->dil_w < 1) {
         return EVO_ERR_ARG;
@@ -466,6 +419,9 @@ evo_status_t evo_conv2d_s8(const evo_conv2d_s8_params_t *p, const int8_t *input,
         return EVO_OK;
     }
 #endif
-    conv_portable(p, input, filter, bias, output, use_patch ? (int16_t *)scratch : NULL);
+    if (in_off < -32000 || in_off > 32000) {
+        return EVO_ERR_ARG; /* (input + offset) must fit in int16; int8 offsets always do */
+    }
+    conv_portable(p, input, filter, bias, output, use_patch ? (int16_t *)scratch : NULL, kp);
     return EVO_OK;
 }
