@@ -161,6 +161,75 @@ static void field_acc(const evo_conv2d_s8_params_t *p, const int8_t *in_b, int32
 
 #define EVO_CONV_CHUNK 64 /* int16 entries of the on-stack field buffer when there is no scratch */
 
+#if EVO_RQ_VECTOR
+/* Small receptive fields (e.g. a 3x3 convolution of an RGB image, or a 1x1 convolution of a few
+ * channels): the whole field fits the stack buffer, so the block's filter rows are widened to
+ * int16 once per call (rows padded with zeros to a multiple of 8 entries) and every output is a
+ * short int16 x int16 dot product, which needs no widening in the loop and whose length the
+ * compiler's vector loop covers without a scalar tail. Only where there is a vector unit: it
+ * costs EVO_CONV_WIDE * 2 bytes of stack. */
+#define EVO_CONV_WIDE 512
+
+/* The field of output pixel (oy, ox): (input + input_offset) as int16 in filter order, 0 for
+ * taps outside the image. */
+static void gather_field(const evo_conv2d_s8_params_t *p, const int8_t *in_b, int32_t oy, int32_t ox, int16_t *dst)
+{
+    const int32_t in_h = p->in.h, in_w = p->in.w, in_c = p->in.c;
+    const int32_t kw = p->kw;
+    const int16_t in_off = (int16_t)p->input_offset;
+    const int32_t iy0 = oy * p->stride_h - p->pad_h;
+    const int32_t ix0 = ox * p->stride_w - p->pad_w;
+    int32_t fy, fx, c;
+    for (fy = 0; fy < p->kh; ++fy) {
+        const int32_t iy = iy0 + fy * p->dil_h;
+        for (fx = 0; fx < kw; ++fx) {
+            const int32_t ix = ix0 + fx * p->dil_w;
+            if (iy >= 0 && iy < in_h && ix >= 0 && ix < in_w) {
+                const int8_t *src = in_b + ((size_t)iy * in_w + ix) * in_c;
+                for (c = 0; c < in_c; ++c) {
+                    dst[c] = (int16_t)(src[c] + in_off);
+                }
+            } else {
+                for (c = 0; c < in_c; ++c) {
+                    dst[c] = 0;
+                }
+            }
+            dst += in_c;
+        }
+    }
+}
+
+/* acc[j] += dot(x, w + j * kp) over kp entries, for j < n. */
+static void wide_dot(const int16_t *x, const int16_t *w, int32_t kp, int32_t n, int32_t *acc)
+{
+    int32_t j = 0, i;
+    for (; j + 4 <= n; j += 4) {
+        const int16_t *w0 = w + (size_t)j * kp;
+        const int16_t *w1 = w0 + kp, *w2 = w1 + kp, *w3 = w2 + kp;
+        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        for (i = 0; i < kp; ++i) {
+            const int32_t xv = x[i];
+            a0 += xv * w0[i];
+            a1 += xv * w1[i];
+            a2 += xv * w2[i];
+            a3 += xv * w3[i];
+        }
+        acc[j] += a0;
+        acc[j + 1] += a1;
+        acc[j + 2] += a2;
+        acc[j + 3] += a3;
+    }
+    for (; j < n; ++j) {
+        const int16_t *w0 = w + (size_t)j * kp;
+        int32_t a0 = 0;
+        for (i = 0; i < kp; ++i) {
+            a0 += (int32_t)x[i] * w0[i];
+        }
+        acc[j] += a0;
+    }
+}
+#endif
+
 /* The portable path. Output channels go in blocks of EVO_RQ_LANES, outermost, so that each
  * block's requantisation constants are set up once (evo/requant_block.h) and the block's
  * accumulators are requantised together. The field buffer is the scratch patch when the
@@ -169,9 +238,14 @@ static void conv_portable(const evo_conv2d_s8_params_t *p, const int8_t *input, 
                           const int32_t *bias, int8_t *output, int16_t *patch, int32_t patch_entries)
 {
     const int32_t out_c = p->out.c;
+    const int32_t k = p->kh * p->kw * p->in.c;
     int16_t stack_buf[EVO_CONV_CHUNK];
     int16_t *const buf = patch != NULL ? patch : stack_buf;
     const int32_t cap = patch != NULL ? patch_entries : EVO_CONV_CHUNK;
+#if EVO_RQ_VECTOR
+    const int32_t kp = (k + 7) & ~7;
+    int16_t wide[EVO_CONV_WIDE];
+#endif
     evo_rq_block_t rq;
     int32_t acc[EVO_RQ_LANES];
     int32_t oc0, b, oy, ox, j;
@@ -179,6 +253,20 @@ static void conv_portable(const evo_conv2d_s8_params_t *p, const int8_t *input, 
     for (oc0 = 0; oc0 < out_c; oc0 += EVO_RQ_LANES) {
         const int32_t n = (out_c - oc0) < EVO_RQ_LANES ? (out_c - oc0) : EVO_RQ_LANES;
         const int rq_ok = evo_rq_block_init(&rq, p->multiplier + oc0, p->shift + oc0, n);
+#if EVO_RQ_VECTOR
+        const int small = kp <= EVO_CONV_CHUNK && kp * n <= EVO_CONV_WIDE;
+        if (small) {
+            int32_t i;
+            for (j = 0; j < n; ++j) {
+                for (i = 0; i < kp; ++i) {
+                    wide[j * kp + i] = i < k ? filter[(size_t)(oc0 + j) * k + i] : 0;
+                }
+            }
+            for (i = k; i < kp; ++i) {
+                stack_buf[i] = 0;
+            }
+        }
+#endif
         for (b = 0; b < p->in.n; ++b) {
             const int8_t *in_b = input + (size_t)b * p->in.h * p->in.w * p->in.c;
             for (oy = 0; oy < p->out.h; ++oy) {
@@ -187,7 +275,15 @@ static void conv_portable(const evo_conv2d_s8_params_t *p, const int8_t *input, 
                     for (j = 0; j < n; ++j) {
                         acc[j] = bias != NULL ? bias[oc0 + j] : 0;
                     }
-                    field_acc(p, in_b, oy, ox, filter, oc0, n, buf, cap, acc);
+#if EVO_RQ_VECTOR
+                    if (small) {
+                        gather_field(p, in_b, oy, ox, stack_buf);
+                        wide_dot(stack_buf, wide, kp, n, acc);
+                    } else
+#endif
+                    {
+                        field_acc(p, in_b, oy, ox, filter, oc0, n, buf, cap, acc);
+                    }
                     if (rq_ok) {
                         evo_rq_block_s8(&rq, acc, n, p->output_offset, p->act_min, p->act_max, out);
                     } else {

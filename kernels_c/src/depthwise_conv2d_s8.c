@@ -68,69 +68,103 @@ static void dw_general(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *
     }
 }
 
-/* Output pixels [ox0, ox1) of row oy for channels [c0, c0 + n): per in-image tap,
- * acc[j] += (input + input_offset) * weight over n contiguous channels. With |input + offset|
- * <= 255 every product fits in int16, which is what lets the compiler use 16-bit multiplies.
- * Called with n a literal (EVO_RQ_LANES or 8) so the channel loops have constant trip counts. */
-static inline void dw_run(const evo_depthwise_conv2d_s8_params_t *p, const evo_rq_block_t *rq, const int8_t *in_b,
-                          const int8_t *filter, const int32_t *bias, int8_t *out_row, int32_t oy, int32_t ox0,
-                          int32_t ox1, int32_t c0, const int32_t n)
+/* Output pixel (oy, ox) for channels [c0, c0 + n), any position: per in-image tap,
+ * acc[j] += (input + input_offset) * weight over n contiguous channels (taps outside the image
+ * are skipped, as in the reference). With |input + offset| <= 255 every product fits in int16,
+ * which lets the compiler use 16-bit vector multiplies. */
+static void dw_pixel(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *in_b, const int8_t *filter, int32_t oy,
+                     int32_t ox, int32_t c0, int32_t n, int32_t *acc)
 {
-    const int32_t in_h = p->in.h, in_w = p->in.w, ch = p->in.c;
-    const int32_t kw = p->kw;
+    const int32_t in_w = p->in.w, ch = p->in.c, kw = p->kw;
     const int16_t in_off = (int16_t)p->input_offset;
     const int32_t iy0 = oy * p->stride_h - p->pad_h;
-    int32_t acc[EVO_RQ_LANES];
-    int32_t fy_lo, fy_hi, ox, fy, fx, j;
-    evo_conv_tap_range(iy0, p->dil_h, in_h, p->kh, &fy_lo, &fy_hi);
-    for (ox = ox0; ox < ox1; ++ox) {
-        const int32_t ix0 = ox * p->stride_w - p->pad_w;
-        int32_t fx_lo, fx_hi;
-        evo_conv_tap_range(ix0, p->dil_w, in_w, kw, &fx_lo, &fx_hi);
-        for (j = 0; j < n; ++j) {
-            acc[j] = bias != NULL ? bias[c0 + j] : 0;
-        }
-        for (fy = fy_lo; fy < fy_hi; ++fy) {
-            const int8_t *in_row = in_b + (size_t)(iy0 + fy * p->dil_h) * in_w * ch + c0;
-            const int8_t *w_row = filter + (size_t)fy * kw * ch + c0;
-            for (fx = fx_lo; fx < fx_hi; ++fx) {
-                const int8_t *xp = in_row + (size_t)(ix0 + fx * p->dil_w) * ch;
-                const int8_t *wp = w_row + (size_t)fx * ch;
-                for (j = 0; j < n; ++j) {
-                    acc[j] += (int16_t)((int16_t)(xp[j] + in_off) * (int16_t)wp[j]);
-                }
+    const int32_t ix0 = ox * p->stride_w - p->pad_w;
+    int32_t fy_lo, fy_hi, fx_lo, fx_hi, fy, fx, j;
+    evo_conv_tap_range(iy0, p->dil_h, p->in.h, p->kh, &fy_lo, &fy_hi);
+    evo_conv_tap_range(ix0, p->dil_w, in_w, kw, &fx_lo, &fx_hi);
+    for (fy = fy_lo; fy < fy_hi; ++fy) {
+        const int8_t *in_row = in_b + (size_t)(iy0 + fy * p->dil_h) * in_w * ch + c0;
+        const int8_t *w_row = filter + (size_t)fy * kw * ch + c0;
+        for (fx = fx_lo; fx < fx_hi; ++fx) {
+            const int8_t *xp = in_row + (size_t)(ix0 + fx * p->dil_w) * ch;
+            const int8_t *wp = w_row + (size_t)fx * ch;
+            for (j = 0; j < n; ++j) {
+                acc[j] += (int16_t)((int16_t)(xp[j] + in_off) * (int16_t)wp[j]);
             }
         }
-        evo_rq_block_s8(rq, acc, n, p->output_offset, p->act_min, p->act_max, out_row + (size_t)ox * p->out.c + c0);
     }
 }
 
-/* depth_multiplier 1: channel blocks outermost, so each block's requantisation constants are
- * set up once per call (evo/requant_block.h) and reused for every pixel. */
+#define EVO_DW_WIDE 256 /* int16 entries of the widened filter block on the stack */
+
+/* Output pixel (oy, ox) whose window lies inside the image, channels [c0, c0 + n), with the
+ * block's weights already widened to int16 (wide[tap * n + j]): no bounds, no widening of
+ * weights in the loop. */
+static void dw_inner(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *in_b, const int16_t *wide, int32_t iy0,
+                     int32_t ix0, int32_t c0, int32_t n, int32_t *acc)
+{
+    const int32_t in_w = p->in.w, ch = p->in.c, kw = p->kw;
+    const int16_t in_off = (int16_t)p->input_offset;
+    const size_t tap_x = (size_t)p->dil_w * ch, row_x = (size_t)p->dil_h * in_w * ch;
+    const int8_t *x_row = in_b + ((size_t)iy0 * in_w + ix0) * ch + c0;
+    int32_t fy, fx, j;
+    for (fy = 0; fy < p->kh; ++fy) {
+        const int8_t *xp = x_row;
+        for (fx = 0; fx < kw; ++fx) {
+            for (j = 0; j < n; ++j) {
+                acc[j] += (int16_t)((int16_t)(xp[j] + in_off) * wide[j]);
+            }
+            xp += tap_x;
+            wide += n;
+        }
+        x_row += row_x;
+    }
+}
+
+/* depth_multiplier 1: channel blocks outermost, so each block's requantisation constants (and
+ * its int16 weights, when they fit) are set up once per call and reused for every pixel. */
 static void dw_mult1(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *input, const int8_t *filter,
                      const int32_t *bias, int8_t *output)
 {
-    const int32_t ch = p->in.c, out_w = p->out.w;
-    const size_t in_img = (size_t)p->in.h * p->in.w * ch, out_row = (size_t)out_w * ch;
+    const int32_t ch = p->in.c, out_w = p->out.w, taps = p->kh * p->kw;
+    const int32_t kh_span = (p->kh - 1) * p->dil_h + 1, kw_span = (p->kw - 1) * p->dil_w + 1;
+    const size_t in_img = (size_t)p->in.h * p->in.w * ch;
+    int16_t wide[EVO_DW_WIDE];
+    int32_t acc[EVO_RQ_LANES];
     evo_rq_block_t rq;
-    int32_t c0, b, oy;
+    int32_t c0, b, oy, ox, j, t;
 
     for (c0 = 0; c0 < ch; c0 += EVO_RQ_LANES) {
         const int32_t n = (ch - c0) < EVO_RQ_LANES ? (ch - c0) : EVO_RQ_LANES;
+        const int widened = taps * n <= EVO_DW_WIDE;
         if (!evo_rq_block_init(&rq, p->multiplier + c0, p->shift + c0, n)) {
             dw_general(p, input, filter, bias, output);
             return;
         }
+        if (widened) {
+            for (t = 0; t < taps; ++t) {
+                for (j = 0; j < n; ++j) {
+                    wide[t * n + j] = filter[(size_t)t * ch + c0 + j];
+                }
+            }
+        }
         for (b = 0; b < p->in.n; ++b) {
             const int8_t *in_b = input + (size_t)b * in_img;
             for (oy = 0; oy < p->out.h; ++oy) {
-                int8_t *o = output + ((size_t)b * p->out.h + oy) * out_row;
-                if (n == EVO_RQ_LANES) {
-                    dw_run(p, &rq, in_b, filter, bias, o, oy, 0, out_w, c0, EVO_RQ_LANES);
-                } else if (n == 8) {
-                    dw_run(p, &rq, in_b, filter, bias, o, oy, 0, out_w, c0, 8);
-                } else {
-                    dw_run(p, &rq, in_b, filter, bias, o, oy, 0, out_w, c0, n);
+                const int32_t iy0 = oy * p->stride_h - p->pad_h;
+                const int rows_in = widened && iy0 >= 0 && iy0 + kh_span <= p->in.h;
+                int8_t *o = output + (((size_t)b * p->out.h + oy) * out_w) * ch + c0;
+                for (ox = 0; ox < out_w; ++ox) {
+                    const int32_t ix0 = ox * p->stride_w - p->pad_w;
+                    for (j = 0; j < n; ++j) {
+                        acc[j] = bias != NULL ? bias[c0 + j] : 0;
+                    }
+                    if (rows_in && ix0 >= 0 && ix0 + kw_span <= p->in.w) {
+                        dw_inner(p, in_b, wide, iy0, ix0, c0, n, acc);
+                    } else {
+                        dw_pixel(p, in_b, filter, oy, ox, c0, n, acc);
+                    }
+                    evo_rq_block_s8(&rq, acc, n, p->output_offset, p->act_min, p->act_max, o + (size_t)ox * ch);
                 }
             }
         }

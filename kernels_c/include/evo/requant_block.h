@@ -23,6 +23,14 @@
 #include "evo/common.h"
 #include "evo/fixedpoint.h"
 
+/* 1 where the vector form below pays off (a compiler can vectorise it); Cortex-M cores without
+ * a vector unit keep the scalar form, which is cheaper there than two 64-bit products. */
+#if defined(__arm__) && !defined(__ARM_NEON)
+#define EVO_RQ_VECTOR 0
+#else
+#define EVO_RQ_VECTOR 1
+#endif
+
 #define EVO_RQ_LANES 16 /* channels per block; 5 x 4 B x 16 of stack per block */
 
 typedef struct {
@@ -57,13 +65,15 @@ static inline void evo_rq_block_s8(const evo_rq_block_t *b, const int32_t *acc, 
                                    int32_t lo, int32_t hi, int8_t *out)
 {
     int32_t j;
-#if defined(__arm__) && !defined(__ARM_NEON)
-    /* Cortex-M without vector unit: the scalar reference form is cheaper than two 64-bit products. */
+#if !EVO_RQ_VECTOR
     for (j = 0; j < n; ++j) {
         int32_t v = evo_requantize(acc[j], (int32_t)b->mult[j], b->shift[j]) + out_offset;
         out[j] = (int8_t)EVO_CLAMP(v, lo, hi);
     }
 #else
+    /* Two passes: the arithmetic has only 32/64-bit lanes (four per SSE2 vector, so 8-channel
+     * blocks vectorise too); the int8 stores would make the vector loop 16 lanes wide. */
+    int32_t v[EVO_RQ_LANES];
     for (j = 0; j < n; ++j) {
         const uint32_t m = b->mult[j], p = b->pow[j], half = b->half[j];
         const uint32_t u = (uint32_t)acc[j] * b->lmul[j]; /* x << left, wrapping like the reference */
@@ -72,9 +82,11 @@ static inline void evo_rq_block_s8(const evo_rq_block_t *b, const int32_t *acc, 
         const uint32_t hneg = (uint32_t)((int32_t)h >> 31);
         const uint32_t pneg = half != 0u ? p : 0u;
         const uint64_t t = (uint64_t)(h ^ 0x80000000u) * p + (half - (hneg & pneg));
-        int32_t v = (int32_t)((uint32_t)(t >> 31) - p) + out_offset;
-        v = EVO_CLAMP(v, lo, hi);
-        out[j] = (int8_t)v;
+        const int32_t r = (int32_t)((uint32_t)(t >> 31) - p) + out_offset;
+        v[j] = EVO_CLAMP(r, lo, hi);
+    }
+    for (j = 0; j < n; ++j) {
+        out[j] = (int8_t)v[j];
     }
 #endif
 }
