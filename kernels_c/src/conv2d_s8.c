@@ -124,16 +124,20 @@ static void field_acc(const evo_conv2d_s8_params_t *p, const int8_t *in_b, int32
     const int16_t in_off = (int16_t)p->input_offset;
     const int32_t iy0 = oy * p->stride_h - p->pad_h;
     const int32_t ix0 = ox * p->stride_w - p->pad_w;
+    const int32_t run_len = kw * in_c;
+    const int row_runs = p->dil_w == 1 && ix0 >= 0 && ix0 + kw <= in_w; /* a filter row = one input run */
     int32_t kofs = 0, used = 0, fy, fx, c, i;
     for (fy = 0; fy < kh; ++fy) {
         const int32_t iy = iy0 + fy * p->dil_h;
         const int row_in = iy >= 0 && iy < in_h;
-        for (fx = 0; fx < kw; ++fx) {
+        /* pieces: the whole row when it is one run, else one tap at a time */
+        const int32_t pieces = row_runs ? 1 : kw, piece_len = row_runs ? run_len : in_c;
+        for (fx = 0; fx < pieces; ++fx) {
             const int32_t ix = ix0 + fx * p->dil_w;
             const int inside = row_in && ix >= 0 && ix < in_w;
             const int8_t *src = in_b + ((size_t)iy * in_w + ix) * in_c;
-            for (c = 0; c < in_c;) {
-                const int32_t take = (in_c - c) < (cap - used) ? (in_c - c) : (cap - used);
+            for (c = 0; c < piece_len;) {
+                const int32_t take = (piece_len - c) < (cap - used) ? (piece_len - c) : (cap - used);
                 int16_t *dst = buf + used;
                 if (inside) {
                     for (i = 0; i < take; ++i) {
@@ -168,7 +172,7 @@ static void field_acc(const evo_conv2d_s8_params_t *p, const int8_t *in_b, int32
  * short int16 x int16 dot product, which needs no widening in the loop and whose length the
  * compiler's vector loop covers without a scalar tail. Only where there is a vector unit: it
  * costs EVO_CONV_WIDE * 2 bytes of stack. */
-#define EVO_CONV_WIDE 512
+#define EVO_CONV_WIDE (EVO_RQ_LANES * EVO_CONV_CHUNK)
 
 /* The field of output pixel (oy, ox): (input + input_offset) as int16 in filter order, 0 for
  * taps outside the image. */
@@ -179,9 +183,18 @@ static void gather_field(const evo_conv2d_s8_params_t *p, const int8_t *in_b, in
     const int16_t in_off = (int16_t)p->input_offset;
     const int32_t iy0 = oy * p->stride_h - p->pad_h;
     const int32_t ix0 = ox * p->stride_w - p->pad_w;
+    const int row_runs = p->dil_w == 1 && ix0 >= 0 && ix0 + kw <= in_w; /* a filter row = one input run */
     int32_t fy, fx, c;
     for (fy = 0; fy < p->kh; ++fy) {
         const int32_t iy = iy0 + fy * p->dil_h;
+        if (row_runs && iy >= 0 && iy < in_h) {
+            const int8_t *src = in_b + ((size_t)iy * in_w + ix0) * in_c;
+            for (c = 0; c < kw * in_c; ++c) {
+                dst[c] = (int16_t)(src[c] + in_off);
+            }
+            dst += kw * in_c;
+            continue;
+        }
         for (fx = 0; fx < kw; ++fx) {
             const int32_t ix = ix0 + fx * p->dil_w;
             if (iy >= 0 && iy < in_h && ix >= 0 && ix < in_w) {
@@ -254,7 +267,7 @@ static void conv_portable(const evo_conv2d_s8_params_t *p, const int8_t *input, 
         const int32_t n = (out_c - oc0) < EVO_RQ_LANES ? (out_c - oc0) : EVO_RQ_LANES;
         const int rq_ok = evo_rq_block_init(&rq, p->multiplier + oc0, p->shift + oc0, n);
 #if EVO_RQ_VECTOR
-        const int small = kp <= EVO_CONV_CHUNK && kp * n <= EVO_CONV_WIDE;
+        const int small = kp <= EVO_CONV_CHUNK;
         if (small) {
             int32_t i;
             for (j = 0; j < n; ++j) {
