@@ -10,6 +10,7 @@
  * scratch buffer the straightforward reference loop runs. */
 #include "evo/conv.h"
 #include "evo/fixedpoint.h"
+#include "evo/dot_s16.h"
 #include "evo/requant_block.h"
 #if defined(__ARM_FEATURE_DSP)
 #include "evo/arm_dsp.h"
@@ -77,44 +78,17 @@ static void ref_pixel(const evo_conv2d_s8_params_t *p, const int8_t *in_b, int32
 }
 #endif
 
-/* acc[j] += dot(x, filter row oc0 + j from tap kofs on) for j < n, over m entries of x (int16).
- * Four channels per pass so each loaded input serves four rows. */
+/* acc[j] += dot(x, filter row oc0 + j from tap kofs on) for j < n, over m entries of x. */
 static void chunk_dot(const int16_t *x, int32_t m, const int8_t *filter, int32_t k, int32_t kofs, int32_t oc0, int32_t n,
                       int32_t *acc)
 {
-    int32_t j = 0, i;
-    for (; j + 4 <= n; j += 4) {
-        const int8_t *w0 = filter + (size_t)(oc0 + j) * k + kofs;
-        const int8_t *w1 = w0 + k, *w2 = w1 + k, *w3 = w2 + k;
-        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-        for (i = 0; i < m; ++i) {
-            const int32_t xv = x[i];
-            a0 += xv * w0[i];
-            a1 += xv * w1[i];
-            a2 += xv * w2[i];
-            a3 += xv * w3[i];
-        }
-        acc[j] += a0;
-        acc[j + 1] += a1;
-        acc[j + 2] += a2;
-        acc[j + 3] += a3;
-    }
-    for (; j < n; ++j) {
-        const int8_t *w0 = filter + (size_t)(oc0 + j) * k + kofs;
-        int32_t a0 = 0;
-        for (i = 0; i < m; ++i) {
-            a0 += (int32_t)x[i] * w0[i];
-        }
-        acc[j] += a0;
-    }
+    evo_dot_s16_s8_rows(x, m, filter + (size_t)oc0 * k + kofs, (size_t)k, n, acc);
 }
 
 /* acc[j] += sum over the receptive field of output pixel (oy, ox) of (input + input_offset) *
  * filter[oc0 + j], taps outside the image counting 0 (the reference skips them). The field is
  * widened to int16 in filter order ([KH][KW][IC]) one buffer of `cap` entries at a time, and
- * each full buffer is dotted with the matching run of every filter row: int16 x int8 dot
- * products are what gcc turns into multiply-add SIMD (the int8 x int8 form vectorises far
- * worse on SSE2). */
+ * each full buffer is dotted with the matching run of every filter row (evo/dot_s16.h). */
 static void field_acc(const evo_conv2d_s8_params_t *p, const int8_t *in_b, int32_t oy, int32_t ox, const int8_t *filter,
                       int32_t oc0, int32_t n, int16_t *buf, int32_t cap, int32_t *acc)
 {
