@@ -122,29 +122,39 @@ static void dw_inner(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *in
 }
 
 /* depth_multiplier 1: channel blocks outermost, so each block's requantisation constants (and
- * its int16 weights, when they fit) are set up once per call and reused for every pixel. */
+ * its int16 weights, when they fit) are set up once per call and reused for every pixel.
+ * Fewer channels than a block with stride 1 (e.g. 8): `group` neighbouring output pixels go
+ * through the vector loop together - their inputs are one contiguous run of group * ch bytes -
+ * with the weights and requantisation constants repeated per pixel, so the lanes stay full. */
 static void dw_mult1(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *input, const int8_t *filter,
                      const int32_t *bias, int8_t *output)
 {
     const int32_t ch = p->in.c, out_w = p->out.w, taps = p->kh * p->kw;
     const int32_t kh_span = (p->kh - 1) * p->dil_h + 1, kw_span = (p->kw - 1) * p->dil_w + 1;
+    const int32_t group = (ch < EVO_RQ_LANES && p->stride_w == 1) ? EVO_RQ_LANES / ch : 1;
     const size_t in_img = (size_t)p->in.h * p->in.w * ch;
     int16_t wide[EVO_DW_WIDE];
-    int32_t acc[EVO_RQ_LANES];
+    int32_t acc[EVO_RQ_LANES], mult[EVO_RQ_LANES], shift[EVO_RQ_LANES], lane_bias[EVO_RQ_LANES];
     evo_rq_block_t rq;
     int32_t c0, b, oy, ox, j, t;
 
     for (c0 = 0; c0 < ch; c0 += EVO_RQ_LANES) {
         const int32_t n = (ch - c0) < EVO_RQ_LANES ? (ch - c0) : EVO_RQ_LANES;
-        const int widened = taps * n <= EVO_DW_WIDE;
-        if (!evo_rq_block_init(&rq, p->multiplier + c0, p->shift + c0, n)) {
+        const int32_t lanes = n * group; /* group > 1 only when n == ch */
+        const int widened = taps * lanes <= EVO_DW_WIDE;
+        for (j = 0; j < lanes; ++j) {
+            mult[j] = p->multiplier[c0 + j % n];
+            shift[j] = p->shift[c0 + j % n];
+            lane_bias[j] = bias != NULL ? bias[c0 + j % n] : 0;
+        }
+        if (!evo_rq_block_init(&rq, mult, shift, lanes)) {
             dw_general(p, input, filter, bias, output);
             return;
         }
         if (widened) {
             for (t = 0; t < taps; ++t) {
-                for (j = 0; j < n; ++j) {
-                    wide[t * n + j] = filter[(size_t)t * ch + c0 + j];
+                for (j = 0; j < lanes; ++j) {
+                    wide[t * lanes + j] = filter[(size_t)t * ch + c0 + j % n];
                 }
             }
         }
@@ -154,17 +164,22 @@ static void dw_mult1(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *in
                 const int32_t iy0 = oy * p->stride_h - p->pad_h;
                 const int rows_in = widened && iy0 >= 0 && iy0 + kh_span <= p->in.h;
                 int8_t *o = output + (((size_t)b * p->out.h + oy) * out_w) * ch + c0;
-                for (ox = 0; ox < out_w; ++ox) {
+                for (ox = 0; ox < out_w;) {
                     const int32_t ix0 = ox * p->stride_w - p->pad_w;
-                    for (j = 0; j < n; ++j) {
-                        acc[j] = bias != NULL ? bias[c0 + j] : 0;
+                    /* all `group` pixels inside the image (stride 1: the last one ends group - 1 later) */
+                    const int inner = rows_in && ix0 >= 0 && ix0 + kw_span + (group - 1) <= p->in.w && ox + group <= out_w;
+                    const int32_t count = inner ? lanes : n;
+                    for (j = 0; j < count; ++j) {
+                        acc[j] = lane_bias[j];
                     }
-                    if (rows_in && ix0 >= 0 && ix0 + kw_span <= p->in.w) {
-                        dw_inner(p, in_b, wide, iy0, ix0, c0, n, acc);
+                    if (inner) {
+                        dw_inner(p, in_b, wide, iy0, ix0, c0, lanes, acc);
+                        ox += group;
                     } else {
                         dw_pixel(p, in_b, filter, oy, ox, c0, n, acc);
+                        ++ox;
                     }
-                    evo_rq_block_s8(&rq, acc, n, p->output_offset, p->act_min, p->act_max, o + (size_t)ox * ch);
+                    evo_rq_block_s8(&rq, acc, count, p->output_offset, p->act_min, p->act_max, o + (size_t)(ox - count / n) * ch);
                 }
             }
         }
