@@ -39,6 +39,7 @@ typedef struct {
     uint32_t pow[EVO_RQ_LANES];  /* P = 2^(31 - right_shift) */
     uint32_t half[EVO_RQ_LANES]; /* 2^30 when right_shift >= 1, else 0 */
     int32_t shift[EVO_RQ_LANES]; /* TFLM shift (scalar form on cores without a vector unit) */
+    int32_t any_left;            /* some channel shifts left (multiplier > 1): rare */
 } evo_rq_block_t;
 
 /* Lane constants of channels [0, n) (n <= EVO_RQ_LANES) from TFLM multipliers and shifts.
@@ -46,6 +47,7 @@ typedef struct {
 static inline int evo_rq_block_init(evo_rq_block_t *b, const int32_t *multiplier, const int32_t *shift, int32_t n)
 {
     int32_t j;
+    b->any_left = 0;
     for (j = 0; j < n; ++j) {
         const int32_t s = shift[j];
         if (multiplier[j] < 0 || s > 30 || s < -31) {
@@ -56,9 +58,31 @@ static inline int evo_rq_block_init(evo_rq_block_t *b, const int32_t *multiplier
         b->pow[j] = 1u << (s >= 0 ? 31 : 31 + s);
         b->half[j] = s < 0 ? (1u << 30) : 0u;
         b->shift[j] = s;
+        b->any_left |= s > 0;
     }
     return 1;
 }
+
+#if EVO_RQ_VECTOR
+/* The lanes of evo_rq_block_s8, into v[]; `with_left` is a literal (a 32-bit lane multiply
+ * costs several instructions on SSE2, so blocks without left shifts skip it). */
+static inline void evo_rq_lanes(const evo_rq_block_t *b, const int32_t *acc, int32_t n, int32_t out_offset, int32_t lo,
+                                int32_t hi, int32_t *v, const int with_left)
+{
+    int32_t j;
+    for (j = 0; j < n; ++j) {
+        const uint32_t m = b->mult[j], p = b->pow[j], half = b->half[j];
+        const uint32_t u = with_left ? (uint32_t)acc[j] * b->lmul[j] : (uint32_t)acc[j]; /* x << left, wrapping */
+        const uint32_t xneg = (uint32_t)((int32_t)u >> 31); /* all ones when x < 0 */
+        const uint32_t h = (uint32_t)(((uint64_t)u * m + (1u << 30)) >> 31) - (xneg & (m << 1));
+        const uint32_t hneg = (uint32_t)((int32_t)h >> 31);
+        const uint32_t pneg = half != 0u ? p : 0u;
+        const uint64_t t = (uint64_t)(h ^ 0x80000000u) * p + (half - (hneg & pneg));
+        const int32_t r = (int32_t)((uint32_t)(t >> 31) - p) + out_offset;
+        v[j] = EVO_CLAMP(r, lo, hi);
+    }
+}
+#endif
 
 /* out[j] = clamp(requantize(acc[j]) + out_offset, lo, hi) for j < n (acc already holds the bias). */
 static inline void evo_rq_block_s8(const evo_rq_block_t *b, const int32_t *acc, int32_t n, int32_t out_offset,
@@ -74,16 +98,10 @@ static inline void evo_rq_block_s8(const evo_rq_block_t *b, const int32_t *acc, 
     /* Two passes: the arithmetic has only 32/64-bit lanes (four per SSE2 vector, so 8-channel
      * blocks vectorise too); the int8 stores would make the vector loop 16 lanes wide. */
     int32_t v[EVO_RQ_LANES];
-    for (j = 0; j < n; ++j) {
-        const uint32_t m = b->mult[j], p = b->pow[j], half = b->half[j];
-        const uint32_t u = (uint32_t)acc[j] * b->lmul[j]; /* x << left, wrapping like the reference */
-        const uint32_t xneg = (uint32_t)((int32_t)u >> 31); /* all ones when x < 0 */
-        const uint32_t h = (uint32_t)(((uint64_t)u * m + (1u << 30)) >> 31) - (xneg & (m << 1));
-        const uint32_t hneg = (uint32_t)((int32_t)h >> 31);
-        const uint32_t pneg = half != 0u ? p : 0u;
-        const uint64_t t = (uint64_t)(h ^ 0x80000000u) * p + (half - (hneg & pneg));
-        const int32_t r = (int32_t)((uint32_t)(t >> 31) - p) + out_offset;
-        v[j] = EVO_CLAMP(r, lo, hi);
+    if (b->any_left) {
+        evo_rq_lanes(b, acc, n, out_offset, lo, hi, v, 1);
+    } else {
+        evo_rq_lanes(b, acc, n, out_offset, lo, hi, v, 0);
     }
     for (j = 0; j < n; ++j) {
         out[j] = (int8_t)v[j];
