@@ -225,11 +225,11 @@ static void conv_portable(const evo_conv2d_s8_params_t *p, const int8_t *input, 
                           const int32_t *bias, int8_t *output, int16_t *patch, int32_t patch_entries)
 {
     const int32_t out_c = p->out.c;
-    const int32_t k = p->kh * p->kw * p->in.c;
     int16_t stack_buf[EVO_CONV_CHUNK];
     int16_t *const buf = patch != NULL ? patch : stack_buf;
     const int32_t cap = patch != NULL ? patch_entries : EVO_CONV_CHUNK;
 #if EVO_RQ_VECTOR
+    const int32_t k = p->kh * p->kw * p->in.c;
     const int32_t kp = (k + 7) & ~7;
     int16_t wide[EVO_CONV_WIDE];
 #endif
