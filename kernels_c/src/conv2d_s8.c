@@ -9,8 +9,8 @@
  * Integer sums are exact, so the result is identical to the reference loop order. Without a
  * scratch buffer the straightforward reference loop runs. */
 #include "evo/conv.h"
-#include "evo/fixedpoint.h"
 #include "evo/dot_s16.h"
+#include "evo/fixedpoint.h"
 #include "evo/requant_block.h"
 #if defined(__ARM_FEATURE_DSP)
 #include "evo/arm_dsp.h"
@@ -31,11 +31,61 @@ static int8_t conv_finish(const evo_conv2d_s8_params_t *p, const int32_t *bias, 
     return (int8_t)out;
 }
 
-#if defined(__ARM_FEATURE_DSP)
-/* acc[j] += sum of (input + input_offset) * filter over the in-image taps of output pixel
- * (oy, ox), channel oc0 + j: the reference loop (taps outside the image skipped). */
-static void ref_acc(const evo_conv2d_s8_params_t *p, const int8_t *in_b, int32_t oy, int32_t ox, const int8_t *filter,
-                    int32_t oc0, int32_t n, int32_t *acc)
+/* All output channels of one pixel: out[oc] = requant(dot(patch, filter[oc]) + bias[oc]).
+ * patch has kp >= k entries, entries [k, kp) are zero. */
+static void conv_pixel(const evo_conv2d_s8_params_t *p, const int16_t *patch, int32_t k, int32_t kp,
+                       const int8_t *filter, const int32_t *bias, int8_t *out)
+{
+    const int32_t out_c = p->out.c;
+    const size_t total = (size_t)out_c * (size_t)k;
+    int32_t oc, i;
+
+    if (k == 8) {
+        /* e.g. a 1x1 conv on 8 channels: a fixed-length dot product unrolls completely */
+        for (oc = 0; oc < out_c; ++oc) {
+            const int8_t *w0 = filter + (size_t)oc * 8;
+            int32_t a0 = 0;
+            for (i = 0; i < 8; ++i) {
+                a0 += (int32_t)patch[i] * w0[i];
+            }
+            out[oc] = conv_finish(p, bias, oc, a0);
+        }
+        return;
+    }
+    for (oc = 0; oc + 4 <= out_c; oc += 4) {
+        const int8_t *w0 = filter + (size_t)oc * k;
+        const int8_t *w1 = w0 + k;
+        const int8_t *w2 = w1 + k;
+        const int8_t *w3 = w2 + k;
+        /* Reading past row end (into the next rows) is harmless: the patch is zero there. Only
+         * the last rows of the filter must stop at k. */
+        const int32_t n = ((size_t)(oc + 3) * k + (size_t)kp <= total) ? kp : k;
+        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        for (i = 0; i < n; ++i) {
+            const int32_t x = patch[i];
+            a0 += x * w0[i];
+            a1 += x * w1[i];
+            a2 += x * w2[i];
+            a3 += x * w3[i];
+        }
+        out[oc] = conv_finish(p, bias, oc, a0);
+        out[oc + 1] = conv_finish(p, bias, oc + 1, a1);
+        out[oc + 2] = conv_finish(p, bias, oc + 2, a2);
+        out[oc + 3] = conv_finish(p, bias, oc + 3, a3);
+    }
+    for (; oc < out_c; ++oc) {
+        const int8_t *w0 = filter + (size_t)oc * k;
+        int32_t a0 = 0;
+        for (i = 0; i < k; ++i) {
+            a0 += (int32_t)patch[i] * w0[i];
+        }
+        out[oc] = conv_finish(p, bias, oc, a0);
+    }
+}
+
+/* Output pixel (oy, ox), all channels: the reference loop (taps outside the image skipped). */
+static void ref_pixel(const evo_conv2d_s8_params_t *p, const int8_t *in_b, int32_t oy, int32_t ox, const int8_t *filter,
+                      const int32_t *bias, int8_t *out)
 {
     const int32_t in_h = p->in.h, in_w = p->in.w, in_c = p->in.c;
     const int32_t kh = p->kh, kw = p->kw;
@@ -43,12 +93,12 @@ static void ref_acc(const evo_conv2d_s8_params_t *p, const int8_t *in_b, int32_t
     const int32_t filter_oc_stride = kh * kw * in_c;
     const int32_t iy0 = oy * p->stride_h - p->pad_h;
     const int32_t ix0 = ox * p->stride_w - p->pad_w;
-    int32_t fy_lo, fy_hi, fx_lo, fx_hi, j, fy, fx, c;
+    int32_t fy_lo, fy_hi, fx_lo, fx_hi, oc, fy, fx, c;
     evo_conv_tap_range(iy0, p->dil_h, in_h, kh, &fy_lo, &fy_hi);
     evo_conv_tap_range(ix0, p->dil_w, in_w, kw, &fx_lo, &fx_hi);
-    for (j = 0; j < n; ++j) {
-        const int8_t *w_oc = filter + (size_t)(oc0 + j) * filter_oc_stride;
-        int32_t a = 0;
+    for (oc = 0; oc < p->out.c; ++oc) {
+        const int8_t *w_oc = filter + (size_t)oc * filter_oc_stride;
+        int32_t acc = 0;
         for (fy = fy_lo; fy < fy_hi; ++fy) {
             const int32_t iy = iy0 + fy * p->dil_h;
             const int8_t *in_row = in_b + (size_t)iy * in_w * in_c;
@@ -57,26 +107,84 @@ static void ref_acc(const evo_conv2d_s8_params_t *p, const int8_t *in_b, int32_t
                 const int8_t *xp = in_row + (size_t)(ix0 + fx * p->dil_w) * in_c;
                 const int8_t *wp = w_row + (size_t)fx * in_c;
                 for (c = 0; c < in_c; ++c) {
-                    a += ((int32_t)xp[c] + in_off) * (int32_t)wp[c];
+                    acc += ((int32_t)xp[c] + in_off) * (int32_t)wp[c];
                 }
             }
         }
-        acc[j] += a;
-    }
-}
-
-/* Output pixel (oy, ox), all channels, by the reference loop. */
-static void ref_pixel(const evo_conv2d_s8_params_t *p, const int8_t *in_b, int32_t oy, int32_t ox, const int8_t *filter,
-                      const int32_t *bias, int8_t *out)
-{
-    int32_t oc;
-    for (oc = 0; oc < p->out.c; ++oc) {
-        int32_t acc = 0;
-        ref_acc(p, in_b, oy, ox, filter, oc, 1, &acc);
         out[oc] = conv_finish(p, bias, oc, acc);
     }
 }
-#endif
+
+/* Output pixel whose window lies inside the image, dilation 1 along W, without scratch: each
+ * filter row is one contiguous run of kw * in_c input bytes, and the input offset folds into
+ * w_offset_sum, so every output channel is kh plain int8 dot products (four channels per pass
+ * to reuse each loaded input; gcc vectorises the runs on the host). */
+static void direct_pixel(const evo_conv2d_s8_params_t *p, const int8_t *in_b, int32_t iy0, int32_t ix0,
+                         const int8_t *filter, const int32_t *bias, int8_t *out)
+{
+    const int32_t in_w = p->in.w, in_c = p->in.c, kh = p->kh, run = p->kw * in_c;
+    const int32_t k = kh * run;
+    int32_t oc = 0, fy, i;
+    for (; oc + 4 <= p->out.c; oc += 4) {
+        const int8_t *w0 = filter + (size_t)oc * k;
+        const int8_t *w1 = w0 + k, *w2 = w1 + k, *w3 = w2 + k;
+        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        for (fy = 0; fy < kh; ++fy) {
+            const int8_t *x = in_b + ((size_t)(iy0 + fy * p->dil_h) * in_w + ix0) * in_c;
+            const int32_t o = fy * run;
+            for (i = 0; i < run; ++i) {
+                const int32_t xv = x[i];
+                a0 += xv * w0[o + i];
+                a1 += xv * w1[o + i];
+                a2 += xv * w2[o + i];
+                a3 += xv * w3[o + i];
+            }
+        }
+        out[oc] = conv_finish(p, bias, oc, a0 + p->w_offset_sum[oc]);
+        out[oc + 1] = conv_finish(p, bias, oc + 1, a1 + p->w_offset_sum[oc + 1]);
+        out[oc + 2] = conv_finish(p, bias, oc + 2, a2 + p->w_offset_sum[oc + 2]);
+        out[oc + 3] = conv_finish(p, bias, oc + 3, a3 + p->w_offset_sum[oc + 3]);
+    }
+    for (; oc < p->out.c; ++oc) {
+        const int8_t *w0 = filter + (size_t)oc * k;
+        int32_t a0 = 0;
+        for (fy = 0; fy < kh; ++fy) {
+            const int8_t *x = in_b + ((size_t)(iy0 + fy * p->dil_h) * in_w + ix0) * in_c;
+            for (i = 0; i < run; ++i) {
+                a0 += (int32_t)x[i] * w0[fy * run + i];
+            }
+        }
+        out[oc] = conv_finish(p, bias, oc, a0 + p->w_offset_sum[oc]);
+    }
+}
+
+/* Without scratch: interior pixels take the direct path, border pixels the reference loop. */
+static void conv_reference(const evo_conv2d_s8_params_t *p, const int8_t *input, const int8_t *filter,
+                           const int32_t *bias, int8_t *output)
+{
+    const int32_t kh_span = (p->kh - 1) * p->dil_h + 1;
+    int32_t b, oy, ox;
+    for (b = 0; b < p->in.n; ++b) {
+        const int8_t *in_b = input + (size_t)b * p->in.h * p->in.w * p->in.c;
+        for (oy = 0; oy < p->out.h; ++oy) {
+            const int32_t iy0 = oy * p->stride_h - p->pad_h;
+            const int rows_inside = iy0 >= 0 && iy0 + kh_span <= p->in.h;
+            for (ox = 0; ox < p->out.w; ++ox) {
+                const int32_t ix0 = ox * p->stride_w - p->pad_w;
+                if (rows_inside && p->dil_w == 1 && ix0 >= 0 && ix0 + p->kw <= p->in.w && p->w_offset_sum != NULL) {
+                    direct_pixel(p, in_b, iy0, ix0, filter, bias, output);
+                } else {
+                    ref_pixel(p, in_b, oy, ox, filter, bias, output);
+                }
+                output += p->out.c;
+            }
+        }
+    }
+}
+
+#if EVO_VECTOR_LOOPS
+/* ---------------------------------------------------------------- vector-unit path (hosts, NEON)
+ * Loop shapes a compiler vectorises well; Cortex-M builds keep the loops above. */
 
 /* acc[j] += dot(x, filter row oc0 + j from tap kofs on) for j < n, over m entries of x. */
 static void chunk_dot(const int16_t *x, int32_t m, const int8_t *filter, int32_t k, int32_t kofs, int32_t oc0, int32_t n,
@@ -139,13 +247,11 @@ static void field_acc(const evo_conv2d_s8_params_t *p, const int8_t *in_b, int32
 
 #define EVO_CONV_CHUNK 64 /* int16 entries of the on-stack field buffer when there is no scratch */
 
-#if EVO_RQ_VECTOR
 /* Small receptive fields (e.g. a 3x3 convolution of an RGB image, or a 1x1 convolution of a few
  * channels): the whole field fits the stack buffer, so the block's filter rows are widened to
  * int16 once per call (rows padded with zeros to a multiple of 8 entries) and every output is a
  * short int16 x int16 dot product, which needs no widening in the loop and whose length the
- * compiler's vector loop covers without a scalar tail. Only where there is a vector unit: it
- * costs EVO_CONV_WIDE * 2 bytes of stack. */
+ * compiler's vector loop covers without a scalar tail. Costs EVO_CONV_WIDE * 2 bytes of stack. */
 #define EVO_CONV_WIDE (EVO_RQ_LANES * EVO_CONV_CHUNK)
 
 /* The field of output pixel (oy, ox): (input + input_offset) as int16 in filter order, 0 for
@@ -215,9 +321,8 @@ static void wide_dot(const int16_t *x, const int16_t *w, int32_t kp, int32_t n, 
         acc[j] += a0;
     }
 }
-#endif
 
-/* The portable path. Output channels go in blocks of EVO_RQ_LANES, outermost, so that each
+/* Output channels go in blocks of EVO_RQ_LANES, outermost, so that each
  * block's requantisation constants are set up once (evo/requant_block.h) and the block's
  * accumulators are requantised together. The field buffer is the scratch patch when the
  * planner gave one (the whole field at once), else a small stack buffer. */
@@ -228,11 +333,9 @@ static void conv_portable(const evo_conv2d_s8_params_t *p, const int8_t *input, 
     int16_t stack_buf[EVO_CONV_CHUNK];
     int16_t *const buf = patch != NULL ? patch : stack_buf;
     const int32_t cap = patch != NULL ? patch_entries : EVO_CONV_CHUNK;
-#if EVO_RQ_VECTOR
     const int32_t k = p->kh * p->kw * p->in.c;
     const int32_t kp = (k + 7) & ~7;
     int16_t wide[EVO_CONV_WIDE];
-#endif
     evo_rq_block_t rq;
     int32_t acc[EVO_RQ_LANES];
     int32_t oc0, b, oy, ox, j;
@@ -240,7 +343,6 @@ static void conv_portable(const evo_conv2d_s8_params_t *p, const int8_t *input, 
     for (oc0 = 0; oc0 < out_c; oc0 += EVO_RQ_LANES) {
         const int32_t n = (out_c - oc0) < EVO_RQ_LANES ? (out_c - oc0) : EVO_RQ_LANES;
         const int rq_ok = evo_rq_block_init(&rq, p->multiplier + oc0, p->shift + oc0, n);
-#if EVO_RQ_VECTOR
         const int small = kp <= EVO_CONV_CHUNK;
         if (small) {
             int32_t i;
@@ -253,7 +355,6 @@ static void conv_portable(const evo_conv2d_s8_params_t *p, const int8_t *input, 
                 stack_buf[i] = 0;
             }
         }
-#endif
         for (b = 0; b < p->in.n; ++b) {
             const int8_t *in_b = input + (size_t)b * p->in.h * p->in.w * p->in.c;
             for (oy = 0; oy < p->out.h; ++oy) {
@@ -262,13 +363,10 @@ static void conv_portable(const evo_conv2d_s8_params_t *p, const int8_t *input, 
                     for (j = 0; j < n; ++j) {
                         acc[j] = bias != NULL ? bias[oc0 + j] : 0;
                     }
-#if EVO_RQ_VECTOR
                     if (small) {
                         gather_field(p, in_b, oy, ox, stack_buf);
                         wide_dot(stack_buf, wide, kp, n, acc);
-                    } else
-#endif
-                    {
+                    } else {
                         field_acc(p, in_b, oy, ox, filter, oc0, n, buf, cap, acc);
                     }
                     if (rq_ok) {
@@ -283,6 +381,7 @@ static void conv_portable(const evo_conv2d_s8_params_t *p, const int8_t *input, 
         }
     }
 }
+#endif
 
 #if defined(__ARM_FEATURE_DSP)
 /* ---------------------------------------------------------------- Cortex-M DSP path (M4/M7/M33)
@@ -487,12 +586,17 @@ static void dsp_conv(const evo_conv2d_s8_params_t *p, const int8_t *input, const
 evo_status_t evo_conv2d_s8(const evo_conv2d_s8_params_t *p, const int8_t *input, const int8_t *filter,
                            const int32_t *bias, int8_t *output, void *scratch)
 {
-    const int32_t k = p->kh * p->kw * p->in.c;
-    const int32_t kp = (k + 7) & ~7;
+    const int32_t in_h = p->in.h, in_w = p->in.w, in_c = p->in.c;
+    const int32_t out_h = p->out.h, out_w = p->out.w, out_c = p->out.c;
+    const int32_t kh = p->kh, kw = p->kw;
+    const int32_t dil_h = p->dil_h, dil_w = p->dil_w;
     const int32_t in_off = p->input_offset;
-    const int use_patch = scratch != NULL && p->patch_bytes >= kp * 2;
+    const int32_t k = kh * kw * in_c;
+    const int32_t kp = (k + 7) & ~7;
+    int16_t *patch = (int16_t *)scratch;
+    int32_t b, oy, ox, fy, fx, c, i;
 
-    if (p->in.n != p->out.n || p->stride_h < 1 || p->stride_w < 1 || p->dil_h < 1 || p->dil_w < 1) {
+    if (p->in.n != p->out.n || p->stride_h < 1 || p->stride_w < 1 || dil_h < 1 || dil_w < 1) {
         return EVO_ERR_ARG;
     }
 #if defined(__ARM_FEATURE_DSP)
@@ -502,9 +606,67 @@ evo_status_t evo_conv2d_s8(const evo_conv2d_s8_params_t *p, const int8_t *input,
         return EVO_OK;
     }
 #endif
-    if (in_off < -32000 || in_off > 32000) {
-        return EVO_ERR_ARG; /* (input + offset) must fit in int16; int8 offsets always do */
+#if EVO_VECTOR_LOOPS
+    if (in_off >= -32000 && in_off <= 32000) {
+        conv_portable(p, input, filter, bias, output, (patch != NULL && p->patch_bytes >= kp * 2) ? patch : NULL, kp);
+        return EVO_OK;
     }
-    conv_portable(p, input, filter, bias, output, use_patch ? (int16_t *)scratch : NULL, kp);
+#endif
+    if (patch == NULL || p->patch_bytes < kp * 2 || in_off < -32000 || in_off > 32000) {
+        conv_reference(p, input, filter, bias, output);
+        return EVO_OK;
+    }
+    for (i = k; i < kp; ++i) {
+        patch[i] = 0;
+    }
+    for (b = 0; b < p->in.n; ++b) {
+        const int8_t *in_b = input + (size_t)b * in_h * in_w * in_c;
+        for (oy = 0; oy < out_h; ++oy) {
+            const int32_t iy0 = oy * p->stride_h - p->pad_h;
+            for (ox = 0; ox < out_w; ++ox) {
+                const int32_t ix0 = ox * p->stride_w - p->pad_w;
+                int16_t *dst = patch;
+                for (fy = 0; fy < kh; ++fy) {
+                    const int32_t iy = iy0 + fy * dil_h;
+                    if (iy < 0 || iy >= in_h) {
+                        for (i = 0; i < kw * in_c; ++i) {
+                            dst[i] = 0;
+                        }
+                        dst += kw * in_c;
+                        continue;
+                    }
+                    {
+                        const int8_t *in_row = in_b + (size_t)iy * in_w * in_c;
+                        if (dil_w == 1 && ix0 >= 0 && ix0 + kw <= in_w) {
+                            /* whole row of taps is one contiguous run of kw * in_c bytes */
+                            const int8_t *src = in_row + (size_t)ix0 * in_c;
+                            const int32_t n = kw * in_c;
+                            for (i = 0; i < n; ++i) {
+                                dst[i] = (int16_t)(src[i] + in_off);
+                            }
+                            dst += n;
+                        } else {
+                            for (fx = 0; fx < kw; ++fx) {
+                                const int32_t ix = ix0 + fx * dil_w;
+                                if (ix < 0 || ix >= in_w) {
+                                    for (c = 0; c < in_c; ++c) {
+                                        dst[c] = 0;
+                                    }
+                                } else {
+                                    const int8_t *src = in_row + (size_t)ix * in_c;
+                                    for (c = 0; c < in_c; ++c) {
+                                        dst[c] = (int16_t)(src[c] + in_off);
+                                    }
+                                }
+                                dst += in_c;
+                            }
+                        }
+                    }
+                }
+                conv_pixel(p, patch, k, kp, filter, bias, output);
+                output += out_c;
+            }
+        }
+    }
     return EVO_OK;
 }

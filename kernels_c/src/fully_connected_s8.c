@@ -14,7 +14,7 @@
 #define EVO_REQUANTIZE evo_requantize
 #endif
 
-#if !defined(__ARM_FEATURE_DSP) && EVO_RQ_VECTOR
+#if !defined(__ARM_FEATURE_DSP) && EVO_VECTOR_LOOPS
 #define EVO_FC_CHUNK 128 /* int16 entries of the on-stack input buffer */
 
 /* Vector-unit hosts: units in blocks of EVO_RQ_LANES (requantised together,
@@ -74,7 +74,7 @@ evo_status_t evo_fully_connected_s8(const evo_fully_connected_s8_params_t *p, co
     if (p->batches < 0 || p->units < 0 || depth < 0) {
         return EVO_ERR_ARG;
     }
-#if !defined(__ARM_FEATURE_DSP) && EVO_RQ_VECTOR
+#if !defined(__ARM_FEATURE_DSP) && EVO_VECTOR_LOOPS
     fc_blocks(p, input, weights, bias, output);
     return EVO_OK;
 #endif

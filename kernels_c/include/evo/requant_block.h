@@ -21,24 +21,26 @@
 #include <stdint.h>
 
 #include "evo/common.h"
-#include "evo/fixedpoint.h"
 
-/* 1 where the vector form below pays off (a compiler can vectorise it); Cortex-M cores without
- * a vector unit keep the scalar form, which is cheaper there than two 64-bit products. */
+/* EVO_VECTOR_LOOPS: 1 where kernels take their loop shapes written for a compiler's
+ * vectoriser (hosts, NEON), which use this header; 0 on Cortex-M cores without a vector unit,
+ * which keep loops shaped for scalar code (and their own DSP paths) - the form below would cost
+ * them two 64-bit products per value and more stack. */
+#ifndef EVO_VECTOR_LOOPS
 #if defined(__arm__) && !defined(__ARM_NEON)
-#define EVO_RQ_VECTOR 0
+#define EVO_VECTOR_LOOPS 0
 #else
-#define EVO_RQ_VECTOR 1
+#define EVO_VECTOR_LOOPS 1
+#endif
 #endif
 
-#define EVO_RQ_LANES 16 /* channels per block; 5 x 4 B x 16 of stack per block */
+#define EVO_RQ_LANES 16 /* channels per block; 4 x 4 B x 16 of stack per block */
 
 typedef struct {
     uint32_t mult[EVO_RQ_LANES]; /* M */
     uint32_t lmul[EVO_RQ_LANES]; /* 2^left_shift */
     uint32_t pow[EVO_RQ_LANES];  /* P = 2^(31 - right_shift) */
     uint32_t half[EVO_RQ_LANES]; /* 2^30 when right_shift >= 1, else 0 */
-    int32_t shift[EVO_RQ_LANES]; /* TFLM shift (scalar form on cores without a vector unit) */
     int32_t any_left;            /* some channel shifts left (multiplier > 1): rare */
 } evo_rq_block_t;
 
@@ -57,13 +59,11 @@ static inline int evo_rq_block_init(evo_rq_block_t *b, const int32_t *multiplier
         b->lmul[j] = 1u << (s > 0 ? s : 0);
         b->pow[j] = 1u << (s >= 0 ? 31 : 31 + s);
         b->half[j] = s < 0 ? (1u << 30) : 0u;
-        b->shift[j] = s;
         b->any_left |= s > 0;
     }
     return 1;
 }
 
-#if EVO_RQ_VECTOR
 /* The lanes of evo_rq_block_s8, into v[]; `with_left` is a literal (a 32-bit lane multiply
  * costs several instructions on SSE2, so blocks without left shifts skip it). */
 static inline void evo_rq_lanes(const evo_rq_block_t *b, const int32_t *acc, int32_t n, int32_t out_offset, int32_t lo,
@@ -82,19 +82,12 @@ static inline void evo_rq_lanes(const evo_rq_block_t *b, const int32_t *acc, int
         v[j] = EVO_CLAMP(r, lo, hi);
     }
 }
-#endif
 
 /* out[j] = clamp(requantize(acc[j]) + out_offset, lo, hi) for j < n (acc already holds the bias). */
 static inline void evo_rq_block_s8(const evo_rq_block_t *b, const int32_t *acc, int32_t n, int32_t out_offset,
                                    int32_t lo, int32_t hi, int8_t *out)
 {
     int32_t j;
-#if !EVO_RQ_VECTOR
-    for (j = 0; j < n; ++j) {
-        int32_t v = evo_requantize(acc[j], (int32_t)b->mult[j], b->shift[j]) + out_offset;
-        out[j] = (int8_t)EVO_CLAMP(v, lo, hi);
-    }
-#else
     /* Two passes: the arithmetic has only 32/64-bit lanes (four per SSE2 vector, so 8-channel
      * blocks vectorise too); the int8 stores would make the vector loop 16 lanes wide. */
     int32_t v[EVO_RQ_LANES];
@@ -106,7 +99,6 @@ static inline void evo_rq_block_s8(const evo_rq_block_t *b, const int32_t *acc, 
     for (j = 0; j < n; ++j) {
         out[j] = (int8_t)v[j];
     }
-#endif
 }
 
 #endif
