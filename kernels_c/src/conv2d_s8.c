@@ -245,7 +245,7 @@ static void field_acc(const evo_conv2d_s8_params_t *p, const int8_t *in_b, int32
     }
 }
 
-#define EVO_CONV_CHUNK 64 /* int16 entries of the on-stack field buffer when there is no scratch */
+#define EVO_CONV_CHUNK 128 /* int16 entries of the on-stack field buffer when there is no scratch */
 
 /* Small receptive fields (e.g. a 3x3 convolution of an RGB image, or a 1x1 convolution of a few
  * channels): the whole field fits the stack buffer, so the block's filter rows are widened to
