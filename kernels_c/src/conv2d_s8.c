@@ -607,7 +607,10 @@ evo_status_t evo_conv2d_s8(const evo_conv2d_s8_params_t *p, const int8_t *input,
     }
 #endif
 #if EVO_VECTOR_LOOPS
-    if (in_off >= -32000 && in_off <= 32000) {
+    /* The per-block set-up (requantisation constants, widened filter rows, the field gathered once
+     * per block) pays for itself over several pixels; the row-streaming wrapper may call with rows
+     * of one pixel, which the loops below handle better. */
+    if (in_off >= -32000 && in_off <= 32000 && p->out.n * p->out.h * p->out.w >= 4) {
         conv_portable(p, input, filter, bias, output, (patch != NULL && p->patch_bytes >= kp * 2) ? patch : NULL, kp);
         return EVO_OK;
     }

@@ -263,16 +263,18 @@ static void dw_blocks(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *i
     int16_t wide[EVO_DW_WIDE];
     int32_t acc[EVO_RQ_LANES], mult[EVO_RQ_LANES], shift[EVO_RQ_LANES], lane_bias[EVO_RQ_LANES];
     evo_rq_block_t rq;
-    int32_t c0, b, oy, ox, j, t;
+    int32_t c0, b, oy, ox, j, t, g;
 
     for (c0 = 0; c0 < ch; c0 += EVO_RQ_LANES) {
         const int32_t n = (ch - c0) < EVO_RQ_LANES ? (ch - c0) : EVO_RQ_LANES;
         const int32_t lanes = n * group; /* group > 1 only when n == ch */
         const int widened = taps * lanes <= EVO_DW_WIDE;
-        for (j = 0; j < lanes; ++j) {
-            mult[j] = p->multiplier[c0 + j % n];
-            shift[j] = p->shift[c0 + j % n];
-            lane_bias[j] = bias != NULL ? bias[c0 + j % n] : 0;
+        for (g = 0; g < lanes; g += n) { /* lane g + j holds channel c0 + j */
+            for (j = 0; j < n; ++j) {
+                mult[g + j] = p->multiplier[c0 + j];
+                shift[g + j] = p->shift[c0 + j];
+                lane_bias[g + j] = bias != NULL ? bias[c0 + j] : 0;
+            }
         }
         if (!evo_rq_block_init(&rq, mult, shift, lanes)) {
             dw_general(p, input, filter, bias, output);
@@ -280,8 +282,10 @@ static void dw_blocks(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *i
         }
         if (widened) {
             for (t = 0; t < taps; ++t) {
-                for (j = 0; j < lanes; ++j) {
-                    wide[t * lanes + j] = filter[(size_t)t * ch + c0 + j % n];
+                for (g = 0; g < lanes; g += n) {
+                    for (j = 0; j < n; ++j) {
+                        wide[t * lanes + g + j] = filter[(size_t)t * ch + c0 + j];
+                    }
                 }
             }
         }
@@ -331,7 +335,9 @@ evo_status_t evo_depthwise_conv2d_s8(const evo_depthwise_conv2d_s8_params_t *p, 
     }
 #endif
 #if EVO_VECTOR_LOOPS
-    if (mult == 1 && p->input_offset >= -127 && p->input_offset <= 128) {
+    /* The per-block set-up pays for itself over several pixels; the row-streaming wrapper may
+     * call with rows of one pixel, which the loop below handles better. */
+    if (mult == 1 && p->input_offset >= -127 && p->input_offset <= 128 && p->out.n * p->out.h * p->out.w >= 4) {
         dw_blocks(p, input, filter, bias, output);
         return EVO_OK;
     }
