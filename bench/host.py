@@ -1,7 +1,8 @@
 """Host benchmark: EVO's generated C vs the TFLM interpreter vs LiteRT, per shared model.
 
 Latency is the median of repeated invocations after warm-up, measured the same way for every
-engine (wall clock around one Python call to invoke). Memory: EVO's arena vs TFLM's activation
+engine (CPU time of the calling thread around one Python call to invoke); EVO and TFLM are
+timed in alternation so that their ratio holds on a loaded machine. Memory: EVO's arena vs TFLM's activation
 ("head") memory and total arena. Prints a table and writes JSON (default bench/results/host.json).
 
     .venv/bin/python bench/host.py [--repeat 50] [--models kws_ref_model,vww_96_int8] [--json FILE]
@@ -36,25 +37,30 @@ DEFAULT = [
 
 
 def median_us(fn, repeat: int, warmup: int = 5) -> float:
-    for _ in range(warmup):
-        fn()
-    samples = []
+    return paired_median_us([fn], repeat, warmup)[0]
+
+
+def paired_median_us(fns, repeat: int, warmup: int = 5) -> list[float]:
+    """Median latency of each function, timed in alternation (one call of each per round), so
+    that a change in machine load during the run affects every engine alike. Time is the calling
+    thread's CPU time (every engine here runs single-threaded in the caller): time spent
+    descheduled on a shared machine would otherwise count, and more so for longer runs."""
+    for fn in fns:
+        for _ in range(warmup):
+            fn()
+    samples: list[list[float]] = [[] for _ in fns]
     for _ in range(repeat):
-        t0 = time.perf_counter_ns()
-        fn()
-        samples.append((time.perf_counter_ns() - t0) / 1000)
-    return statistics.median(samples)
+        for fn, out in zip(fns, samples):
+            t0 = time.thread_time_ns()
+            fn()
+            out.append((time.thread_time_ns() - t0) / 1000)
+    return [statistics.median(s) for s in samples]
 
 
 def bench_model(path: Path, repeat: int) -> dict:
     model, g = load_model(path)
     inputs = random_inputs(g, 0)
     row: dict = dict(model=path.stem)
-    with HostModel.build(g) as evo:
-        evo.run(inputs)
-        row["evo_us"] = median_us(evo.invoke_only, repeat)
-        row["evo_arena"] = evo.compiled.report["arena_bytes"]
-        row["evo_weights"] = evo.compiled.report["weight_bytes"]
     tflm = _interpreter(model, preserve_all=False)
     for t, x in zip(g.inputs, inputs):
         tflm.set_input(x, g.file_inputs.index(t))
@@ -63,7 +69,11 @@ def bench_model(path: Path, repeat: int) -> dict:
         with _quiet_stderr():
             tflm.invoke()
 
-    row["tflm_us"] = median_us(tflm_invoke, repeat)
+    with HostModel.build(g) as evo:
+        evo.run(inputs)
+        row["evo_us"], row["tflm_us"] = paired_median_us([evo.invoke_only, tflm_invoke], repeat)
+        row["evo_arena"] = evo.compiled.report["arena_bytes"]
+        row["evo_weights"] = evo.compiled.report["weight_bytes"]
     mem = tflm_arena(model, g)
     row["tflm_head"], row["tflm_total"] = mem.get("head"), mem.get("total")
     try:

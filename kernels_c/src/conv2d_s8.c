@@ -9,7 +9,9 @@
  * Integer sums are exact, so the result is identical to the reference loop order. Without a
  * scratch buffer the straightforward reference loop runs. */
 #include "evo/conv.h"
+#include "evo/dot_s16.h"
 #include "evo/fixedpoint.h"
+#include "evo/requant_block.h"
 #if defined(__ARM_FEATURE_DSP)
 #include "evo/arm_dsp.h"
 #define EVO_REQUANTIZE evo_requantize_dsp /* same results, fewer instructions (evo/arm_dsp.h) */
@@ -179,6 +181,207 @@ static void conv_reference(const evo_conv2d_s8_params_t *p, const int8_t *input,
         }
     }
 }
+
+#if EVO_VECTOR_LOOPS
+/* ---------------------------------------------------------------- vector-unit path (hosts, NEON)
+ * Loop shapes a compiler vectorises well; Cortex-M builds keep the loops above. */
+
+/* acc[j] += dot(x, filter row oc0 + j from tap kofs on) for j < n, over m entries of x. */
+static void chunk_dot(const int16_t *x, int32_t m, const int8_t *filter, int32_t k, int32_t kofs, int32_t oc0, int32_t n,
+                      int32_t *acc)
+{
+    evo_dot_s16_s8_rows(x, m, filter + (size_t)oc0 * k + kofs, (size_t)k, n, acc);
+}
+
+/* acc[j] += sum over the receptive field of output pixel (oy, ox) of (input + input_offset) *
+ * filter[oc0 + j], taps outside the image counting 0 (the reference skips them). The field is
+ * widened to int16 in filter order ([KH][KW][IC]) one buffer of `cap` entries at a time, and
+ * each full buffer is dotted with the matching run of every filter row (evo/dot_s16.h). */
+static void field_acc(const evo_conv2d_s8_params_t *p, const int8_t *in_b, int32_t oy, int32_t ox, const int8_t *filter,
+                      int32_t oc0, int32_t n, int16_t *buf, int32_t cap, int32_t *acc)
+{
+    const int32_t in_h = p->in.h, in_w = p->in.w, in_c = p->in.c;
+    const int32_t kh = p->kh, kw = p->kw;
+    const int32_t k = kh * kw * in_c;
+    const int16_t in_off = (int16_t)p->input_offset;
+    const int32_t iy0 = oy * p->stride_h - p->pad_h;
+    const int32_t ix0 = ox * p->stride_w - p->pad_w;
+    const int32_t run_len = kw * in_c;
+    const int row_runs = p->dil_w == 1 && ix0 >= 0 && ix0 + kw <= in_w; /* a filter row = one input run */
+    int32_t kofs = 0, used = 0, fy, fx, c, i;
+    for (fy = 0; fy < kh; ++fy) {
+        const int32_t iy = iy0 + fy * p->dil_h;
+        const int row_in = iy >= 0 && iy < in_h;
+        /* pieces: the whole row when it is one run, else one tap at a time */
+        const int32_t pieces = row_runs ? 1 : kw, piece_len = row_runs ? run_len : in_c;
+        for (fx = 0; fx < pieces; ++fx) {
+            const int32_t ix = ix0 + fx * p->dil_w;
+            const int inside = row_in && ix >= 0 && ix < in_w;
+            const int8_t *src = in_b + ((size_t)iy * in_w + ix) * in_c;
+            for (c = 0; c < piece_len;) {
+                const int32_t take = (piece_len - c) < (cap - used) ? (piece_len - c) : (cap - used);
+                int16_t *dst = buf + used;
+                if (inside) {
+                    for (i = 0; i < take; ++i) {
+                        dst[i] = (int16_t)(src[c + i] + in_off);
+                    }
+                } else {
+                    for (i = 0; i < take; ++i) {
+                        dst[i] = 0;
+                    }
+                }
+                used += take;
+                c += take;
+                if (used == cap) {
+                    chunk_dot(buf, used, filter, k, kofs, oc0, n, acc);
+                    kofs += used;
+                    used = 0;
+                }
+            }
+        }
+    }
+    if (used > 0) {
+        chunk_dot(buf, used, filter, k, kofs, oc0, n, acc);
+    }
+}
+
+#define EVO_CONV_CHUNK 128 /* int16 entries of the on-stack field buffer when there is no scratch */
+
+/* Small receptive fields (e.g. a 3x3 convolution of an RGB image, or a 1x1 convolution of a few
+ * channels): the whole field fits the stack buffer, so the block's filter rows are widened to
+ * int16 once per call (rows padded with zeros to a multiple of 8 entries) and every output is a
+ * short int16 x int16 dot product, which needs no widening in the loop and whose length the
+ * compiler's vector loop covers without a scalar tail. Costs EVO_CONV_WIDE * 2 bytes of stack. */
+#define EVO_CONV_WIDE (EVO_RQ_LANES * EVO_CONV_CHUNK)
+
+/* The field of output pixel (oy, ox): (input + input_offset) as int16 in filter order, 0 for
+ * taps outside the image. */
+static void gather_field(const evo_conv2d_s8_params_t *p, const int8_t *in_b, int32_t oy, int32_t ox, int16_t *dst)
+{
+    const int32_t in_h = p->in.h, in_w = p->in.w, in_c = p->in.c;
+    const int32_t kw = p->kw;
+    const int16_t in_off = (int16_t)p->input_offset;
+    const int32_t iy0 = oy * p->stride_h - p->pad_h;
+    const int32_t ix0 = ox * p->stride_w - p->pad_w;
+    const int row_runs = p->dil_w == 1 && ix0 >= 0 && ix0 + kw <= in_w; /* a filter row = one input run */
+    int32_t fy, fx, c;
+    for (fy = 0; fy < p->kh; ++fy) {
+        const int32_t iy = iy0 + fy * p->dil_h;
+        if (row_runs && iy >= 0 && iy < in_h) {
+            const int8_t *src = in_b + ((size_t)iy * in_w + ix0) * in_c;
+            for (c = 0; c < kw * in_c; ++c) {
+                dst[c] = (int16_t)(src[c] + in_off);
+            }
+            dst += kw * in_c;
+            continue;
+        }
+        for (fx = 0; fx < kw; ++fx) {
+            const int32_t ix = ix0 + fx * p->dil_w;
+            if (iy >= 0 && iy < in_h && ix >= 0 && ix < in_w) {
+                const int8_t *src = in_b + ((size_t)iy * in_w + ix) * in_c;
+                for (c = 0; c < in_c; ++c) {
+                    dst[c] = (int16_t)(src[c] + in_off);
+                }
+            } else {
+                for (c = 0; c < in_c; ++c) {
+                    dst[c] = 0;
+                }
+            }
+            dst += in_c;
+        }
+    }
+}
+
+/* acc[j] += dot(x, w + j * kp) over kp entries, for j < n. */
+static void wide_dot(const int16_t *x, const int16_t *w, int32_t kp, int32_t n, int32_t *acc)
+{
+    int32_t j = 0, i;
+    for (; j + 4 <= n; j += 4) {
+        const int16_t *w0 = w + (size_t)j * kp;
+        const int16_t *w1 = w0 + kp, *w2 = w1 + kp, *w3 = w2 + kp;
+        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        for (i = 0; i < kp; ++i) {
+            const int32_t xv = x[i];
+            a0 += xv * w0[i];
+            a1 += xv * w1[i];
+            a2 += xv * w2[i];
+            a3 += xv * w3[i];
+        }
+        acc[j] += a0;
+        acc[j + 1] += a1;
+        acc[j + 2] += a2;
+        acc[j + 3] += a3;
+    }
+    for (; j < n; ++j) {
+        const int16_t *w0 = w + (size_t)j * kp;
+        int32_t a0 = 0;
+        for (i = 0; i < kp; ++i) {
+            a0 += (int32_t)x[i] * w0[i];
+        }
+        acc[j] += a0;
+    }
+}
+
+/* Output channels go in blocks of EVO_RQ_LANES, outermost, so that each
+ * block's requantisation constants are set up once (evo/requant_block.h) and the block's
+ * accumulators are requantised together. The field buffer is the scratch patch when the
+ * planner gave one (the whole field at once), else a small stack buffer. */
+static void conv_portable(const evo_conv2d_s8_params_t *p, const int8_t *input, const int8_t *filter,
+                          const int32_t *bias, int8_t *output, int16_t *patch, int32_t patch_entries)
+{
+    const int32_t out_c = p->out.c;
+    int16_t stack_buf[EVO_CONV_CHUNK];
+    int16_t *const buf = patch != NULL ? patch : stack_buf;
+    const int32_t cap = patch != NULL ? patch_entries : EVO_CONV_CHUNK;
+    const int32_t k = p->kh * p->kw * p->in.c;
+    const int32_t kp = (k + 7) & ~7;
+    int16_t wide[EVO_CONV_WIDE];
+    evo_rq_block_t rq;
+    int32_t acc[EVO_RQ_LANES];
+    int32_t oc0, b, oy, ox, j;
+
+    for (oc0 = 0; oc0 < out_c; oc0 += EVO_RQ_LANES) {
+        const int32_t n = (out_c - oc0) < EVO_RQ_LANES ? (out_c - oc0) : EVO_RQ_LANES;
+        const int rq_ok = evo_rq_block_init(&rq, p->multiplier + oc0, p->shift + oc0, n);
+        const int small = kp <= EVO_CONV_CHUNK;
+        if (small) {
+            int32_t i;
+            for (j = 0; j < n; ++j) {
+                for (i = 0; i < kp; ++i) {
+                    wide[j * kp + i] = i < k ? filter[(size_t)(oc0 + j) * k + i] : 0;
+                }
+            }
+            for (i = k; i < kp; ++i) {
+                stack_buf[i] = 0;
+            }
+        }
+        for (b = 0; b < p->in.n; ++b) {
+            const int8_t *in_b = input + (size_t)b * p->in.h * p->in.w * p->in.c;
+            for (oy = 0; oy < p->out.h; ++oy) {
+                for (ox = 0; ox < p->out.w; ++ox) {
+                    int8_t *out = output + (((size_t)b * p->out.h + oy) * p->out.w + ox) * out_c + oc0;
+                    for (j = 0; j < n; ++j) {
+                        acc[j] = bias != NULL ? bias[oc0 + j] : 0;
+                    }
+                    if (small) {
+                        gather_field(p, in_b, oy, ox, stack_buf);
+                        wide_dot(stack_buf, wide, kp, n, acc);
+                    } else {
+                        field_acc(p, in_b, oy, ox, filter, oc0, n, buf, cap, acc);
+                    }
+                    if (rq_ok) {
+                        evo_rq_block_s8(&rq, acc, n, p->output_offset, p->act_min, p->act_max, out);
+                    } else {
+                        for (j = 0; j < n; ++j) {
+                            out[j] = conv_finish(p, NULL, oc0 + j, acc[j]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+#endif
 
 #if defined(__ARM_FEATURE_DSP)
 /* ---------------------------------------------------------------- Cortex-M DSP path (M4/M7/M33)
@@ -400,6 +603,15 @@ evo_status_t evo_conv2d_s8(const evo_conv2d_s8_params_t *p, const int8_t *input,
     if (in_off >= -127 && in_off <= 128 && p->w_offset_sum != NULL) {
         dsp_conv(p, input, filter, bias, output,
                  (scratch != NULL && p->patch_bytes >= dsp_stage_need(k)) ? (int8_t *)scratch : NULL);
+        return EVO_OK;
+    }
+#endif
+#if EVO_VECTOR_LOOPS
+    /* The per-block set-up (requantisation constants, widened filter rows, the field gathered once
+     * per block) pays for itself over several pixels; the row-streaming wrapper may call with rows
+     * of one pixel, which the loops below handle better. */
+    if (in_off >= -32000 && in_off <= 32000 && p->out.n * p->out.h * p->out.w >= 4) {
+        conv_portable(p, input, filter, bias, output, (patch != NULL && p->patch_bytes >= kp * 2) ? patch : NULL, kp);
         return EVO_OK;
     }
 #endif

@@ -4,12 +4,65 @@
  *   sum_d (w + woff)(x + xoff) = sum_d w*x + woff * sum_d x + w_offset_sum[u]
  * where w_offset_sum[u] = xoff * sum_d w + depth * xoff * woff is precomputed. */
 #include "evo/conv.h"
+#include "evo/dot_s16.h"
 #include "evo/fixedpoint.h"
+#include "evo/requant_block.h"
 #if defined(__ARM_FEATURE_DSP)
 #include "evo/arm_dsp.h"
 #define EVO_REQUANTIZE evo_requantize_dsp /* same results, fewer instructions (evo/arm_dsp.h) */
 #else
 #define EVO_REQUANTIZE evo_requantize
+#endif
+
+#if !defined(__ARM_FEATURE_DSP) && EVO_VECTOR_LOOPS
+#define EVO_FC_CHUNK 128 /* int16 entries of the on-stack input buffer */
+
+/* Vector-unit hosts: units in blocks of EVO_RQ_LANES (requantised together,
+ * evo/requant_block.h); the input is widened to int16 a chunk at a time and dotted with four
+ * weight rows per pass (evo/dot_s16.h). */
+static void fc_blocks(const evo_fully_connected_s8_params_t *p, const int8_t *input, const int8_t *weights,
+                      const int32_t *bias, int8_t *output)
+{
+    const int32_t depth = p->depth, units = p->units;
+    int16_t xs[EVO_FC_CHUNK];
+    int32_t acc[EVO_RQ_LANES];
+    evo_rq_block_t rq;
+    int32_t b, u0, d0, d, j;
+
+    for (u0 = 0; u0 < units; u0 += EVO_RQ_LANES) {
+        const int32_t n = (units - u0) < EVO_RQ_LANES ? (units - u0) : EVO_RQ_LANES;
+        const int rq_ok = evo_rq_block_init(&rq, p->multiplier + u0, p->shift + u0, n);
+        for (b = 0; b < p->batches; ++b) {
+            const int8_t *x = input + (size_t)b * depth;
+            int32_t x_term = 0;
+            if (p->weights_offset != 0) {
+                int32_t sum_x = 0;
+                for (d = 0; d < depth; ++d) {
+                    sum_x += x[d];
+                }
+                x_term = sum_x * p->weights_offset;
+            }
+            for (j = 0; j < n; ++j) {
+                acc[j] = x_term + p->w_offset_sum[u0 + j] + (bias != NULL ? bias[u0 + j] : 0);
+            }
+            for (d0 = 0; d0 < depth; d0 += EVO_FC_CHUNK) {
+                const int32_t m = (depth - d0) < EVO_FC_CHUNK ? (depth - d0) : EVO_FC_CHUNK;
+                for (d = 0; d < m; ++d) {
+                    xs[d] = x[d0 + d];
+                }
+                evo_dot_s16_s8_rows(xs, m, weights + (size_t)u0 * depth + d0, (size_t)depth, n, acc);
+            }
+            if (rq_ok) {
+                evo_rq_block_s8(&rq, acc, n, p->output_offset, p->act_min, p->act_max, output + (size_t)b * units + u0);
+            } else {
+                for (j = 0; j < n; ++j) {
+                    const int32_t out = EVO_REQUANTIZE(acc[j], p->multiplier[u0 + j], p->shift[u0 + j]) + p->output_offset;
+                    output[(size_t)b * units + u0 + j] = (int8_t)EVO_CLAMP(out, p->act_min, p->act_max);
+                }
+            }
+        }
+    }
+}
 #endif
 
 evo_status_t evo_fully_connected_s8(const evo_fully_connected_s8_params_t *p, const int8_t *input,
@@ -21,6 +74,10 @@ evo_status_t evo_fully_connected_s8(const evo_fully_connected_s8_params_t *p, co
     if (p->batches < 0 || p->units < 0 || depth < 0) {
         return EVO_ERR_ARG;
     }
+#if !defined(__ARM_FEATURE_DSP) && EVO_VECTOR_LOOPS
+    fc_blocks(p, input, weights, bias, output);
+    return EVO_OK;
+#endif
     for (b = 0; b < p->batches; ++b) {
         const int8_t *x = input + (size_t)b * depth;
         int32_t x_term = 0;
