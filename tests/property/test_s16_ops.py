@@ -62,3 +62,25 @@ def test_pool_s16(op_type, data):
     model = single_op_model(op_type, [T((n, h, w, c), "int16", *q)], [T(out, "int16", *q)], attrs)
     rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
     check_model(model, inputs=[_full_or_extreme(rng, (n, h, w, c), data.draw(st.sampled_from(["full", "extreme"])))])
+
+
+@settings(max_examples=30, deadline=None)
+@given(data=st.data())
+def test_softmax_s16(data):
+    rank = data.draw(st.integers(1, 3))
+    shape = tuple(data.draw(st.lists(st.integers(1, 12), min_size=rank, max_size=rank)))
+    in_scale = 10 ** data.draw(st.floats(-5, -1))
+    beta = data.draw(st.sampled_from([1.0, 0.5, 2.0]))
+    model = single_op_model("SOFTMAX", [T(shape, "int16", in_scale, 0)], [T(shape, "int16", 1.0 / 32768, 0)], {"beta": beta})
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
+    check_model(model, inputs=[_full_or_extreme(rng, shape, data.draw(st.sampled_from(["full", "extreme"])))])
+
+
+def test_softmax_s16_every_difference():
+    # one row per input difference 0 .. -65535 (paired with a maximum of 32767): every exp table
+    # entry and interpolation fraction, and many reciprocal entries
+    d = np.arange(0, 65536, dtype=np.int64)
+    rows = np.stack([np.full(d.size, 32767), 32767 - d], axis=1).astype(np.int16)
+    for scale in (1e-4, 10.0 / 65535.0, 3e-3):
+        model = single_op_model("SOFTMAX", [T(rows.shape, "int16", scale, 0)], [T(rows.shape, "int16", 1.0 / 32768, 0)], {"beta": 1.0})
+        check_model(model, inputs=[rows], run_c=scale == 1e-4)
