@@ -10,7 +10,10 @@ Rules (what TFLite's converter and TFLM's kernels require):
   PACK/UNPACK, SPLIT, PAD, STRIDED_SLICE, TRANSPOSE, MAXIMUM/MINIMUM, RELU6) put their data
   inputs and outputs in one group that shares one scale and zero point, over the union of
   the members' ranges.
-* SOFTMAX and LOGISTIC outputs are fixed at scale 1/256, zero point -128; TANH at 1/128, 0.
+* SOFTMAX and LOGISTIC outputs are fixed at scale 1/256, zero point -128; TANH at 1/128, 0;
+  an int16 SOFTMAX (16x8) at 1/32768, 0.
+* 16x8 mixed precision (evo/quant/mixed.py): chosen operators get symmetric int16 activations
+  and int64 biases, with QUANTIZE operators at the int8/int16 borders.
 """
 from __future__ import annotations
 
@@ -32,6 +35,7 @@ SHARE_DATA_INPUTS: dict[str, list[int] | None] = {
     "UNPACK": [0], "STRIDED_SLICE": [0], "TRANSPOSE": [0], "MAXIMUM": ALL, "MINIMUM": ALL, "RELU6": [0],
 }
 FIXED_OUTPUT = {"SOFTMAX": (1.0 / 256, -128), "LOGISTIC": (1.0 / 256, -128), "TANH": (1.0 / 128, 0)}
+FIXED_OUTPUT_INT16 = {"SOFTMAX": (1.0 / 32768, 0)}  # 16x8 softmax (TFLM checks it)
 WEIGHT_AXIS = {"CONV_2D": 0, "DEPTHWISE_CONV_2D": 3, "FULLY_CONNECTED": 0}
 INDEPENDENT = {"ADD", "SUB", "MUL", "MEAN", "RELU", "RELU_N1_TO_1", "LEAKY_RELU", "HARD_SWISH"}
 SUPPORTED = set(SHARE_DATA_INPUTS) | set(FIXED_OUTPUT) | set(WEIGHT_AXIS) | INDEPENDENT
@@ -175,9 +179,10 @@ def quantize_graph(g: Graph, stats: dict[int, TensorStats], method: str = "minma
     for op in q.ops:
         if op.type in FIXED_OUTPUT:
             root = groups.find(op.outputs[0])
-            if root in fixed and fixed[root] != FIXED_OUTPUT[op.type]:
+            want = FIXED_OUTPUT_INT16[op.type] if op.outputs[0] in wide else FIXED_OUTPUT[op.type]
+            if root in fixed and fixed[root] != want:
                 raise EvoError(f"operator {op.index} ({op.type}) needs output quantization that conflicts with a tensor it shares scales with", "split the graph")
-            fixed[root] = FIXED_OUTPUT[op.type]
+            fixed[root] = want
     group_range: dict[int, tuple[float, float]] = {}
     for t, (lo, hi) in ranges.items():
         r = groups.find(t)

@@ -30,7 +30,7 @@ from evo.quant import mixed
 from evo.ref import executor
 
 GAIN_SHARE = 0.8
-MAX_SAMPLES = 4  # calibration samples each candidate model runs on
+MAX_SAMPLES = 16  # calibration samples each candidate model runs on (fewer give noisy contributions)
 
 
 @dataclass

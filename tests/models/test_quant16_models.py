@@ -32,7 +32,7 @@ def _outputs(g, xs):
 CASES = {
     "tiny_cnn-auto": ("synthetic/tiny_cnn_float", lambda rng, n: rng.standard_normal((n, 1, 32, 32, 3)), "auto"),
     "hello_world-list": ("hello_world_float", lambda rng, n: rng.uniform(0, 2 * np.pi, (n, 1, 1)), "0,2"),
-    "resnet-auto": ("pretrainedResnet", lambda rng, n: rng.uniform(0, 255, (n, 1, 32, 32, 3)), "auto"),
+    "resnet-list": ("pretrainedResnet", lambda rng, n: rng.uniform(0, 255, (n, 1, 32, 32, 3)), "11,14,15"),
 }
 
 
