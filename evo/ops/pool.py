@@ -115,7 +115,7 @@ class _Pool2D(OpImpl):
             # TFLM's Prepare rejects pools whose input and output quantization differ.
             if abs(float(qi.scale[0]) - float(qo.scale[0])) > 1.0e-6 or qi.scalar_zero_point != qo.scalar_zero_point:
                 raise EvoError(
-                    f"int8 {op.type} with different input and output quantization is not supported (TFLM rejects it too)",
+                    f"{x.dtype} {op.type} with different input and output quantization is not supported (TFLM rejects it too)",
                     "give the pool's output the input's scale and zero point",
                 )
 

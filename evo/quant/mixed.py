@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from evo.errors import EvoError
 from evo.ir import Graph, Op, Tensor
 
-INT16_TYPES = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "SUB", "AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE",
+INT16_TYPES = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "SUB", "MUL", "AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE",
                "SOFTMAX")
 PASS_THROUGH = ("AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE")
 

@@ -1,6 +1,7 @@
-"""Property tests for the int16 (16x8 mode) element-wise and pooling kernels: ADD and SUB with
-broadcasting (TFLM rescales int16 inputs by 2^15 instead of 2^20), AVERAGE_POOL_2D and
-MAX_POOL_2D. TFLM (oracle) == NumPy reference == generated C, bit for bit."""
+"""Property tests for the int16 (16x8 mode) element-wise, pooling and softmax kernels: ADD and
+SUB with broadcasting (TFLM rescales int16 inputs by 2^15 instead of 2^20), MUL,
+AVERAGE_POOL_2D, MAX_POOL_2D and SOFTMAX. TFLM (oracle) == NumPy reference == generated C, bit
+for bit."""
 from __future__ import annotations
 
 import numpy as np
@@ -32,7 +33,7 @@ def broadcast_shapes(draw):
     return a, b, tuple(np.broadcast_shapes(a, b))
 
 
-@pytest.mark.parametrize("op_type", ["ADD", "SUB"])
+@pytest.mark.parametrize("op_type", ["ADD", "SUB", "MUL"])
 @settings(max_examples=25, deadline=None)
 @given(data=st.data())
 def test_addsub_s16(op_type, data):

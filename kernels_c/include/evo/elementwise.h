@@ -160,6 +160,7 @@ evo_status_t evo_sub_s8(const evo_addsub_s8_params_t *p, const int8_t *in1, cons
 evo_status_t evo_add_s16(const evo_addsub_s8_params_t *p, const int16_t *in1, const int16_t *in2, int16_t *out);
 evo_status_t evo_sub_s16(const evo_addsub_s8_params_t *p, const int16_t *in1, const int16_t *in2, int16_t *out);
 evo_status_t evo_mul_s8(const evo_mul_s8_params_t *p, const int8_t *in1, const int8_t *in2, int8_t *out);
+evo_status_t evo_mul_s16(const evo_mul_s8_params_t *p, const int16_t *in1, const int16_t *in2, int16_t *out); /* 16x8 */
 evo_status_t evo_add_f32(const evo_binary_f32_params_t *p, const float *in1, const float *in2, float *out);
 evo_status_t evo_sub_f32(const evo_binary_f32_params_t *p, const float *in1, const float *in2, float *out);
 evo_status_t evo_mul_f32(const evo_binary_f32_params_t *p, const float *in1, const float *in2, float *out);
