@@ -260,7 +260,8 @@ class Mean(OpImpl):
 
     def check(self, g: Graph, op: Op) -> None:
         x, y = g.tensor(op.inputs[0]), g.tensor(op.outputs[0])
-        _dtype_check(op, x.dtype)
+        if x.dtype != "int16":  # int16 (16x8): the int8 arithmetic with int16 saturation
+            _dtype_check(op, x.dtype)
         if y.dtype != x.dtype:
             raise EvoError(f"MEAN with {x.dtype} input and {y.dtype} output is not supported", "use the same type for both")
         if len(op.inputs) < 2 or op.inputs[1] < 0 or not g.tensor(op.inputs[1]).is_const:
@@ -285,7 +286,7 @@ class Mean(OpImpl):
         want = [1 if i in axes else d for i, d in enumerate(x.shape)] if keep else [d for i, d in enumerate(x.shape) if i not in axes]
         if int(np.prod(want, dtype=np.int64)) != y.size:
             raise EvoError(f"MEAN output shape {list(y.shape)} does not match the reduced shape {want}", "re-export the model")
-        if x.dtype == "int8":
+        if x.dtype in ("int8", "int16"):
             _quant_check(g, op, op.inputs[0], "input")
             _quant_check(g, op, op.outputs[0], "output")
 
@@ -330,8 +331,8 @@ class Mean(OpImpl):
         total = fx.wrap_int32(x.astype(np.int64).sum(axis=red))
         shifted = fx.wrap_int32(total - p["in_zp"] * count)
         r = fx.multiply_by_quantized_multiplier(shifted, p["multiplier"], p["shift"]) + p["out_zp"]
-        r = np.clip(r, -128, 127)
-        return [r.astype(np.int8).reshape(out_shape)]
+        info = np.iinfo(x.dtype)
+        return [np.clip(r, info.min, info.max).astype(x.dtype).reshape(out_shape)]
 
     def emit(self, g: Graph, op: Op, p: dict[str, Any]) -> KernelCall:
         suffix = _SUFFIX[g.tensor(op.inputs[0]).dtype]

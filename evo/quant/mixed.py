@@ -8,8 +8,9 @@ int8 <-> int16 QUANTIZE operators at the borders between the two precisions.
   int16 operator. Where a consumer wants the other precision, a QUANTIZE operator placed just
   before it writes a converted copy (one copy per tensor and precision), as TFLite's converter
   does. Model outputs keep their producer's precision.
-* Pools and RESHAPE fed by an int16 operator run in int16 too (`absorb`): they add no error
-  of their own, and this moves the int16 -> int8 border behind them (smaller tensors).
+* Pools, RESHAPE, PAD and CONCATENATION fed only by int16 operators run in int16 too
+  (`absorb`): they add no error of their own, and this moves the int16 -> int8 border behind
+  them (for pools, onto a smaller tensor).
 """
 from __future__ import annotations
 
@@ -18,9 +19,9 @@ from collections.abc import Iterable
 from evo.errors import EvoError
 from evo.ir import Graph, Op, Tensor
 
-INT16_TYPES = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "SUB", "MUL", "AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE",
-               "SOFTMAX")
-PASS_THROUGH = ("AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE")
+INT16_TYPES = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "SUB", "MUL", "MEAN", "SOFTMAX",
+               "AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE", "PAD", "CONCATENATION")
+PASS_THROUGH = ("AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE", "PAD", "CONCATENATION")
 
 
 def parse_layers(g: Graph, spec: str | Iterable) -> set[int]:
@@ -57,11 +58,13 @@ def candidates(g: Graph) -> list[int]:
 
 
 def absorb(g: Graph, ops: set[int]) -> set[int]:
-    """`ops` plus the pools and RESHAPEs whose data input an int16 operator produces."""
+    """`ops` plus the pass-through operators (pools, RESHAPE, PAD, CONCATENATION) whose data
+    inputs int16 operators produce."""
     out = set(ops)
     producer = {t: op.index for op in g.ops for t in op.outputs}
     for op in g.ops:  # file order is topological: chains of pass-through ops are followed
-        if op.type in PASS_THROUGH and op.inputs and producer.get(op.inputs[0]) in out:
+        fed = [producer[t] for t in op.inputs if t in producer]
+        if op.type in PASS_THROUGH and fed and all(k in out for k in fed):
             out.add(op.index)
     return out
 

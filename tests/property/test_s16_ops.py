@@ -85,3 +85,19 @@ def test_softmax_s16_every_difference():
     for scale in (1e-4, 10.0 / 65535.0, 3e-3):
         model = single_op_model("SOFTMAX", [T(rows.shape, "int16", scale, 0)], [T(rows.shape, "int16", 1.0 / 32768, 0)], {"beta": 1.0})
         check_model(model, inputs=[rows], run_c=scale == 1e-4)
+
+
+@settings(max_examples=20, deadline=None)
+@given(data=st.data())
+def test_mean_s16(data):
+    rank = data.draw(st.integers(2, 4))
+    shape = tuple(data.draw(st.lists(st.integers(1, 6), min_size=rank, max_size=rank)))
+    axes = sorted(data.draw(st.sets(st.integers(0, rank - 1), min_size=1, max_size=2)))
+    keep = data.draw(st.booleans())
+    out = tuple(1 if i in axes else d for i, d in enumerate(shape)) if keep else tuple(d for i, d in enumerate(shape) if i not in axes)
+    s_in = 10 ** data.draw(st.floats(-4, -1))
+    s_out = s_in * data.draw(st.sampled_from([1.0, 0.7, 1.9]))
+    model = single_op_model("MEAN", [T(shape, "int16", s_in, 0), T((len(axes),), "int32", data=np.array(axes))],
+                            [T(out or (1,), "int16", s_out, 0)], dict(keep_dims=keep))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
+    check_model(model, inputs=[_full_or_extreme(rng, shape, data.draw(st.sampled_from(["full", "extreme"])))])

@@ -104,3 +104,17 @@ def test_cli(tmp_path, capsys):
     assert not (tmp_path / "x.tflite").exists()
     assert main(["compile", str(FLOAT), "--calib", str(CALIB), "--calib-limit", "16", "--int16-activations", "0,1,2", "-o", str(tmp_path / "c")]) == 0
     assert (tmp_path / "c" / "evo_report.json").exists()
+
+
+def test_concat_add_const_mean_in_16x8():
+    from tests.unit.test_quant_graph import _float_graph
+
+    g = _float_graph()  # CONV, MAX_POOL, CONV, CONCAT, ADD(const), LOGISTIC, TANH, MEAN, RESHAPE
+    rng = np.random.default_rng(1)
+    samples = [[rng.normal(size=(1, 6, 6, 2)).astype(np.float32)] for _ in range(8)]
+    q, report = quantize(g, samples, int16_activations="0,2,4,7")
+    assert report.int16_ops == [0, 1, 2, 3, 4, 7]  # the pool and the concat follow their int16 producers
+    add = next(op for op in q.ops if op.type == "ADD")
+    assert q.tensor(add.inputs[1]).dtype == "int16" and q.tensor(add.inputs[1]).is_const  # the constant operand
+    assert [op.type for op in q.ops].count("QUANTIZE") == 2  # ADD -> LOGISTIC and TANH (one shared copy), LOGISTIC -> MEAN
+    check_model(write_tflite(q), inputs=[quantize_to(q.tensor(q.inputs[0]), samples[0][0])])

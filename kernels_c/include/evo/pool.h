@@ -57,6 +57,7 @@ static inline void evo_mean_extents(const evo_mean_params_t *p, int32_t stride[4
 }
 
 evo_status_t evo_mean_s8(const evo_mean_params_t *p, const int8_t *input, int8_t *output);
+evo_status_t evo_mean_s16(const evo_mean_params_t *p, const int16_t *input, int16_t *output); /* 16x8 */
 evo_status_t evo_mean_f32(const evo_mean_params_t *p, const float *input, float *output);
 
 #endif
