@@ -289,8 +289,7 @@ class _Conv2DBase(OpImpl):
     def emit(self, g: Graph, op: Op, p: dict[str, Any]) -> KernelCall:
         name = "depthwise_conv2d" if self.depthwise else "conv2d"
         if p["dtype"] == "int16":
-            geo = {k: v for k, v in self._params_struct(g, op, dict(p, dtype="float32")).items() if not k.startswith("act_")}
-            return conv_s16.emit(name, geo, p, op, with_scratch=False)
+            return conv_s16.emit(name, conv_s16.geometry(p, self.depthwise), p, op)
         sfx = "s8" if p["dtype"] == "int8" else "f32"
         bias = op.inputs[2] if len(op.inputs) > 2 and op.inputs[2] >= 0 else None
         return KernelCall(
@@ -474,7 +473,7 @@ class FullyConnected(OpImpl):
         sfx = "s8" if p["dtype"] == "int8" else "f32"
         params: dict[str, Any] = {"batches": p["batches"], "units": p["units"], "depth": p["depth"]}
         if p["dtype"] == "int16":
-            return conv_s16.emit("fully_connected", dict(params, weights_offset=p["weights_offset"]), p, op, with_scratch=False)
+            return conv_s16.emit("fully_connected", dict(params, weights_offset=p["weights_offset"]), p, op)
         if p["dtype"] == "int8":
             params.update(
                 input_offset=p["input_offset"],

@@ -52,7 +52,19 @@ def quant_params(p: dict[str, Any]) -> dict[str, Any]:
                 multiplier=ConstArray("mult", p["multiplier"]), shift=ConstArray("shift", p["shift"]))
 
 
-def emit(name: str, geometry: dict[str, Any], p: dict[str, Any], op: Op, with_scratch: bool) -> KernelCall:
+def geometry(p: dict[str, Any], depthwise: bool) -> dict[str, Any]:
+    """The shape fields of evo_(depthwise_)conv2d_s16_params_t from a prepared convolution."""
+    def dims(shape):
+        return {"n": int(shape[0]), "h": int(shape[1]), "w": int(shape[2]), "c": int(shape[3])}
+
+    geo = {"in": dims(p["in"]), "out": dims(p["out"]),
+           **{k: int(p[k]) for k in ("kh", "kw", "stride_h", "stride_w", "dil_h", "dil_w", "pad_h", "pad_w")}}
+    if depthwise:
+        geo["depth_multiplier"] = int(p["depth_multiplier"])
+    return geo
+
+
+def emit(name: str, geometry: dict[str, Any], p: dict[str, Any], op: Op) -> KernelCall:
     bias = op.inputs[2] if len(op.inputs) > 2 and op.inputs[2] >= 0 else None
     args = [TensorArg(op.inputs[0]), TensorArg(op.inputs[1]), TensorArg(bias) if bias is not None else None, TensorArg(op.outputs[0])]
     return KernelCall(
