@@ -262,7 +262,7 @@ def _add_float_io(q: Graph) -> None:
     for t_idx in q.inputs:
         t = q.tensor(t_idx)
         f = Tensor(len(q.tensors), t.name, t.shape, "float32")
-        t.name = f"{t.name}_int8"
+        t.name = f"{t.name}_{t.dtype}"
         q.tensors.append(f)
         pre.append(Op(0, "QUANTIZE", [f.index], [t_idx]))
         new_inputs[t_idx] = f.index
@@ -271,7 +271,7 @@ def _add_float_io(q: Graph) -> None:
     for t_idx in q.outputs:
         t = q.tensor(t_idx)
         f = Tensor(len(q.tensors), t.name, t.shape, "float32")
-        t.name = f"{t.name}_int8"
+        t.name = f"{t.name}_{t.dtype}"
         q.tensors.append(f)
         post.append(Op(0, "DEQUANTIZE", [t_idx], [f.index]))
         new_outputs[t_idx] = f.index
