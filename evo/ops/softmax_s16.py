@@ -98,14 +98,9 @@ def prepare(g: Graph, op: Op, x) -> dict[str, Any]:
 
 
 def _clz32(v: np.ndarray) -> np.ndarray:
+    """Leading zeros of uint32 values: frexp's exponent is the bit length (exact below 2^53)."""
     v = np.asarray(v, np.int64) & 0xFFFFFFFF
-    n = np.full(v.shape, 32, np.int64)
-    nz = v > 0
-    n[nz] = 31 - np.floor(np.log2(v[nz].astype(np.float64))).astype(np.int64)
-    # log2 of values just below a power of two can round up: fix by checking the bit
-    top = np.where(nz, 31 - n, 0)
-    too_high = nz & ((v >> top) == 0)
-    return np.where(too_high, n + 1, n)
+    return 32 - np.frexp(v.astype(np.float64))[1].astype(np.int64)
 
 
 def reference(p: dict[str, Any], x: np.ndarray) -> np.ndarray:
