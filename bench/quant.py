@@ -5,7 +5,10 @@ model from a seeded calibration set, then EVO's model and the twin run on the sa
 inputs (int8 models in EVO's NumPy reference, which is bit-exact with TFLM; every EVO model is
 also run in TFLM and LiteRT to check that they load and that TFLM agrees bit for bit).
 Reported per model: SQNR of the dequantized outputs against the float model, top-1 agreement
-with the float model (classifiers), and file size.
+with the float model (classifiers), file size and EVO's planned arena. "EVO 16x8 auto" is the
+minmax model with `--int16-activations auto` (int16 activations on the layers chosen by
+evo/quant/select.py, no RAM budget); "EVO 16x8 1.5x" the same within a RAM budget of 1.5 times
+the int8 minmax model's arena.
 
 Data. The twins were calibrated on data we do not have; their input quantization tells the
 range they saw. Calibration and "domain" evaluation sets (disjoint seeds) are drawn from that
@@ -46,7 +49,13 @@ PAIRS = {
     # the twin's own calibration set: default_rng(1235).standard_normal((32, 32, 32, 3))
     "synthetic/tiny_cnn_float": ("synthetic/tiny_cnn_int8", "normal", True, 1235),
 }
-METHODS = ("minmax", "percentile", "mse")
+METHODS = ("minmax", "percentile", "mse", "16x8", "16x8b")  # 16x8: minmax + --int16-activations auto (b: budget 1.5x)
+
+
+def arena(g) -> int:
+    from evo.codegen.lower import lower
+
+    return lower(g).plan.arena_bytes
 
 
 def draw(kind: str, shape: tuple[int, ...], n: int, seed: int, twin_in=None) -> np.ndarray:
@@ -145,21 +154,28 @@ def bench_model(name: str, n_calib: int, n_eval: int, methods) -> dict:
                classifier=classifier, sets={}, sizes={})
     res["sizes"]["float"] = (MODELS / f"{name}.tflite").stat().st_size
     res["sizes"]["TF twin"] = len(twin_bytes)
+    res["arena"] = {"TF twin": arena(gt)}
     floats = {k: run_float(gf, xs) for k, xs in evals.items()}
     rows = {}
     for k, xs in evals.items():
         qo, _ = run_int(gt, xs)
         rows.setdefault("TF twin", {})[k] = dict(sqnr_db=sqnr(floats[k], qo), top1=top1(floats[k], qo) if classifier else None)
     for m in methods:
-        label = f"EVO {m}"
+        label = {"16x8": "EVO 16x8 auto", "16x8b": "EVO 16x8 1.5x"}.get(m, f"EVO {m}")
         for c, cx in calib.items():
             t0 = time.perf_counter()
-            q, _ = quantize(gf, [[x] for x in cx], method=m)
+            if m in ("16x8", "16x8b"):
+                budget = arena(quantize(gf, [[x] for x in cx])[0]) * 3 // 2 if m == "16x8b" else None
+                q, rep = quantize(gf, [[x] for x in cx], method="minmax", int16_activations="auto", ram_budget=budget)
+                res.setdefault("int16_ops", {}).setdefault(label, {})[c] = rep.int16_ops
+            else:
+                q, _ = quantize(gf, [[x] for x in cx], method=m)
             data = write_tflite(q)
             res.setdefault("quantize_seconds", {})[f"{label} ({c})"] = round(time.perf_counter() - t0, 2)
             gq = read_tflite(data)
             if c == "domain":
                 res["sizes"][label] = len(data)
+                res["arena"][label] = arena(gq)
                 res.setdefault("litert_loads", {})[label] = litert_loads(data, quantize_to(gq.tensor(gq.inputs[0]), evals["domain"][0]))
             for k, xs in evals.items():
                 if calib_for[k] != c:
@@ -190,10 +206,10 @@ def main() -> int:
                 Path(r["model"]).name, label,
                 f"{d['sqnr_db']:.1f}", pct(d["top1"]), f"{nrm['sqnr_db']:.1f}", pct(nrm["top1"]),
                 f"{ref['sqnr_db']:.1f}", ("same" if ref["top1"] == 1 else "differs") if ref["top1"] is not None else "-",
-                f"{r['sizes'][label]:,}", "-" if label == "TF twin" else ("bit-exact" if bad == 0 else f"{bad} differ"),
+                f"{r['sizes'][label]:,}", f"{r['arena'][label]:,}", "-" if label == "TF twin" else ("bit-exact" if bad == 0 else f"{bad} differ"),
             ])
-    print(table(["float model", "int8 model", "SQNR dom.", "top-1 dom.", "SQNR N(0,1)", "top-1 N(0,1)", "SQNR ref", "top-1 ref", "size B", "TFLM"],
-                rows, "llrrrrrrrl"))
+    print(table(["float model", "int8 model", "SQNR dom.", "top-1 dom.", "SQNR N(0,1)", "top-1 N(0,1)", "SQNR ref", "top-1 ref", "size B", "arena B", "TFLM"],
+                rows, "llrrrrrrrrl"))
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(dict(n_calib=args.n_calib, n_eval=args.n_eval, results=results), indent=1) + "\n")
     print(f"\nwrote {args.json}")

@@ -26,7 +26,9 @@ def _quant_args(s: argparse.ArgumentParser, required: bool) -> None:
     s.add_argument("--method", choices=("minmax", "percentile", "mse"), default="minmax", help="activation range method (default minmax)")
     s.add_argument("--per-channel", dest="per_channel", action="store_true", default=True, help="weights per output channel (default)")
     s.add_argument("--per-tensor", dest="per_channel", action="store_false", help="one weight scale per tensor")
-    s.add_argument("--int16-activations", metavar="LAYERS|auto", help="16x8 mixed precision (not implemented yet)")
+    s.add_argument("--int16-activations", metavar="LAYERS|auto",
+                   help="16x8 mixed precision: int16 activations (int8 weights) on these operators (comma-separated indices or "
+                        "output tensor names), or 'auto': the layers whose int8 error is worst (within --ram-budget when given)")
     s.add_argument("--float-io", action="store_true", help="keep float32 input/output (QUANTIZE/DEQUANTIZE at the edges)")
     s.add_argument("--no-bias-correction", dest="bias_correction", action="store_false", help="skip depthwise bias correction")
     s.add_argument("--calib-limit", type=int, metavar="N", help="use at most N calibration samples")
@@ -39,9 +41,13 @@ def _quant_opts(args) -> dict | None:
         if getattr(args, "int16_activations", None):
             raise EvoError("--int16-activations needs --calib", "pass calibration data")
         return None
+    auto = (args.int16_activations or "").strip() == "auto"
+    budget = getattr(args, "ram_budget", None)
+    if args.command == "quantize" and budget is not None and not auto:
+        raise EvoError("--ram-budget applies to --int16-activations auto only", "add --int16-activations auto or leave out --ram-budget")
     return dict(calib=args.calib, method=args.method, per_channel=args.per_channel, float_io=args.float_io,
                 bias_correction=args.bias_correction, int16_activations=args.int16_activations,
-                image_range=args.image_range, limit=args.calib_limit)
+                image_range=args.image_range, limit=args.calib_limit, ram_budget=budget if auto else None)
 
 
 POOLS_HELP = "memory pools, fastest first: NAME:BYTES,... (e.g. dtcm:64k,sram:256k; the last size may be left out)"
@@ -70,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("model")
     s.add_argument("-o", "--output", required=True, metavar="FILE", help="the int8 .tflite to write")
     s.add_argument("--json", action="store_true")
+    s.add_argument("--ram-budget", type=int, metavar="BYTES", help="with --int16-activations auto: keep EVO's planned arena within BYTES")
     _quant_args(s, required=True)
 
     for name, help_text in (("run", "run a model on the host"), ("verify", "compare EVO with TFLM")):
@@ -171,10 +178,13 @@ def _dispatch(args) -> int:
         if args.json:
             print(json.dumps(r, indent=1))
         else:
-            print(f"wrote {r['output']} ({r['bytes']:,} B, int8, {r['method']}, {'per-channel' if r['per_channel'] else 'per-tensor'} weights, {r['samples']} calibration samples)")
+            prec = f"int8 + 16x8 on {len(r['int16_ops'])} operators" if r["int16_ops"] else "int8"
+            print(f"wrote {r['output']} ({r['bytes']:,} B, {prec}, {r['method']}, {'per-channel' if r['per_channel'] else 'per-tensor'} weights, {r['samples']} calibration samples)")
             for io in r["inputs"] + r["outputs"]:
                 q = f" scale={io['scale']:.6g} zero_point={io['zero_point']}" if io["scale"] is not None else ""
                 print(f"  {io['kind']:6} {io['name']}: {io['dtype']}{io['shape']}{q}")
+            if r["int16_ops"]:
+                print(f"  16x8   operators {', '.join(map(str, r['int16_ops']))} of the float model" + (f" ({r['int16_rule']})" if r["int16_rule"] else ""))
         return 0
     if args.command == "run" and args.board:
         r = commands.run_on_board(args.model, args.board, args.input, args.seed, args.image_range, args.timeout, args.port,

@@ -75,7 +75,8 @@ def quantize_model(path: str, out_path: str, quant: dict) -> dict:
     return dict(model=Path(path).name, output=str(out_path), bytes=len(data), method=report.method,
                 per_channel=report.per_channel, samples=report.samples, bias_corrected=report.bias_corrected,
                 inputs=io("input", q.inputs, q.input_names), outputs=io("output", q.outputs, q.output_names),
-                ops=[op.type for op in q.ops])
+                ops=[op.type for op in q.ops], int16_ops=report.int16_ops, int16_tensors=report.int16_tensors,
+                int16_rule=report.selection.rule if report.selection is not None else None)
 
 
 def run_model(path: str, input_path: str | None, seed: int, image_range: tuple[float, float], ram_budget: int | None = None,

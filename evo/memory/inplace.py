@@ -100,7 +100,8 @@ def candidates(g: Graph, op: Op, impl, params: dict | None) -> list[tuple[int, i
         if len(op.inputs) > 1 and tuple(x.shape) != tuple(y.shape):
             continue  # binary op: this input must not be broadcast
         out.append((pos, elementwise_delta(y.size, x.itemsize, y.itemsize), "elementwise", 0))
-    if getattr(impl, "inplace_rows", False) and params is not None and op.inputs and op.inputs[0] >= 0:
+    # row streaming exists for the int8 and float32 convolutions only (not the 16x8 ones)
+    if getattr(impl, "inplace_rows", False) and params is not None and params.get("dtype") != "int16" and op.inputs and op.inputs[0] >= 0:
         x = g.tensor(op.inputs[0])
         geo = rows_geometry(g, op, params)
         if geo is not None and not x.is_const and geo["in_row"] * geo["h"] == x.nbytes and geo["out_row"] * geo["oh"] == y.nbytes:

@@ -32,6 +32,7 @@ import numpy as np
 
 from evo.errors import EvoError
 from evo.ir import Graph, Op
+from evo.ops import softmax_s16
 from evo.ops.base import KernelCall, OpImpl, TensorArg, register
 from evo.ref import fixedpoint as fx
 from evo.ref import gemmlowp as gl
@@ -129,8 +130,11 @@ class Softmax(OpImpl):
     types = ("SOFTMAX",)
 
     def check(self, g: Graph, op: Op) -> None:
-        _check_unary(g, op)
         x, y = _io(g, op)
+        if x.dtype == "int16":  # 16x8 mode: evo/ops/softmax_s16.py
+            softmax_s16.check(g, op, x, y)
+        else:
+            _check_unary(g, op)
         if len(x.shape) < 1:
             raise EvoError("SOFTMAX needs an input of rank 1 or more", "reshape the input")
         if tuple(x.shape) != tuple(y.shape):
@@ -157,6 +161,8 @@ class Softmax(OpImpl):
         p: dict[str, Any] = {"depth": depth, "outer": x.size // depth if depth else 0}
         beta = float(np.float32(op.attrs.get("beta", 1.0)))
         p["beta"] = beta
+        if x.dtype == "int16":
+            p.update(softmax_s16.prepare(g, op, x))
         if x.dtype == "int8":
             real = min(beta * _scale(x) * float(1 << (31 - _SOFTMAX_DIFF_BITS)), float((1 << 31) - 1))
             mult, shift = fx.quantize_multiplier(real)
@@ -166,6 +172,8 @@ class Softmax(OpImpl):
 
     def reference(self, g: Graph, op: Op, p: dict[str, Any], inputs: list[np.ndarray | None]) -> list[np.ndarray]:
         x = inputs[0]
+        if x.dtype == np.int16:
+            return [softmax_s16.reference(p, x)]
         rows = x.reshape(p["outer"], p["depth"])
         if x.dtype == np.float32:
             mx = rows.max(axis=1, keepdims=True)
@@ -197,6 +205,8 @@ class Softmax(OpImpl):
         return [out.astype(np.int8).reshape(x.shape)]
 
     def emit(self, g: Graph, op: Op, p: dict[str, Any]) -> KernelCall:
+        if g.tensor(op.inputs[0]).dtype == "int16":
+            return softmax_s16.emit(op, p)
         if g.tensor(op.inputs[0]).dtype == "float32":
             return _call(g, op, "softmax", "evo_softmax_f32_params_t", {"outer": p["outer"], "depth": p["depth"], "beta": p["beta"]})
         params = {k: int(p[k]) for k in ("outer", "depth", "input_multiplier", "input_left_shift", "diff_min")}

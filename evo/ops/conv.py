@@ -26,6 +26,7 @@ import numpy as np
 
 from evo.errors import EvoError
 from evo.ir import Graph, Op
+from evo.ops import conv_s16
 from evo.ops.base import ConstArray, KernelCall, OpImpl, Scratch, TensorArg, register
 from evo.ref import fixedpoint as fx
 
@@ -78,11 +79,13 @@ def _check_types(g: Graph, op: Op, filter_rank: int) -> str:
     if x is None or w is None:
         raise EvoError(f"{desc}: the input and filter tensors are required", "the model is malformed; re-export it")
     dt = x.dtype
-    if dt not in ("int8", "float32"):
+    if dt == "int16":  # 16x8 mode: evo/ops/conv_s16.py
+        conv_s16.check_16x8(g, op, x, w, b, y)
+    elif dt not in ("int8", "float32"):
         raise EvoError(f"{desc}: {dt} activations are not supported", "quantize the model to int8 or keep it float32")
-    if y.dtype != dt:
+    if y.dtype != dt and dt != "int16":
         raise EvoError(f"{desc}: output type {y.dtype} differs from input type {dt}", "use the same type for input and output")
-    if w.dtype != dt:
+    if w.dtype != dt and dt != "int16":
         raise EvoError(
             f"{desc}: {dt} input with {w.dtype} weights (hybrid) is not supported",
             "convert the model with full integer quantization or keep it entirely float32",
@@ -93,14 +96,14 @@ def _check_types(g: Graph, op: Op, filter_rank: int) -> str:
         raise EvoError(f"{desc}: the filter must have rank {filter_rank}, got shape {list(w.shape)}", "re-export the model")
     out_ch = w.shape[0] if op.type != "DEPTHWISE_CONV_2D" else w.shape[3]
     if b is not None:
-        want = "int32" if dt == "int8" else "float32"
+        want = {"int8": "int32", "int16": "int64"}.get(dt, "float32")
         if b.dtype != want:
             raise EvoError(f"{desc}: {b.dtype} bias is not supported with {dt} activations", f"use a {want} bias")
         if not b.is_const:
             raise EvoError(f"{desc}: the bias must be a constant tensor", "freeze the weights when converting the model")
         if b.size != out_ch:
             raise EvoError(f"{desc}: bias has {b.size} elements for {out_ch} output channels", "re-export the model")
-    if dt == "int8":
+    if dt in ("int8", "int16"):
         for t, what in ((x, "input"), (w, "filter"), (y, "output")):
             if t.quant is None:
                 raise EvoError(f"{desc}: the int8 {what} tensor has no quantization parameters", "re-quantize the model")
@@ -131,8 +134,8 @@ def _real_multipliers(input_scale: np.float32, filter_scales: np.ndarray, output
 def _act_params(g: Graph, op: Op, dt: str) -> dict[str, Any]:
     act = _activation(op)
     y = g.tensor(op.outputs[0])
-    if dt == "int8":
-        lo, hi = fx.activation_range_quantized(act, "int8", float(y.quant.scale[0]), int(y.quant.zero_point[0]))
+    if dt in ("int8", "int16"):
+        lo, hi = fx.activation_range_quantized(act, dt, float(y.quant.scale[0]), int(y.quant.zero_point[0]))
     else:
         lo, hi = fx.activation_range_float(act)
     return {"act_min": lo, "act_max": hi}
@@ -249,6 +252,8 @@ class _Conv2DBase(OpImpl):
             wd = w.data.astype(np.int64)
             sums = wd.reshape(-1, out_c).sum(axis=0) if self.depthwise else wd.reshape(out_c, -1).sum(axis=1)
             p["w_offset_sum"] = fx.wrap_int32(sums * input_offset).astype(np.int32)
+        elif dt == "int16":
+            p["multiplier"], p["shift"] = _real_multipliers(x.quant.scale[0], w.quant.scale, y.quant.scale[0], int(y.shape[3]))
         return p
 
     def macs(self, g: Graph, op: Op) -> int:
@@ -283,6 +288,8 @@ class _Conv2DBase(OpImpl):
 
     def emit(self, g: Graph, op: Op, p: dict[str, Any]) -> KernelCall:
         name = "depthwise_conv2d" if self.depthwise else "conv2d"
+        if p["dtype"] == "int16":
+            return conv_s16.emit(name, conv_s16.geometry(p, self.depthwise), p, op)
         sfx = "s8" if p["dtype"] == "int8" else "f32"
         bias = op.inputs[2] if len(op.inputs) > 2 and op.inputs[2] >= 0 else None
         return KernelCall(
@@ -323,6 +330,9 @@ class Conv2D(_Conv2DBase):
 
     def reference(self, g, op, p, inputs):
         x, w, b = inputs[0], inputs[1], inputs[2] if len(inputs) > 2 else None
+        if p["dtype"] == "int16":
+            acc = np.tensordot(_patches(x.astype(np.int64), p, 0), w.astype(np.int64), axes=([3, 4, 5], [1, 2, 3]))
+            return [conv_s16.accumulate_and_requant(acc, b, p)]
         if p["dtype"] == "int8":
             xs = x.astype(np.int64) + p["input_offset"]
             pat = _patches(xs, p, 0)
@@ -367,6 +377,9 @@ class DepthwiseConv2D(_Conv2DBase):
         x, w, b = inputs[0], inputs[1], inputs[2] if len(inputs) > 2 else None
         m = p["depth_multiplier"]
         wk = w.reshape(w.shape[1], w.shape[2], w.shape[3])  # [KH, KW, OC]
+        if p["dtype"] == "int16":
+            pat = np.repeat(_patches(x.astype(np.int64), p, 0), m, axis=-1)
+            return [conv_s16.accumulate_and_requant((pat * wk.astype(np.int64)).sum(axis=(3, 4)), b, p)]
         if p["dtype"] == "int8":
             xs = x.astype(np.int64) + p["input_offset"]
             pat = np.repeat(_patches(xs, p, 0), m, axis=-1)  # [N,OH,OW,KH,KW,OC]
@@ -430,11 +443,18 @@ class FullyConnected(OpImpl):
             sums = w.data.astype(np.int64).sum(axis=1)
             const = sums * input_offset + depth * input_offset * p["weights_offset"]
             p["w_offset_sum"] = fx.wrap_int32(const).astype(np.int32)
+        elif dt == "int16":
+            # TFLM applies the filter zero point in 16x8 too (weights_offset); the quantizer writes 0.
+            p["weights_offset"] = 0 if w.quant.scale.size > 1 else -int(w.quant.zero_point[0])
+            p["multiplier"], p["shift"] = _real_multipliers(x.quant.scale[0], w.quant.scale, y.quant.scale[0], units)
         return p
 
     def reference(self, g, op, p, inputs):
         x, w, b = inputs[0], inputs[1], inputs[2] if len(inputs) > 2 else None
         xr = x.reshape(p["batches"], p["depth"])
+        if p["dtype"] == "int16":
+            acc = xr.astype(np.int64) @ (w.astype(np.int64) + p["weights_offset"]).T
+            return [conv_s16.accumulate_and_requant(acc, b, p).reshape(g.tensor(op.outputs[0]).shape)]
         if p["dtype"] == "int8":
             xs = xr.astype(np.int64) + p["input_offset"]
             ws = w.astype(np.int64) + p["weights_offset"]
@@ -452,6 +472,8 @@ class FullyConnected(OpImpl):
     def emit(self, g: Graph, op: Op, p: dict[str, Any]) -> KernelCall:
         sfx = "s8" if p["dtype"] == "int8" else "f32"
         params: dict[str, Any] = {"batches": p["batches"], "units": p["units"], "depth": p["depth"]}
+        if p["dtype"] == "int16":
+            return conv_s16.emit("fully_connected", dict(params, weights_offset=p["weights_offset"]), p, op)
         if p["dtype"] == "int8":
             params.update(
                 input_offset=p["input_offset"],

@@ -175,6 +175,18 @@ def _addsub_multipliers(s1: float, s2: float, so: float, left_shift: int) -> tup
     return s1 / twice, s2 / twice, twice / (float(1 << left_shift) * so)
 
 
+def _check_symmetric(g: Graph, op: Op) -> None:
+    """16x8 element-wise ops: TFLM's int16 paths assume zero points 0."""
+    for i in (op.inputs[0], op.inputs[1], op.outputs[0]):
+        if g.tensor(i).quant.scalar_zero_point != 0:
+            raise EvoError(f"int16 {op.type} needs zero points 0 (symmetric int16)", "quantize int16 tensors symmetrically")
+
+
+def _left_shift(dtype: str) -> int:
+    """add_common.cc / sub_common.cc: inputs are scaled up by 2^20 for int8, 2^15 for int16."""
+    return 15 if dtype == "int16" else 20
+
+
 class _AddSub(OpImpl):
     inplace_inputs = (0, 1)  # EVO_BCAST_APPLY: reads element i of each input, then writes out[i]
     sign = 1  # +1 ADD, -1 SUB
@@ -184,12 +196,14 @@ class _AddSub(OpImpl):
         s1, z1 = _per_tensor(g, op.inputs[0], f"{op.type} input 1")
         s2, z2 = _per_tensor(g, op.inputs[1], f"{op.type} input 2")
         so, zo = _per_tensor(g, op.outputs[0], f"{op.type} output")
-        r1, r2, ro = _addsub_multipliers(s1, s2, so, 20)
+        r1, r2, ro = _addsub_multipliers(s1, s2, so, _left_shift(g.tensor(op.outputs[0]).dtype))
         return r1, r2, ro, z1, z2, zo
 
     def check(self, g: Graph, op: Op) -> None:
-        dtype = _check_binary(g, op, ("int8", "float32"))
-        if dtype == "int8":
+        dtype = _check_binary(g, op, ("int8", "int16", "float32"))
+        if dtype == "int16":
+            _check_symmetric(g, op)
+        if dtype in ("int8", "int16"):
             r1, r2, ro, *_ = self._reals(g, op)
             if not (0.0 < ro < 1.0) or not (0.0 < r1 < 1.0) or not (0.0 < r2 < 1.0):
                 raise EvoError(
@@ -210,7 +224,7 @@ class _AddSub(OpImpl):
         mo, sho = fx.quantize_multiplier_smaller_than_one_exp(ro)
         lo, hi = fx.activation_range_quantized(act, to.dtype, to.quant.scalar_scale, zo)
         p.update(
-            input1_offset=-z1, input2_offset=-z2, output_offset=zo, left_shift=20,
+            input1_offset=-z1, input2_offset=-z2, output_offset=zo, left_shift=_left_shift(to.dtype),
             input1_multiplier=m1, input1_shift=sh1,
             input2_multiplier=m2, input2_shift=sh2,
             output_multiplier=mo, output_shift=sho,
@@ -232,7 +246,7 @@ class _AddSub(OpImpl):
         raw = fx.wrap_int32(y1 + y2 if self.sign > 0 else y1 - y2)
         out = fx.multiply_by_quantized_multiplier_smaller_than_one_exp(raw, p["output_multiplier"], p["output_shift"])
         out = out + p["output_offset"]
-        return [np.clip(out, p["act_min"], p["act_max"]).astype(np.int8)]
+        return [np.clip(out, p["act_min"], p["act_max"]).astype(np.int16 if p["dtype"] == "int16" else np.int8)]
 
     def emit(self, g, op, p):
         keys = ["input1_offset", "input2_offset", "output_offset", "left_shift",
@@ -266,7 +280,8 @@ class Mul(OpImpl):
     inplace_inputs = (0, 1)  # EVO_BCAST_APPLY walk
 
     def check(self, g: Graph, op: Op) -> None:
-        _check_binary(g, op, ("int8", "float32"))
+        if _check_binary(g, op, ("int8", "int16", "float32")) == "int16":
+            _check_symmetric(g, op)
 
     def prepare(self, g: Graph, op: Op) -> dict[str, Any]:
         to = g.tensor(op.outputs[0])
@@ -291,7 +306,7 @@ class Mul(OpImpl):
             return [np.minimum(np.maximum(r, np.float32(p["act_min"])), np.float32(p["act_max"])).astype(np.float32)]
         prod = (a.astype(np.int64) + p["input1_offset"]) * (b.astype(np.int64) + p["input2_offset"])
         out = fx.wrap_int32(fx.multiply_by_quantized_multiplier(prod, p["output_multiplier"], p["output_shift"]) + p["output_offset"])
-        return [np.clip(out, p["act_min"], p["act_max"]).astype(np.int8)]
+        return [np.clip(out, p["act_min"], p["act_max"]).astype(np.int16 if p["dtype"] == "int16" else np.int8)]
 
     def emit(self, g, op, p):
         keys = ["input1_offset", "input2_offset", "output_offset", "output_multiplier", "output_shift", "act_min", "act_max"]

@@ -25,7 +25,8 @@ from evo.ops.base import KernelCall, OpImpl, TensorArg, register
 from evo.ref import fixedpoint as fx
 
 _SUPPORTED = ("int8", "float32")
-_SUFFIX = {"int8": "s8", "float32": "f32"}
+_SUFFIX = {"int8": "s8", "int16": "s16", "float32": "f32"}
+_POOL_TYPES = ("int8", "int16", "float32")  # pools also run 16x8 models (symmetric int16)
 
 
 def _dtype_check(op: Op, dtype: str) -> None:
@@ -82,7 +83,8 @@ class _Pool2D(OpImpl):
 
     def check(self, g: Graph, op: Op) -> None:
         x, y = g.tensor(op.inputs[0]), g.tensor(op.outputs[0])
-        _dtype_check(op, x.dtype)
+        if x.dtype not in _POOL_TYPES:
+            raise EvoError(f"{op.type} with {x.dtype} tensors is not supported", "use int8, int16 or float32")
         if y.dtype != x.dtype:
             raise EvoError(f"{op.type} with {x.dtype} input and {y.dtype} output is not supported", "use the same type for both")
         if len(x.shape) != 4 or len(y.shape) != 4:
@@ -106,14 +108,14 @@ class _Pool2D(OpImpl):
                 f"{op.type}: output shape {list(y.shape)} does not match the computed {[x.shape[0], oh, ow, x.shape[3]]}",
                 "re-export the model",
             )
-        if x.dtype == "int8":
+        if x.dtype in ("int8", "int16"):
             _quant_check(g, op, op.inputs[0], "input")
             _quant_check(g, op, op.outputs[0], "output")
             qi, qo = x.quant, y.quant
             # TFLM's Prepare rejects pools whose input and output quantization differ.
             if abs(float(qi.scale[0]) - float(qo.scale[0])) > 1.0e-6 or qi.scalar_zero_point != qo.scalar_zero_point:
                 raise EvoError(
-                    f"int8 {op.type} with different input and output quantization is not supported (TFLM rejects it too)",
+                    f"{x.dtype} {op.type} with different input and output quantization is not supported (TFLM rejects it too)",
                     "give the pool's output the input's scale and zero point",
                 )
 
@@ -131,8 +133,8 @@ class _Pool2D(OpImpl):
             filter_h=fh, filter_w=fw, pad_h=compute_padding(sh, ih, fh, oh), pad_w=compute_padding(sw, iw, fw, ow),
         )
         act = a.get("fused_activation_function", "NONE")
-        if x.dtype == "int8":
-            p["act_min"], p["act_max"] = fx.activation_range_quantized(act, "int8", y.quant.scalar_scale, y.quant.scalar_zero_point)
+        if x.dtype in ("int8", "int16"):
+            p["act_min"], p["act_max"] = fx.activation_range_quantized(act, x.dtype, y.quant.scalar_scale, y.quant.scalar_zero_point)
             p["act_min_f"], p["act_max_f"] = 0.0, 0.0
         else:
             p["act_min"], p["act_max"] = 0, 0
@@ -183,8 +185,8 @@ class AveragePool2D(_Pool2D):
     def reference(self, g: Graph, op: Op, p: dict[str, Any], inputs: list[np.ndarray | None]) -> list[np.ndarray]:
         x = inputs[0]
         n, c = p["n"], p["c"]
-        if x.dtype == np.int8:
-            out = np.empty((n, p["out_h"], p["out_w"], c), dtype=np.int8)
+        if x.dtype in (np.int8, np.int16):
+            out = np.empty((n, p["out_h"], p["out_w"], c), dtype=x.dtype)
             xi = x.astype(np.int64)
             for oy, ox, y0, y1, x0, x1 in _windows(p):
                 cnt = (y1 - y0) * (x1 - x0)
@@ -194,7 +196,7 @@ class AveragePool2D(_Pool2D):
                 pos = (acc + half) // cnt
                 neg = -((half - acc) // cnt)
                 r = np.where(acc > 0, pos, neg)
-                out[:, oy, ox, :] = np.clip(r, p["act_min"], p["act_max"]).astype(np.int8)
+                out[:, oy, ox, :] = np.clip(r, p["act_min"], p["act_max"]).astype(x.dtype)
             return [out]
         out = np.empty((n, p["out_h"], p["out_w"], c), dtype=np.float32)
         lo, hi = np.float32(p["act_min_f"]), np.float32(p["act_max_f"])
@@ -217,7 +219,7 @@ class MaxPool2D(_Pool2D):
         x = inputs[0]
         n, c = p["n"], p["c"]
         out = np.empty((n, p["out_h"], p["out_w"], c), dtype=x.dtype)
-        if x.dtype == np.int8:
+        if x.dtype in (np.int8, np.int16):
             lo, hi = p["act_min"], p["act_max"]
         else:
             lo, hi = np.float32(p["act_min_f"]), np.float32(p["act_max_f"])
@@ -258,7 +260,8 @@ class Mean(OpImpl):
 
     def check(self, g: Graph, op: Op) -> None:
         x, y = g.tensor(op.inputs[0]), g.tensor(op.outputs[0])
-        _dtype_check(op, x.dtype)
+        if x.dtype != "int16":  # int16 (16x8): the int8 arithmetic with int16 saturation
+            _dtype_check(op, x.dtype)
         if y.dtype != x.dtype:
             raise EvoError(f"MEAN with {x.dtype} input and {y.dtype} output is not supported", "use the same type for both")
         if len(op.inputs) < 2 or op.inputs[1] < 0 or not g.tensor(op.inputs[1]).is_const:
@@ -283,7 +286,7 @@ class Mean(OpImpl):
         want = [1 if i in axes else d for i, d in enumerate(x.shape)] if keep else [d for i, d in enumerate(x.shape) if i not in axes]
         if int(np.prod(want, dtype=np.int64)) != y.size:
             raise EvoError(f"MEAN output shape {list(y.shape)} does not match the reduced shape {want}", "re-export the model")
-        if x.dtype == "int8":
+        if x.dtype in ("int8", "int16"):
             _quant_check(g, op, op.inputs[0], "input")
             _quant_check(g, op, op.outputs[0], "output")
 
@@ -328,8 +331,8 @@ class Mean(OpImpl):
         total = fx.wrap_int32(x.astype(np.int64).sum(axis=red))
         shifted = fx.wrap_int32(total - p["in_zp"] * count)
         r = fx.multiply_by_quantized_multiplier(shifted, p["multiplier"], p["shift"]) + p["out_zp"]
-        r = np.clip(r, -128, 127)
-        return [r.astype(np.int8).reshape(out_shape)]
+        info = np.iinfo(x.dtype)
+        return [np.clip(r, info.min, info.max).astype(x.dtype).reshape(out_shape)]
 
     def emit(self, g: Graph, op: Op, p: dict[str, Any]) -> KernelCall:
         suffix = _SUFFIX[g.tensor(op.inputs[0]).dtype]

@@ -1,4 +1,5 @@
-"""EVO's post-training quantizer: float32 .tflite -> full-integer int8 (TFLite's scheme).
+"""EVO's post-training quantizer: float32 .tflite -> full-integer int8 (TFLite's scheme), or
+mixed int8 / 16x8 (int16 activations on chosen layers, evo/quant/mixed.py and select.py).
 
     from evo.quant import quantize_file, quantize
     quantize_file("m_float.tflite", "calib.npz", "m_int8.tflite", method="minmax")
@@ -18,33 +19,48 @@ import numpy as np
 
 from evo.errors import EvoError
 from evo.ir import Graph
+from evo.quant import mixed
 from evo.quant.calibrate import calibrate
 from evo.quant.data import load_calibration
 from evo.quant.ranges import METHODS
 from evo.quant.rewrite import QuantReport, check_float_graph, mean_tensors, quantize_graph
+from evo.quant.select import choose
 
 __all__ = ["quantize", "quantize_file", "load_calibration", "METHODS", "QuantReport"]
 
 
-def _check_int16(int16_activations) -> None:
-    if int16_activations:
-        raise EvoError(
-            "--int16-activations (16x8 mixed precision) is not implemented yet",
-            "quantize to int8 (leave the option out)",
-        )
-
-
 def quantize(g: Graph, samples: list[list[np.ndarray]], method: str = "minmax", per_channel: bool = True,
-             float_io: bool = False, bias_correction: bool = True, int16_activations=None) -> tuple[Graph, QuantReport]:
-    """Quantize float graph `g` with calibration `samples` (a list of per-input array lists)."""
+             float_io: bool = False, bias_correction: bool = True, int16_activations=None,
+             ram_budget: int | None = None) -> tuple[Graph, QuantReport]:
+    """Quantize float graph `g` with calibration `samples` (a list of per-input array lists).
+
+    `int16_activations`: None (all int8), "auto" (evo/quant/select.py, within `ram_budget`
+    bytes of arena when given) or operator indices / output tensor names (a list or a
+    comma-separated string) that run in 16x8."""
     if method not in METHODS:
         raise EvoError(f"unknown range method {method!r}", f"use one of {', '.join(METHODS)}")
-    _check_int16(int16_activations)
     check_float_graph(g)
+    if ram_budget is not None and ram_budget <= 0:
+        raise EvoError(f"--ram-budget {ram_budget} must be positive", "pass a size in bytes")
+    auto = isinstance(int16_activations, str) and int16_activations.strip() == "auto"
+    layers = None if auto or not int16_activations else mixed.parse_layers(g, int16_activations)
     if not samples:
         raise EvoError("the calibration set is empty", "pass at least one sample")
     stats = calibrate(g, samples, keep_samples=method != "minmax", mean_tensors=mean_tensors(g) if bias_correction else set())
-    return quantize_graph(g, stats, method, per_channel, float_io, bias_correction, samples=len(samples))
+
+    def build(ops):
+        return quantize_graph(g, stats, method, per_channel, float_io, bias_correction, samples=len(samples), int16_ops=ops)
+
+    selection = None
+    if auto:
+        selection = choose(g, samples, lambda ops: build(ops)[0], ram_budget)
+        layers = selection.ops
+    elif layers:
+        layers = mixed.absorb(g, layers)
+    q, report = build(layers or set())
+    report.int16_ops = sorted(layers or ())
+    report.selection = selection
+    return q, report
 
 
 def write_atomic(path: str | Path, data: bytes) -> None:
@@ -68,15 +84,17 @@ def write_atomic(path: str | Path, data: bytes) -> None:
 
 def quantize_model(model_path: str | Path, calib: str | Path, method: str = "minmax", per_channel: bool = True,
                    float_io: bool = False, bias_correction: bool = True, int16_activations=None,
-                   image_range: tuple[float, float] = (0.0, 1.0), limit: int | None = None) -> tuple[Graph, QuantReport]:
+                   image_range: tuple[float, float] = (0.0, 1.0), limit: int | None = None,
+                   ram_budget: int | None = None) -> tuple[Graph, QuantReport]:
     """Load a float model and its calibration data; return the int8 IR graph and a report."""
     from evo.frontend.tflite_reader import load_model
 
-    _check_int16(int16_activations)
     _, g = load_model(model_path)
     check_float_graph(g)
+    if int16_activations and not (isinstance(int16_activations, str) and int16_activations.strip() == "auto"):
+        mixed.parse_layers(g, int16_activations)  # a bad layer list fails before calibration
     samples = load_calibration(g, calib, image_range, limit)
-    return quantize(g, samples, method, per_channel, float_io, bias_correction)
+    return quantize(g, samples, method, per_channel, float_io, bias_correction, int16_activations, ram_budget)
 
 
 def quantize_file(model_path: str | Path, calib: str | Path, out_path: str | Path, **kw) -> tuple[Graph, QuantReport, bytes]:

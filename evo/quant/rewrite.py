@@ -10,7 +10,10 @@ Rules (what TFLite's converter and TFLM's kernels require):
   PACK/UNPACK, SPLIT, PAD, STRIDED_SLICE, TRANSPOSE, MAXIMUM/MINIMUM, RELU6) put their data
   inputs and outputs in one group that shares one scale and zero point, over the union of
   the members' ranges.
-* SOFTMAX and LOGISTIC outputs are fixed at scale 1/256, zero point -128; TANH at 1/128, 0.
+* SOFTMAX and LOGISTIC outputs are fixed at scale 1/256, zero point -128; TANH at 1/128, 0;
+  an int16 SOFTMAX (16x8) at 1/32768, 0.
+* 16x8 mixed precision (evo/quant/mixed.py): chosen operators get symmetric int16 activations
+  and int64 biases, with QUANTIZE operators at the int8/int16 borders.
 """
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ import numpy as np
 
 from evo.errors import EvoError
 from evo.ir import Graph, Op, Quant, Tensor
-from evo.quant import scheme
+from evo.quant import mixed, scheme
 from evo.quant.calibrate import TensorStats
 from evo.quant.ranges import tensor_range
 
@@ -32,6 +35,7 @@ SHARE_DATA_INPUTS: dict[str, list[int] | None] = {
     "UNPACK": [0], "STRIDED_SLICE": [0], "TRANSPOSE": [0], "MAXIMUM": ALL, "MINIMUM": ALL, "RELU6": [0],
 }
 FIXED_OUTPUT = {"SOFTMAX": (1.0 / 256, -128), "LOGISTIC": (1.0 / 256, -128), "TANH": (1.0 / 128, 0)}
+FIXED_OUTPUT_INT16 = {"SOFTMAX": (1.0 / 32768, 0)}  # 16x8 softmax (TFLM checks it)
 WEIGHT_AXIS = {"CONV_2D": 0, "DEPTHWISE_CONV_2D": 3, "FULLY_CONNECTED": 0}
 INDEPENDENT = {"ADD", "SUB", "MUL", "MEAN", "RELU", "RELU_N1_TO_1", "LEAKY_RELU", "HARD_SWISH"}
 SUPPORTED = set(SHARE_DATA_INPUTS) | set(FIXED_OUTPUT) | set(WEIGHT_AXIS) | INDEPENDENT
@@ -45,6 +49,9 @@ class QuantReport:
     samples: int
     tensors: dict[str, dict] = field(default_factory=dict)  # name -> range, scale, zero point
     bias_corrected: list[str] = field(default_factory=list)
+    int16_tensors: list[str] = field(default_factory=list)  # activations quantized to int16 (16x8)
+    int16_ops: list[int] = field(default_factory=list)  # float-model operators run in 16x8
+    selection: object = None  # evo.quant.select.Selection for --int16-activations auto
 
 
 class _Groups:
@@ -116,7 +123,10 @@ def _depthwise_correction(op: Op, g: Graph, x_mean: np.ndarray, dw: np.ndarray) 
 
 
 def quantize_graph(g: Graph, stats: dict[int, TensorStats], method: str = "minmax", per_channel: bool = True,
-                   float_io: bool = False, bias_correction: bool = True, samples: int = 0) -> tuple[Graph, QuantReport]:
+                   float_io: bool = False, bias_correction: bool = True, samples: int = 0,
+                   int16_ops: set[int] | None = None) -> tuple[Graph, QuantReport]:
+    """`int16_ops`: indices of the operators of `g` that run with int16 activations (16x8,
+    evo/quant/mixed.py); the others run in int8."""
     check_float_graph(g)
     q = copy.deepcopy(g)
     report = QuantReport(method=method, per_channel=per_channel, samples=samples)
@@ -152,6 +162,10 @@ def quantize_graph(g: Graph, stats: dict[int, TensorStats], method: str = "minma
                     hi = hi if hi_c is None else min(hi, hi_c)
                     ranges[o] = (min(lo, hi), hi)
 
+    # 2b. mixed precision: QUANTIZE operators between int8 and int16 operators
+    wide, origin = mixed.insert_boundaries(q, int16_ops, ranges) if int16_ops else (set(), {})
+    report.int16_tensors = sorted(q.tensor(t).name for t in wide)
+
     # 3. scale-sharing groups and fixed output quantization
     groups = _Groups()
     for op in q.ops:
@@ -165,9 +179,10 @@ def quantize_graph(g: Graph, stats: dict[int, TensorStats], method: str = "minma
     for op in q.ops:
         if op.type in FIXED_OUTPUT:
             root = groups.find(op.outputs[0])
-            if root in fixed and fixed[root] != FIXED_OUTPUT[op.type]:
+            want = FIXED_OUTPUT_INT16[op.type] if op.outputs[0] in wide else FIXED_OUTPUT[op.type]
+            if root in fixed and fixed[root] != want:
                 raise EvoError(f"operator {op.index} ({op.type}) needs output quantization that conflicts with a tensor it shares scales with", "split the graph")
-            fixed[root] = FIXED_OUTPUT[op.type]
+            fixed[root] = want
     group_range: dict[int, tuple[float, float]] = {}
     for t, (lo, hi) in ranges.items():
         r = groups.find(t)
@@ -176,16 +191,22 @@ def quantize_graph(g: Graph, stats: dict[int, TensorStats], method: str = "minma
     quant: dict[int, Quant] = {}
     for t in ranges:
         r = groups.find(t)
-        quant[t] = scheme.fixed_quant(*fixed[r]) if r in fixed else scheme.activation_quant(*group_range[r])
+        if r in fixed:
+            quant[t] = scheme.fixed_quant(*fixed[r])
+        elif t in wide:
+            quant[t] = scheme.symmetric_int16_quant(*group_range[r])
+        else:
+            quant[t] = scheme.activation_quant(*group_range[r])
 
     # 4. activations and non-weight constants become int8
     for t in q.tensors:
         if t.index not in quant:
             continue
         t.quant = quant[t.index]
+        t.dtype = "int16" if t.index in wide else "int8"
         if t.is_const:
-            t.data = scheme.quantize_values(t.data, t.quant).astype(np.int8).reshape(t.shape)
-        t.dtype = "int8"
+            lo, hi = scheme.INT16_RANGE if t.dtype == "int16" else (scheme.INT8_MIN, scheme.INT8_MAX)
+            t.data = scheme.quantize_values(t.data, t.quant, lo, hi).astype(t.np_dtype).reshape(t.shape)
         lo, hi = ranges[t.index]
         report.tensors[t.name] = dict(min=lo, max=hi, scale=float(t.quant.scale[0]), zero_point=int(t.quant.zero_point[0]))
 
@@ -209,10 +230,10 @@ def quantize_graph(g: Graph, stats: dict[int, TensorStats], method: str = "minma
         has_bias = len(op.inputs) > 2 and op.inputs[2] >= 0
         bias_f = np.asarray(q.tensor(op.inputs[2]).data, np.float64).reshape(n) if has_bias else np.zeros(n)
         if bias_correction and op.type == "DEPTHWISE_CONV_2D":
-            s = stats.get(g.tensor(op.inputs[0]).index)
+            s = stats.get(origin.get(op.inputs[0], op.inputs[0]))
             if s is not None and s.mean is not None:
                 dw = wf - scheme.dequantize_weights(wq, wquant)
-                bias_f = bias_f + _depthwise_correction(op, g, s.mean, dw)
+                bias_f = bias_f + _depthwise_correction(op, q, s.mean, dw)
                 report.bias_corrected.append(q.tensor(op.outputs[0]).name)
                 if not has_bias:
                     bt = Tensor(len(q.tensors), f"{w.name}_bias", (n,), "float32", data=np.zeros(n, np.float32))
@@ -223,8 +244,9 @@ def quantize_graph(g: Graph, stats: dict[int, TensorStats], method: str = "minma
             b = q.tensor(op.inputs[2])
             if b.index in done:
                 raise EvoError(f"operator {op.index} ({op.type}) shares its bias with another operator", "this is not supported by the quantizer yet")
-            bq, bquant = scheme.bias_quant(bias_f, float(x.quant.scale[0]), wquant.scale, n)
-            b.data, b.dtype, b.quant, b.shape = bq, "int32", bquant, (n,)
+            wide_bias = x.dtype == "int16"  # 16x8: int64 bias, as TFLite's converter writes
+            bq, bquant = scheme.bias_quant(bias_f, float(x.quant.scale[0]), wquant.scale, n, int64=wide_bias)
+            b.data, b.dtype, b.quant, b.shape = bq, "int64" if wide_bias else "int32", bquant, (n,)
             done[b.index] = ()
 
     # 6. float I/O: QUANTIZE in front, DEQUANTIZE behind
@@ -240,7 +262,7 @@ def _add_float_io(q: Graph) -> None:
     for t_idx in q.inputs:
         t = q.tensor(t_idx)
         f = Tensor(len(q.tensors), t.name, t.shape, "float32")
-        t.name = f"{t.name}_int8"
+        t.name = f"{t.name}_{t.dtype}"
         q.tensors.append(f)
         pre.append(Op(0, "QUANTIZE", [f.index], [t_idx]))
         new_inputs[t_idx] = f.index
@@ -249,7 +271,7 @@ def _add_float_io(q: Graph) -> None:
     for t_idx in q.outputs:
         t = q.tensor(t_idx)
         f = Tensor(len(q.tensors), t.name, t.shape, "float32")
-        t.name = f"{t.name}_int8"
+        t.name = f"{t.name}_{t.dtype}"
         q.tensors.append(f)
         post.append(Op(0, "DEQUANTIZE", [t_idx], [f.index]))
         new_outputs[t_idx] = f.index

@@ -14,6 +14,7 @@ from evo.ir import Quant
 
 INT8_MIN, INT8_MAX = -128, 127
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+INT16_RANGE = (-32768, 32767)
 _MIN_WIDTH = 1e-8  # a tensor that is constant 0 still needs a positive scale
 
 
@@ -27,6 +28,15 @@ def activation_quant(rmin: float, rmax: float, qmin: int = INT8_MIN, qmax: int =
     zp_real = qmin - rmin / float(scale)
     zp = int(np.clip(np.round(zp_real), qmin, qmax))
     return Quant(scale=np.array([scale], np.float32), zero_point=np.array([zp], np.int64))
+
+
+def symmetric_int16_quant(rmin: float, rmax: float) -> Quant:
+    """16x8 activations: zero point 0, scale max(|min|, |max|) / 32767 (float32, as TFLite)."""
+    absmax = max(abs(float(rmin)), abs(float(rmax)))
+    if absmax < _MIN_WIDTH:
+        absmax = 1.0
+    scale = np.float32(absmax) / np.float32(32767)
+    return Quant(scale=np.array([scale], np.float32), zero_point=np.zeros(1, np.int64))
 
 
 def fixed_quant(scale: float, zero_point: int) -> Quant:
@@ -75,12 +85,13 @@ def dequantize_weights(q: np.ndarray, quant: Quant) -> np.ndarray:
     return q.astype(np.float64) * quant.scale.astype(np.float64).reshape(shape)
 
 
-def bias_quant(b: np.ndarray, input_scale: float, weight_scales: np.ndarray, n: int) -> tuple[np.ndarray, Quant]:
-    """int32 bias with scale input_scale x weight_scale per channel (broadcast to n channels)."""
+def bias_quant(b: np.ndarray, input_scale: float, weight_scales: np.ndarray, n: int, int64: bool = False) -> tuple[np.ndarray, Quant]:
+    """int32 (int64 for 16x8 operators) bias with scale input_scale x weight_scale per channel
+    (broadcast to n channels)."""
     ws = np.broadcast_to(np.asarray(weight_scales, np.float32), (n,))
     scale = (np.float32(input_scale) * ws).astype(np.float32)
     q = round_away(np.asarray(b, np.float64).reshape(n) / scale.astype(np.float64))
-    q = np.clip(q, INT32_MIN, INT32_MAX).astype(np.int32)
+    q = np.clip(q, -(2**62), 2**62).astype(np.int64) if int64 else np.clip(q, INT32_MIN, INT32_MAX).astype(np.int32)
     if np.asarray(weight_scales).size == 1:  # per-tensor weights: one bias scale too
         scale = scale[:1]
     return q, Quant(scale=scale, zero_point=np.zeros(scale.size, np.int64), axis=0)

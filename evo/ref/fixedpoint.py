@@ -149,3 +149,14 @@ def activation_range_float(activation: str) -> tuple[float, float]:
 
         raise EvoError(f"fused activation {activation} is not supported", "use NONE, RELU, RELU6 or RELU_N1_TO_1")
     return ranges[activation]
+
+
+def multiply_by_quantized_multiplier_int64(x, multiplier, shift):
+    """TFLite's MultiplyByQuantizedMultiplier for an int64 accumulator (the 16x8 kernels): the
+    multiplier is first rounded to 16 bits, then one rounding right shift by 15 - shift; the
+    result is truncated to int32 as the C++ static_cast does."""
+    x = np.asarray(x, dtype=np.int64)
+    m = np.asarray(multiplier, dtype=np.int64)
+    reduced = np.where(m < 0x7FFF0000, (m + (1 << 15)) >> 16, 0x7FFF)
+    total = 15 - np.asarray(shift, dtype=np.int64)
+    return wrap_int32((x * reduced + (np.int64(1) << (total - 1))) >> total)

@@ -1,19 +1,10 @@
-/* ADD on int8 with broadcasting, bit-exact with TFLM's reference kernel: both inputs are
- * offset, scaled up by 2^left_shift, rescaled to a common scale, combined, and the result is
- * requantised to the output (every step via MultiplyByQuantizedMultiplierSmallerThanOneExp). */
+/* ADD on int8 with broadcasting, bit-exact with TFLM's reference kernel (evo_addsub_one in
+ * evo/elementwise.h). */
 #include "evo/elementwise.h"
-#include "evo/fixedpoint.h"
 
 static inline int8_t add_one(const evo_addsub_s8_params_t *p, int32_t a, int32_t b)
 {
-    const int32_t x1 = (int32_t)((uint32_t)(a + p->input1_offset) << p->left_shift);
-    const int32_t x2 = (int32_t)((uint32_t)(b + p->input2_offset) << p->left_shift);
-    const int32_t y1 = evo_requantize_lt1(x1, p->input1_multiplier, p->input1_shift);
-    const int32_t y2 = evo_requantize_lt1(x2, p->input2_multiplier, p->input2_shift);
-    const int32_t raw = (int32_t)((uint32_t)y1 + (uint32_t)y2);
-    int32_t out = evo_requantize_lt1(raw, p->output_multiplier, p->output_shift) + p->output_offset;
-    out = EVO_CLAMP(out, p->act_min, p->act_max);
-    return (int8_t)out;
+    return (int8_t)evo_addsub_one(p, a, b, 1);
 }
 
 evo_status_t evo_add_s8(const evo_addsub_s8_params_t *p, const int8_t *in1, const int8_t *in2, int8_t *out)

@@ -242,10 +242,15 @@ def test_rejects():
     g.ops[0].attrs["fused_activation_function"] = "TANH"
     with pytest.raises(EvoError, match="TANH"):
         impl_for(g.ops[0]).check(g, g.ops[0])
-    # int16 activations
-    ins = [T((1, 4), "int16", 0.1, 0), T((2, 4), "int8", 0.01, 0, 0, np.ones((2, 4))), None]
+    # 16x8: int32 bias (TFLM would take the int32-accumulator path EVO does not implement)
+    ins = [T((1, 4), "int16", 0.1, 0), T((2, 4), "int8", 0.01, 0, 0, np.ones((2, 4))), T((2,), "int32", 0.001, 0, 0, np.ones(2))]
     g = single_op_graph("FULLY_CONNECTED", ins, [T((1, 2), "int16", 0.1, 0)], dict(fused_activation_function="NONE"))
-    with pytest.raises(EvoError, match="int16"):
+    with pytest.raises(EvoError, match="int32 bias with int16 activations"):
+        impl_for(g.ops[0]).check(g, g.ops[0])
+    # 16x8: asymmetric int16 input
+    ins = [T((1, 4), "int16", 0.1, 3), T((2, 4), "int8", 0.01, 0, 0, np.ones((2, 4))), None]
+    g = single_op_graph("FULLY_CONNECTED", ins, [T((1, 2), "int16", 0.1, 0)], dict(fused_activation_function="NONE"))
+    with pytest.raises(EvoError, match="zero point 0"):
         impl_for(g.ops[0]).check(g, g.ops[0])
     # shuffled weights
     g = fc_graph(rng, "int8", (1, 8), 4, "NONE")

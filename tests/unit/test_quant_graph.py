@@ -134,8 +134,8 @@ def test_errors(digits, tmp_path):
     np.save(bad, np.zeros((4, 9, 9, 1), np.float32))
     with pytest.raises(EvoError, match=r"shape \[4, 9, 9, 1\]"):
         quantize_file(FLOAT, bad, out)
-    with pytest.raises(EvoError, match="not implemented"):
-        quantize_file(FLOAT, CALIB, out, int16_activations="auto")
+    with pytest.raises(EvoError, match="no operator index or output tensor named 'conv9'"):
+        quantize_file(FLOAT, CALIB, out, int16_activations="0,conv9")
     with pytest.raises(EvoError, match="unknown range method"):
         quantize(g, samples[:2], method="kl")
     g2 = _float_graph()
@@ -185,5 +185,6 @@ def test_cli_quantize_and_compile(tmp_path, capsys):
     err = capsys.readouterr().err
     assert rc == 2 and err.count("\n") == 1 and "already quantized" in err
     assert not (tmp_path / "x.tflite").exists()
-    rc = main(["compile", str(FLOAT), "-o", str(tmp_path / "y"), "--calib", str(CALIB), "--int16-activations", "auto"])
-    assert rc == 2 and "not implemented yet" in capsys.readouterr().err
+    rc = main(["compile", str(FLOAT), "-o", str(tmp_path / "y"), "--calib", str(CALIB), "--int16-activations", "99"])
+    assert rc == 2 and "operator 99 does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "y").exists()

@@ -31,6 +31,17 @@ typedef struct {
 evo_status_t evo_softmax_s8(const evo_softmax_params_t *p, const int8_t *input, int8_t *output);
 evo_status_t evo_softmax_f32(const evo_softmax_f32_params_t *p, const float *input, float *output);
 
+/* SOFTMAX int16 -> int16 (16x8 mode; output scale 1/32768, zero point 0): exp and 1/(1+x) by
+ * 513-entry interpolated tables that the generator computes as TFLM's Prepare does. */
+typedef struct {
+    int32_t outer, depth;
+    int32_t input_multiplier, input_left_shift; /* input_scale * beta / (10 / 65535) */
+    const int16_t *exp_lut;   /* exp(x), x in [-10, 0] */
+    const int16_t *recip_lut; /* 1 / (1 + x), x in [0, 1] */
+} evo_softmax_s16_params_t;
+
+evo_status_t evo_softmax_s16(const evo_softmax_s16_params_t *p, const int16_t *input, int16_t *output);
+
 /* LOGISTIC (output 1/256, zp -128) and TANH (output 1/128, zp 0) on int8. */
 typedef struct {
     int32_t size;

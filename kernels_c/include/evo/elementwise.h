@@ -8,6 +8,7 @@
 #define EVO_ELEMENTWISE_H
 
 #include "evo/common.h"
+#include "evo/fixedpoint.h"
 
 #define EVO_EW_MAX_DIMS 6
 
@@ -71,7 +72,7 @@ typedef struct {
     int32_t input1_offset; /* -zero_point of input 1 */
     int32_t input2_offset;
     int32_t output_offset; /* zero_point of the output */
-    int32_t left_shift;    /* 20 for int8 */
+    int32_t left_shift;    /* 20 for int8, 15 for int16 */
     int32_t input1_multiplier;
     int32_t input1_shift; /* <= 0 */
     int32_t input2_multiplier;
@@ -93,6 +94,29 @@ typedef struct {
     int32_t act_min;
     int32_t act_max;
 } evo_mul_s8_params_t;
+
+/* One ADD (sign 1) or SUB (sign -1) element, shared by the int8 and int16 kernels: both inputs
+ * offset, scaled up by 2^left_shift, rescaled to a common scale, combined, requantised to the
+ * output (every step MultiplyByQuantizedMultiplierSmallerThanOneExp) and clamped. */
+static inline int32_t evo_addsub_one(const evo_addsub_s8_params_t *p, int32_t a, int32_t b, int32_t sign)
+{
+    const int32_t x1 = (int32_t)((uint32_t)(a + p->input1_offset) << p->left_shift);
+    const int32_t x2 = (int32_t)((uint32_t)(b + p->input2_offset) << p->left_shift);
+    const int32_t y1 = evo_requantize_lt1(x1, p->input1_multiplier, p->input1_shift);
+    const int32_t y2 = evo_requantize_lt1(x2, p->input2_multiplier, p->input2_shift);
+    const int32_t raw = (int32_t)(sign > 0 ? (uint32_t)y1 + (uint32_t)y2 : (uint32_t)y1 - (uint32_t)y2);
+    const int32_t out = evo_requantize_lt1(raw, p->output_multiplier, p->output_shift) + p->output_offset;
+    return EVO_CLAMP(out, p->act_min, p->act_max);
+}
+
+/* One MUL element, shared by the int8 and int16 kernels: the product of the offset inputs
+ * (fits int32 for both) requantised with one multiplier, offset and clamped. */
+static inline int32_t evo_mul_one(const evo_mul_s8_params_t *p, int32_t a, int32_t b)
+{
+    const int32_t prod = (int32_t)((uint32_t)(a + p->input1_offset) * (uint32_t)(b + p->input2_offset));
+    const int32_t out = (int32_t)((uint32_t)evo_requantize(prod, p->output_multiplier, p->output_shift) + (uint32_t)p->output_offset);
+    return EVO_CLAMP(out, p->act_min, p->act_max);
+}
 
 /* ADD / SUB / MUL on float32. */
 typedef struct {
@@ -156,7 +180,11 @@ typedef struct {
 
 evo_status_t evo_add_s8(const evo_addsub_s8_params_t *p, const int8_t *in1, const int8_t *in2, int8_t *out);
 evo_status_t evo_sub_s8(const evo_addsub_s8_params_t *p, const int8_t *in1, const int8_t *in2, int8_t *out);
+/* int16 (16x8 mode): the same parameters with left_shift 15 and zero offsets. */
+evo_status_t evo_add_s16(const evo_addsub_s8_params_t *p, const int16_t *in1, const int16_t *in2, int16_t *out);
+evo_status_t evo_sub_s16(const evo_addsub_s8_params_t *p, const int16_t *in1, const int16_t *in2, int16_t *out);
 evo_status_t evo_mul_s8(const evo_mul_s8_params_t *p, const int8_t *in1, const int8_t *in2, int8_t *out);
+evo_status_t evo_mul_s16(const evo_mul_s8_params_t *p, const int16_t *in1, const int16_t *in2, int16_t *out); /* 16x8 */
 evo_status_t evo_add_f32(const evo_binary_f32_params_t *p, const float *in1, const float *in2, float *out);
 evo_status_t evo_sub_f32(const evo_binary_f32_params_t *p, const float *in1, const float *in2, float *out);
 evo_status_t evo_mul_f32(const evo_binary_f32_params_t *p, const float *in1, const float *in2, float *out);

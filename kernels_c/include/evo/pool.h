@@ -24,6 +24,9 @@ evo_status_t evo_avg_pool2d_s8(const evo_avg_pool2d_params_t *p, const int8_t *i
 evo_status_t evo_avg_pool2d_f32(const evo_avg_pool2d_params_t *p, const float *input, float *output);
 evo_status_t evo_max_pool2d_s8(const evo_max_pool2d_params_t *p, const int8_t *input, int8_t *output);
 evo_status_t evo_max_pool2d_f32(const evo_max_pool2d_params_t *p, const float *input, float *output);
+/* int16 (16x8 mode): the int8 arithmetic on int16 data. */
+evo_status_t evo_avg_pool2d_s16(const evo_avg_pool2d_params_t *p, const int16_t *input, int16_t *output);
+evo_status_t evo_max_pool2d_s16(const evo_max_pool2d_params_t *p, const int16_t *input, int16_t *output);
 
 /* MEAN over the dimensions flagged in `reduce` of an input viewed as 4-D (`dims`, leading 1s
  * for lower ranks). Output elements are the kept dimensions in row-major order (the same
@@ -54,6 +57,7 @@ static inline void evo_mean_extents(const evo_mean_params_t *p, int32_t stride[4
 }
 
 evo_status_t evo_mean_s8(const evo_mean_params_t *p, const int8_t *input, int8_t *output);
+evo_status_t evo_mean_s16(const evo_mean_params_t *p, const int16_t *input, int16_t *output); /* 16x8 */
 evo_status_t evo_mean_f32(const evo_mean_params_t *p, const float *input, float *output);
 
 #endif
