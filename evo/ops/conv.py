@@ -311,6 +311,12 @@ class Conv2D(_Conv2DBase):
     types = ("CONV_2D",)
     inplace_rows = True  # evo_conv2d_*_rows (evo/inplace.h)
 
+    def specialise(self, g, op, p, call, target):
+        """Cortex-M DSP cores: the int16 matrix-product kernel with a generation-time weight layout."""
+        from evo.ops.conv_dsp import specialise_conv
+
+        return specialise_conv(g, op, p, call, target)
+
     def check(self, g: Graph, op: Op) -> None:
         _check_types(g, op, 4)
         x, w = _t(g, op, 0), _t(g, op, 1)

@@ -1,0 +1,57 @@
+/* Int16 matrix-product engine of the Cortex-M DSP convolution and fully-connected kernels
+ * (conv2d_s8_dsp.c, fully_connected_s8_dsp.c; code in mm_s16.c). Every routine has a portable
+ * C twin, so the same generation-time weight layout also runs (and is tested) on the host.
+ *
+ * Weight stream, built at generation time (evo/ops/conv_dsp.py), one record of
+ * evo_mm_record_words(S) int32 words per output-channel pair j (channels 2j and 2j + 1; a missing
+ * channel 2j + 1 is all zeros), S = ceil(K / 4) steps of four dot-product terms:
+ *   init0, init0, init1, init1    accumulator start: 2 * bias
+ *   S x (w0[k0] | w0[k2] << 16, w0[k1] | w0[k3] << 16, w1[k0] | w1[k2] << 16, w1[k1] | w1[k3] << 16)
+ *                                 int16 halves holding 2 * weight; k0..k3 = 4s..4s+3, 0 past K
+ *   m0, rc0, e0, m1, rc1, e1      requantisation, below
+ *   more                          1 when another full pair follows (the assembly loop's exit)
+ * Input of a pair of output pixels a, b (evo_mm_widen2): S x (xa[k0] | xa[k2] << 16,
+ * xa[k1] | xa[k3] << 16, xb[k0] | ..., xb[k1] | ...), int16 input + input_offset, the order two
+ * SXTAB16 produce from one word of four input bytes. One step is then two 4-word loads and eight
+ * SMLAD for 16 multiply-accumulates.
+ *
+ * Requantisation, bit-exact with TFLM's MultiplyByQuantizedMultiplier for a right shift e >= 1,
+ * a multiplier m > 2^30 and |acc| < 2^30 (the generator checks all three per channel, with a bound
+ * on |acc| from the weights, and else keeps the portable kernel). The accumulator holds
+ * acc2 = 2 * acc (doubled weights and bias), so
+ *   SMMLAR(acc2, m, rc) = rc + floor((2 acc m + 2^31) / 2^32) = rc + floor((acc m + 2^30) / 2^31)
+ * which is rc + SaturatingRoundingDoublingHighMul(acc, m) (it cannot saturate: m > 0). That
+ * product is negative exactly when acc is (m > 2^30), so with rc = 2^(e-1) + zp * 2^e
+ *   (SMMLAR(acc2, m, rc) - (acc < 0)) >> e  =  RoundingDivideByPOT(high product, e) + zp
+ * (adding zp * 2^e before an arithmetic shift by e adds zp after it). Then the activation clamp.
+ * Five instructions per output with the store. */
+#ifndef EVO_MM_S16_H
+#define EVO_MM_S16_H
+
+#include "evo/common.h"
+
+/* int32 words of one channel-pair record for S steps. Twin of record_words in evo/ops/conv_dsp.py. */
+static inline int32_t evo_mm_record_words(int32_t steps) { return 4 + 4 * steps + 7; }
+
+/* One pixel pair times every full channel pair of a stream. */
+typedef struct {
+    const uint32_t *x; /* the pixel pair's input steps (evo_mm_widen2) */
+    const int32_t *w;  /* first record */
+    int8_t *out;       /* pixel a, channel 0; pixel b's outputs are at out + b_off */
+    int32_t b_off;
+    int32_t steps;
+    int32_t pairs;     /* full channel pairs, >= 1 */
+    int32_t act_min, act_max;
+} evo_mm_job_t;
+
+void evo_mm_2x2(const evo_mm_job_t *job);
+
+/* Channel 0 of the record `rec` (the last, odd channel) for pixel a and, if out_b is not NULL,
+ * pixel b. */
+void evo_mm_1ch(const uint32_t *x, const int32_t *rec, int32_t steps, int8_t *out_a, int8_t *out_b,
+                int32_t act_min, int32_t act_max);
+
+/* The input steps of pixels a and b (k int8 values each, fa and fb may be equal) plus input_offset. */
+void evo_mm_widen2(const int8_t *fa, const int8_t *fb, int32_t k, int32_t input_offset, uint32_t *x);
+
+#endif

@@ -1,0 +1,101 @@
+/* CONV_2D, int8, generation-time specialised for the int16 matrix-product engine (evo/mm_s16.h):
+ * bit-exact with TFLite Micro's reference ConvPerChannel (the generator checks the engine's
+ * preconditions per layer and otherwise emits the portable evo_conv2d_s8).
+ *
+ * Output pixels are taken in pairs (in NHWC order). A pixel's receptive field (kh * kw * in_c
+ * int8, filter order) is read straight from the input when it is one contiguous run (1x1
+ * convolutions, a single filter row inside the image), else gathered into byte staging with the
+ * input zero point as padding (so input + input_offset is 0 there, exactly like a skipped tap).
+ * The two fields are widened once into the engine's int16 layout, then every output channel
+ * pair of the stream runs as one 2x2 register tile over them. */
+#include <string.h>
+
+#include "evo/conv_dsp.h"
+#include "evo/mm_s16.h"
+
+/* The receptive field of output pixel (oy, ox) as contiguous bytes: in the input or staged. */
+static const int8_t *field(const evo_conv2d_s8_dsp_params_t *p, const int8_t *in_b, int32_t oy, int32_t ox, int8_t *stg)
+{
+    const int32_t in_h = p->in.h, in_w = p->in.w, in_c = p->in.c, kw = p->kw;
+    const int32_t iy0 = oy * p->stride_h - p->pad_h;
+    const int32_t ix0 = ox * p->stride_w - p->pad_w;
+    const int zp = -p->input_offset;
+    const size_t run = (size_t)kw * (size_t)in_c;
+    const int inside_x = (p->dil_w == 1 || kw == 1) && ix0 >= 0 && ix0 + kw <= in_w;
+    int8_t *dst = stg;
+    int32_t fy, fx;
+
+    if (p->kh == 1 && inside_x && iy0 >= 0 && iy0 < in_h) {
+        return in_b + ((size_t)iy0 * in_w + ix0) * in_c;
+    }
+    for (fy = 0; fy < p->kh; ++fy) {
+        const int32_t iy = iy0 + fy * p->dil_h;
+        if (iy < 0 || iy >= in_h) {
+            memset(dst, zp, run);
+        } else if (inside_x) {
+            memcpy(dst, in_b + ((size_t)iy * in_w + ix0) * in_c, run);
+        } else {
+            for (fx = 0; fx < kw; ++fx) {
+                const int32_t ix = ix0 + fx * p->dil_w;
+                if (ix < 0 || ix >= in_w) {
+                    memset(dst + (size_t)fx * in_c, zp, (size_t)in_c);
+                } else {
+                    memcpy(dst + (size_t)fx * in_c, in_b + ((size_t)iy * in_w + ix) * in_c, (size_t)in_c);
+                }
+            }
+        }
+        dst += run;
+    }
+    return stg;
+}
+
+evo_status_t evo_conv2d_s8_dsp(const evo_conv2d_s8_dsp_params_t *p, const int8_t *input, const int32_t *stream,
+                               const int32_t *bias, int8_t *output, void *scratch)
+{
+    const int32_t out_w = p->out.w, out_c = p->out.c;
+    const int32_t k = p->kh * p->kw * p->in.c;
+    const int32_t steps = (k + 3) / 4;
+    const int32_t pixels = p->out.h * out_w;
+    const int32_t pairs = out_c / 2;
+    const int32_t *last = stream + (size_t)pairs * evo_mm_record_words(steps); /* odd channel's record */
+    uint32_t *x = (uint32_t *)scratch;
+    int8_t *stage = (int8_t *)scratch + 16 * steps;
+    int8_t *spare = stage + ((p->kh == 1 && p->kw == 1) ? 0 : 8 * steps); /* two output pixels */
+    evo_mm_job_t job;
+    int32_t b, q;
+
+    if (bias != NULL || scratch == NULL || p->scratch_bytes < evo_conv2d_s8_dsp_scratch_bytes(p) || p->in.n != p->out.n) {
+        return EVO_ERR_ARG;
+    }
+    job.x = x;
+    job.w = stream;
+    job.b_off = out_c;
+    job.steps = steps;
+    job.pairs = pairs;
+    job.act_min = p->act_min;
+    job.act_max = p->act_max;
+    for (b = 0; b < p->in.n; ++b) {
+        const int8_t *in_b = input + (size_t)b * p->in.h * p->in.w * p->in.c;
+        int8_t *out_b = output + (size_t)b * pixels * out_c;
+        for (q = 0; q < pixels; q += 2) {
+            const int32_t ya = q / out_w, xa = q - ya * out_w;
+            const int both = q + 1 < pixels;
+            const int32_t yb = xa + 1 < out_w ? ya : ya + 1, xb = xa + 1 < out_w ? xa + 1 : 0;
+            const int8_t *fa = field(p, in_b, ya, xa, stage);
+            const int8_t *fb = both ? field(p, in_b, yb, xb, stage + 4 * steps) : fa;
+            int8_t *out = both ? out_b + (size_t)q * out_c : spare;
+            evo_mm_widen2(fa, fb, k, p->input_offset, x);
+            if (pairs > 0) {
+                job.out = out;
+                evo_mm_2x2(&job);
+            }
+            if (out_c & 1) {
+                evo_mm_1ch(x, last, steps, out + out_c - 1, out + 2 * out_c - 1, p->act_min, p->act_max);
+            }
+            if (!both) {
+                memcpy(out_b + (size_t)q * out_c, spare, (size_t)out_c);
+            }
+        }
+    }
+    return EVO_OK;
+}

@@ -1,0 +1,233 @@
+/* Int16 matrix-product engine (layouts and requantisation: evo/mm_s16.h).
+ *
+ * Cortex-M DSP (M4/M7/M33): a 2-pixel x 2-channel register tile in hand-written assembly, because
+ * the tile needs all 14 allocatable registers (4 accumulators, 4 input and 4 weight words, 2
+ * pointers) and LDM needs its registers in ascending order, which C cannot ask for:
+ *   ldm x!, {r1-r4}; ldm w!, {r5-r8}; 8 x smlad          10 instructions per 16 MACs
+ * The K loop is 16 such steps unrolled (every instruction 32-bit, 40 bytes per step); a call jumps
+ * into it so that the first pass runs S mod 16 steps (Duff's device) and later passes 16. The loop
+ * state that does not fit in registers (input start, entry address, output pointer) lives in a
+ * small stack frame; `ldm sp, {r0, pc}` rewinds the input and enters the unrolled block in one
+ * instruction. Elsewhere the portable C below computes the same sums and requantisation. */
+#include <string.h>
+
+#include "evo/mm_s16.h"
+#if defined(__ARM_FEATURE_DSP)
+#include "evo/arm_dsp.h"
+#endif
+
+#define MM_UNROLL 16 /* steps per pass of the unrolled block */
+
+static int16_t lo16(uint32_t v) { return (int16_t)(uint16_t)(v & 0xFFFFu); }
+static int16_t hi16(uint32_t v) { return (int16_t)(uint16_t)(v >> 16); }
+
+/* (SMMLAR(acc2, m, rc) - (acc2 < 0)) >> e, clamped (evo/mm_s16.h). */
+static int8_t mm_requant(int32_t acc2, const int32_t *q, int32_t act_min, int32_t act_max)
+{
+    const int64_t prod = (int64_t)acc2 * q[0] + (int64_t)q[1] * 4294967296LL + 2147483648LL;
+    int32_t t = (int32_t)(prod >> 32);
+    t = (t - (acc2 < 0 ? 1 : 0)) >> q[2];
+    return (int8_t)EVO_CLAMP(t, act_min, act_max);
+}
+
+/* sum over the steps of x word `xi` times w word `wi` per step (int16 pairs). */
+static int32_t mm_dot(const uint32_t *x, int32_t xi, const int32_t *w, int32_t wi, int32_t steps, int32_t acc)
+{
+    int32_t s, t;
+    for (s = 0; s < steps; ++s) {
+        for (t = 0; t < 2; ++t) {
+            const uint32_t xv = x[4 * s + xi + t], wv = (uint32_t)w[4 * s + wi + t];
+            acc += (int32_t)lo16(xv) * lo16(wv) + (int32_t)hi16(xv) * hi16(wv);
+        }
+    }
+    return acc;
+}
+
+void evo_mm_1ch(const uint32_t *x, const int32_t *rec, int32_t steps, int8_t *out_a, int8_t *out_b,
+                int32_t act_min, int32_t act_max)
+{
+    const int32_t *q = rec + 4 + 4 * steps;
+    *out_a = mm_requant(mm_dot(x, 0, rec + 4, 0, steps, rec[0]), q, act_min, act_max);
+    if (out_b != NULL) {
+        *out_b = mm_requant(mm_dot(x, 2, rec + 4, 0, steps, rec[0]), q, act_min, act_max);
+    }
+}
+
+#if defined(__ARM_FEATURE_DSP)
+void evo_mm_widen2(const int8_t *fa, const int8_t *fb, int32_t k, int32_t input_offset, uint32_t *x)
+{
+    const uint32_t off = evo_pack_off16(input_offset);
+    const int32_t full = k >> 2;
+    int32_t s;
+    for (s = 0; s < full; ++s) {
+        const uint32_t va = evo_ld32(fa + 4 * s), vb = evo_ld32(fb + 4 * s);
+        x[0] = evo_sxtab16(off, va);
+        x[1] = evo_sxtab16_ror8(off, va);
+        x[2] = evo_sxtab16(off, vb);
+        x[3] = evo_sxtab16_ror8(off, vb);
+        x += 4;
+    }
+    if (k & 3) {
+        /* the last, partial step: bytes past k stay 0 (their weights are 0; never read past k) */
+        uint32_t va = 0, vb = 0;
+        memcpy(&va, fa + 4 * full, (size_t)(k & 3));
+        memcpy(&vb, fb + 4 * full, (size_t)(k & 3));
+        x[0] = evo_sxtab16(off, va);
+        x[1] = evo_sxtab16_ror8(off, va);
+        x[2] = evo_sxtab16(off, vb);
+        x[3] = evo_sxtab16_ror8(off, vb);
+    }
+}
+
+/* ---------------------------------------------------------------- the assembly tile
+ * Frame (7 words, copied from the caller's mm_frame_t onto the stack):
+ *   [sp, #0] input start   [sp, #4] entry | 1   [sp, #8] out   [sp, #12] b_off - 1
+ *   [sp, #16] input end    [sp, #20] act_min   [sp, #24] act_max
+ * Registers in the K loop: r0 input, r12 weights, r1-r4 input words, r5-r8 weight words,
+ * r9 = acc(ch0, a), r10 = acc(ch0, b), r11 = acc(ch1, a), lr = acc(ch1, b). */
+typedef struct {
+    const uint32_t *x;
+    uint32_t skip; /* bytes of the unrolled block skipped by the first pass (becomes the entry) */
+    int8_t *out;
+    int32_t b_off_m1;
+    const uint32_t *x_end;
+    int32_t act_min, act_max;
+    const int32_t *w;
+} mm_frame_t;
+
+#define MM_STEP                                                                                     \
+    "ldmia.w r0!, {r1-r4}\n\t"                                                                      \
+    "ldmia.w r12!, {r5-r8}\n\t"                                                                     \
+    "smlad r9, r1, r5, r9\n\t"                                                                      \
+    "smlad r9, r2, r6, r9\n\t"                                                                      \
+    "smlad r10, r3, r5, r10\n\t"                                                                    \
+    "smlad r10, r4, r6, r10\n\t"                                                                    \
+    "smlad r11, r1, r7, r11\n\t"                                                                    \
+    "smlad r11, r2, r8, r11\n\t"                                                                    \
+    "smlad lr, r3, r7, lr\n\t"                                                                      \
+    "smlad lr, r4, r8, lr\n\t"
+#define MM_STEP4 MM_STEP MM_STEP MM_STEP MM_STEP
+#define MM_BLOCK MM_STEP4 MM_STEP4 MM_STEP4 MM_STEP4 /* MM_UNROLL steps */
+
+/* Another pass while the input pointer has not reached the end. */
+#define MM_PASS_CHECK                                                                               \
+    "ldr r1, [sp, #16]\n\t"                                                                         \
+    "cmp r0, r1\n\t"                                                                                \
+    "bne 2b\n\t"
+
+/* Requantise accumulator ACC with channel parameters m = r1, rc = r2, e = r3 into r5. */
+#define MM_RQ(ACC)                                                                                  \
+    "smmlar r5, " ACC ", r1, r2\n\t"                                                                \
+    "sub r5, r5, " ACC ", lsr #31\n\t"                                                              \
+    "asr r5, r5, r3\n\t"                                                                            \
+    "ssat r5, #8, r5\n\t"
+/* Activation clamp to [r6, r7] (bytes; ACC is free by now): SSUB8 sets the GE flag of byte 0 and
+ * SEL picks per byte, a max and a min in two instructions each. */
+#define MM_CLAMP(ACC)                                                                               \
+    "ssub8 " ACC ", r5, r6\n\t"                                                                     \
+    "sel r5, r5, r6\n\t"                                                                            \
+    "ssub8 " ACC ", r7, r5\n\t"                                                                     \
+    "sel r5, r5, r7\n\t"
+#define MM_NOCLAMP(ACC) ""
+#define MM_NOLOAD ""
+#define MM_LOAD_CLAMP "ldrd r6, r7, [sp, #20]\n\t"
+
+#define MM_ASM_FN(NAME, PASS_CHECK, LOAD_CLAMP, CLAMP)                                              \
+    __attribute__((naked, noinline)) static void NAME(const mm_frame_t *f __attribute__((unused)))                        \
+    {                                                                                               \
+        __asm__ volatile(                                                                           \
+            "push {r4-r11, lr}\n\t"                                                                 \
+            "sub sp, sp, #28\n\t"                                                                   \
+            "ldm r0, {r1-r7}\n\t"                                                                   \
+            "adr r8, 2f\n\t"                                                                        \
+            "add r2, r2, r8\n\t"                                                                    \
+            "orr r2, r2, #1\n\t" /* Thumb bit: the entry is loaded into pc */                      \
+            "stm sp, {r1-r7}\n\t"                                                                   \
+            "ldr r12, [r0, #28]\n\t"                                                                \
+            "ldmia r12!, {r9, r10, r11, lr}\n\t" /* accumulators of the first pair */              \
+            "ldm sp, {r0, pc}\n\t"                                                                  \
+            "2:\n\t" MM_BLOCK PASS_CHECK                                                            \
+            "ldrd r0, r8, [sp, #8]\n\t" LOAD_CLAMP                                                  \
+            "ldmia r12!, {r1-r3}\n\t" MM_RQ("r9") CLAMP("r9")                                       \
+            "strb r5, [r0], #1\n\t" MM_RQ("r10") CLAMP("r10")                                       \
+            "strb r5, [r0, r8]\n\t"                                                                 \
+            "ldmia r12!, {r1-r4}\n\t" MM_RQ("r11") CLAMP("r11")                                     \
+            "strb r5, [r0], #1\n\t" MM_RQ("lr") CLAMP("lr")                                         \
+            "strb r5, [r0, r8]\n\t"                                                                 \
+            "str r0, [sp, #8]\n\t"                                                                  \
+            "cbz r4, 9f\n\t" /* r4 = more */                                                        \
+            "ldmia r12!, {r9, r10, r11, lr}\n\t"                                                    \
+            "ldm sp, {r0, pc}\n\t"                                                                  \
+            "9:\n\t"                                                                                \
+            "add sp, sp, #28\n\t"                                                                   \
+            "pop {r4-r11, pc}\n\t");                                                                \
+    }
+
+MM_ASM_FN(mm_asm_1pass, "", MM_NOLOAD, MM_NOCLAMP)
+MM_ASM_FN(mm_asm_npass, MM_PASS_CHECK, MM_NOLOAD, MM_NOCLAMP)
+MM_ASM_FN(mm_asm_1pass_clamp, "", MM_LOAD_CLAMP, MM_CLAMP)
+MM_ASM_FN(mm_asm_npass_clamp, MM_PASS_CHECK, MM_LOAD_CLAMP, MM_CLAMP)
+
+void evo_mm_2x2(const evo_mm_job_t *job)
+{
+    const int32_t first = (job->steps - 1) % MM_UNROLL + 1;
+    const int full_range = job->act_min == -128 && job->act_max == 127;
+    mm_frame_t f;
+    f.x = job->x;
+    f.skip = (uint32_t)(MM_UNROLL - first) * 40u;
+    f.out = job->out;
+    f.b_off_m1 = job->b_off - 1;
+    f.x_end = job->x + 4 * job->steps;
+    f.act_min = job->act_min;
+    f.act_max = job->act_max;
+    f.w = job->w;
+    if (job->steps <= MM_UNROLL) {
+        if (full_range) {
+            mm_asm_1pass(&f);
+        } else {
+            mm_asm_1pass_clamp(&f);
+        }
+    } else if (full_range) {
+        mm_asm_npass(&f);
+    } else {
+        mm_asm_npass_clamp(&f);
+    }
+}
+
+#else /* portable C */
+
+void evo_mm_widen2(const int8_t *fa, const int8_t *fb, int32_t k, int32_t input_offset, uint32_t *x)
+{
+    const int32_t steps = (k + 3) >> 2;
+    int32_t s, i;
+    for (s = 0; s < steps; ++s) {
+        int32_t va[4], vb[4];
+        for (i = 0; i < 4; ++i) {
+            const int32_t kk = 4 * s + i;
+            va[i] = kk < k ? fa[kk] + input_offset : 0;
+            vb[i] = kk < k ? fb[kk] + input_offset : 0;
+        }
+        x[4 * s + 0] = ((uint32_t)va[0] & 0xFFFFu) | ((uint32_t)va[2] & 0xFFFFu) << 16;
+        x[4 * s + 1] = ((uint32_t)va[1] & 0xFFFFu) | ((uint32_t)va[3] & 0xFFFFu) << 16;
+        x[4 * s + 2] = ((uint32_t)vb[0] & 0xFFFFu) | ((uint32_t)vb[2] & 0xFFFFu) << 16;
+        x[4 * s + 3] = ((uint32_t)vb[1] & 0xFFFFu) | ((uint32_t)vb[3] & 0xFFFFu) << 16;
+    }
+}
+
+void evo_mm_2x2(const evo_mm_job_t *job)
+{
+    const int32_t rw = evo_mm_record_words(job->steps);
+    int32_t j;
+    for (j = 0; j < job->pairs; ++j) {
+        const int32_t *rec = job->w + (size_t)j * rw;
+        const int32_t *q = rec + 4 + 4 * job->steps;
+        const int32_t *w = rec + 4;
+        int8_t *out = job->out + 2 * j;
+        out[0] = mm_requant(mm_dot(job->x, 0, w, 0, job->steps, rec[0]), q, job->act_min, job->act_max);
+        out[job->b_off] = mm_requant(mm_dot(job->x, 2, w, 0, job->steps, rec[0]), q, job->act_min, job->act_max);
+        out[1] = mm_requant(mm_dot(job->x, 0, w, 2, job->steps, rec[2]), q + 3, job->act_min, job->act_max);
+        out[1 + job->b_off] = mm_requant(mm_dot(job->x, 2, w, 2, job->steps, rec[2]), q + 3, job->act_min, job->act_max);
+    }
+}
+
+#endif
