@@ -394,6 +394,12 @@ class DepthwiseConv2D(_Conv2DBase):
 class FullyConnected(OpImpl):
     types = ("FULLY_CONNECTED",)
 
+    def specialise(self, g, op, p, call, target):
+        """Cortex-M DSP cores: the int16 matrix-product kernel with a generation-time weight layout."""
+        from evo.ops.conv_dsp import specialise_fc
+
+        return specialise_fc(g, op, p, call, target)
+
     def check(self, g: Graph, op: Op) -> None:
         _check_types(g, op, 2)
         desc = _op_desc(op)

@@ -29,7 +29,7 @@ def record_words(steps: int) -> int:
 
 def engine_exact(w: np.ndarray, bias: np.ndarray, p: dict[str, Any]) -> bool:
     """The engine's requantisation equals TFLM's for every possible input of this layer.
-    `w`: [OC, K] int8 weights (as TFLM uses them), `bias`: [OC] int64."""
+    `w`: [OC, K] weights as TFLM applies them (int8, plus a fully-connected weights offset), `bias`: [OC]."""
     shift = p["shift"].astype(np.int64)
     mult = p["multiplier"].astype(np.int64)
     e = -shift
@@ -43,7 +43,7 @@ def engine_exact(w: np.ndarray, bias: np.ndarray, p: dict[str, Any]) -> bool:
 
 
 def build_stream(w: np.ndarray, bias: np.ndarray, p: dict[str, Any]) -> np.ndarray:
-    """The weight stream of evo/mm_s16.h for [OC, K] int8 weights."""
+    """The weight stream of evo/mm_s16.h for [OC, K] weights in [-255, 255]."""
     oc, k = w.shape
     steps = (k + 3) // 4
     pairs = (oc + 1) // 2
@@ -72,7 +72,7 @@ def conv_scratch_bytes(p: dict[str, Any]) -> int:
     """evo_conv2d_s8_dsp_scratch_bytes (evo/conv_dsp.h)."""
     steps = (p["kh"] * p["kw"] * p["in"][3] + 3) // 4
     stage = 0 if p["kh"] == 1 and p["kw"] == 1 else 8 * steps
-    return 16 * steps + stage + ((2 * p["out"][3] + 3) & ~3)
+    return 16 * steps + stage
 
 
 def _bias(g, op, n: int) -> np.ndarray:
@@ -97,4 +97,21 @@ def specialise_conv(g, op, p: dict[str, Any], call: KernelCall, target: Target) 
     return replace(call, func="evo_conv2d_s8_dsp", sources=["conv2d_s8_dsp.c", ENGINE], header=HEADER,
                    params_type="evo_conv2d_s8_dsp_params_t", params=params,
                    args=[TensorArg(op.inputs[0]), ConstArray("mm", build_stream(w2, bias, p)), None, TensorArg(op.outputs[0]), Scratch()],
+                   scratch_bytes=scratch)
+
+
+def specialise_fc(g, op, p: dict[str, Any], call: KernelCall, target: Target) -> KernelCall:
+    if not target.has_dsp or p["dtype"] != "int8":
+        return call
+    units = p["units"]
+    w = g.tensor(op.inputs[1]).data.astype(np.int64) + int(p["weights_offset"])
+    bias = _bias(g, op, units)
+    if not engine_exact(w, bias, p):
+        return call
+    scratch = 16 * ((p["depth"] + 3) // 4)
+    params = {k: call.params[k] for k in ("batches", "units", "depth", "input_offset", "act_min", "act_max")}
+    params["scratch_bytes"] = scratch
+    return replace(call, func="evo_fully_connected_s8_dsp", sources=["fully_connected_s8_dsp.c", ENGINE], header=HEADER,
+                   params_type="evo_fully_connected_s8_dsp_params_t", params=params,
+                   args=[TensorArg(op.inputs[0]), ConstArray("mm", build_stream(w, bias, p)), TensorArg(op.outputs[0]), Scratch()],
                    scratch_bytes=scratch)

@@ -60,7 +60,6 @@ evo_status_t evo_conv2d_s8_dsp(const evo_conv2d_s8_dsp_params_t *p, const int8_t
     const int32_t *last = stream + (size_t)pairs * evo_mm_record_words(steps); /* odd channel's record */
     uint32_t *x = (uint32_t *)scratch;
     int8_t *stage = (int8_t *)scratch + 16 * steps;
-    int8_t *spare = stage + ((p->kh == 1 && p->kw == 1) ? 0 : 8 * steps); /* two output pixels */
     evo_mm_job_t job;
     int32_t b, q;
 
@@ -69,7 +68,6 @@ evo_status_t evo_conv2d_s8_dsp(const evo_conv2d_s8_dsp_params_t *p, const int8_t
     }
     job.x = x;
     job.w = stream;
-    job.b_off = out_c;
     job.steps = steps;
     job.pairs = pairs;
     job.act_min = p->act_min;
@@ -83,17 +81,15 @@ evo_status_t evo_conv2d_s8_dsp(const evo_conv2d_s8_dsp_params_t *p, const int8_t
             const int32_t yb = xa + 1 < out_w ? ya : ya + 1, xb = xa + 1 < out_w ? xa + 1 : 0;
             const int8_t *fa = field(p, in_b, ya, xa, stage);
             const int8_t *fb = both ? field(p, in_b, yb, xb, stage + 4 * steps) : fa;
-            int8_t *out = both ? out_b + (size_t)q * out_c : spare;
+            int8_t *out = out_b + (size_t)q * out_c;
             evo_mm_widen2(fa, fb, k, p->input_offset, x);
             if (pairs > 0) {
                 job.out = out;
+                job.b_off = both ? out_c : 0; /* an odd last pixel runs the 1-pixel tile */
                 evo_mm_2x2(&job);
             }
             if (out_c & 1) {
-                evo_mm_1ch(x, last, steps, out + out_c - 1, out + 2 * out_c - 1, p->act_min, p->act_max);
-            }
-            if (!both) {
-                memcpy(out_b + (size_t)q * out_c, spare, (size_t)out_c);
+                evo_mm_1ch(x, last, steps, out + out_c - 1, both ? out + 2 * out_c - 1 : NULL, p->act_min, p->act_max);
             }
         }
     }

@@ -58,20 +58,32 @@ void evo_mm_widen2(const int8_t *fa, const int8_t *fb, int32_t k, int32_t input_
 {
     const uint32_t off = evo_pack_off16(input_offset);
     const int32_t full = k >> 2;
-    int32_t s;
-    for (s = 0; s < full; ++s) {
-        const uint32_t va = evo_ld32(fa + 4 * s), vb = evo_ld32(fb + 4 * s);
-        x[0] = evo_sxtab16(off, va);
-        x[1] = evo_sxtab16_ror8(off, va);
-        x[2] = evo_sxtab16(off, vb);
-        x[3] = evo_sxtab16_ror8(off, vb);
-        x += 4;
+    /* per step: two (unaligned) word loads, four SXTAB16, two STRD */
+    if (full > 0) {
+        uint32_t va, vb, t0, t1;
+        int32_t n = full;
+        __asm__ volatile(
+            "1:\n\t"
+            "ldr %[va], [%[fa]], #4\n\t"
+            "ldr %[vb], [%[fb]], #4\n\t"
+            "sxtab16 %[t0], %[off], %[va]\n\t"
+            "sxtab16 %[t1], %[off], %[va], ror #8\n\t"
+            "strd %[t0], %[t1], [%[x]], #8\n\t"
+            "sxtab16 %[t0], %[off], %[vb]\n\t"
+            "sxtab16 %[t1], %[off], %[vb], ror #8\n\t"
+            "strd %[t0], %[t1], [%[x]], #8\n\t"
+            "subs %[n], %[n], #1\n\t"
+            "bne 1b\n\t"
+            : [va] "=&r"(va), [vb] "=&r"(vb), [t0] "=&r"(t0), [t1] "=&r"(t1), [fa] "+r"(fa), [fb] "+r"(fb), [x] "+r"(x),
+              [n] "+r"(n)
+            : [off] "r"(off)
+            : "cc", "memory");
     }
     if (k & 3) {
         /* the last, partial step: bytes past k stay 0 (their weights are 0; never read past k) */
         uint32_t va = 0, vb = 0;
-        memcpy(&va, fa + 4 * full, (size_t)(k & 3));
-        memcpy(&vb, fb + 4 * full, (size_t)(k & 3));
+        memcpy(&va, fa, (size_t)(k & 3));
+        memcpy(&vb, fb, (size_t)(k & 3));
         x[0] = evo_sxtab16(off, va);
         x[1] = evo_sxtab16_ror8(off, va);
         x[2] = evo_sxtab16(off, vb);
@@ -95,7 +107,8 @@ typedef struct {
     const int32_t *w;
 } mm_frame_t;
 
-#define MM_STEP                                                                                     \
+/* One step of the 2-pixel tile: 16 MACs in 10 instructions (40 bytes). */
+#define MM_STEP2                                                                                    \
     "ldmia.w r0!, {r1-r4}\n\t"                                                                      \
     "ldmia.w r12!, {r5-r8}\n\t"                                                                     \
     "smlad r9, r1, r5, r9\n\t"                                                                      \
@@ -106,8 +119,17 @@ typedef struct {
     "smlad r11, r2, r8, r11\n\t"                                                                    \
     "smlad lr, r3, r7, lr\n\t"                                                                      \
     "smlad lr, r4, r8, lr\n\t"
-#define MM_STEP4 MM_STEP MM_STEP MM_STEP MM_STEP
-#define MM_BLOCK MM_STEP4 MM_STEP4 MM_STEP4 MM_STEP4 /* MM_UNROLL steps */
+/* One step of the 1-pixel tile (pixel a only; r3, r4 are loaded and unused): 8 MACs in 6
+ * instructions (24 bytes). For an odd last pixel and fully connected layers with one batch. */
+#define MM_STEP1                                                                                    \
+    "ldmia.w r0!, {r1-r4}\n\t"                                                                      \
+    "ldmia.w r12!, {r5-r8}\n\t"                                                                     \
+    "smlad r9, r1, r5, r9\n\t"                                                                      \
+    "smlad r9, r2, r6, r9\n\t"                                                                      \
+    "smlad r11, r1, r7, r11\n\t"                                                                    \
+    "smlad r11, r2, r8, r11\n\t"
+#define MM_X4(S) S S S S
+#define MM_BLOCK(S) MM_X4(MM_X4(S)) /* MM_UNROLL steps */
 
 /* Another pass while the input pointer has not reached the end. */
 #define MM_PASS_CHECK                                                                               \
@@ -132,8 +154,24 @@ typedef struct {
 #define MM_NOLOAD ""
 #define MM_LOAD_CLAMP "ldrd r6, r7, [sp, #20]\n\t"
 
-#define MM_ASM_FN(NAME, PASS_CHECK, LOAD_CLAMP, CLAMP)                                              \
-    __attribute__((naked, noinline)) static void NAME(const mm_frame_t *f __attribute__((unused)))                        \
+/* Requantise and store the tile: out = r0, pixel b at r0 + r8 + 1 after the post-increment. */
+#define MM_OUT2(LOAD_CLAMP, CLAMP)                                                                  \
+    "ldrd r0, r8, [sp, #8]\n\t" LOAD_CLAMP                                                          \
+    "ldmia r12!, {r1-r3}\n\t" MM_RQ("r9") CLAMP("r9")                                               \
+    "strb r5, [r0], #1\n\t" MM_RQ("r10") CLAMP("r10")                                               \
+    "strb r5, [r0, r8]\n\t"                                                                         \
+    "ldmia r12!, {r1-r4}\n\t" MM_RQ("r11") CLAMP("r11")                                             \
+    "strb r5, [r0], #1\n\t" MM_RQ("lr") CLAMP("lr")                                                 \
+    "strb r5, [r0, r8]\n\t"
+#define MM_OUT1(LOAD_CLAMP, CLAMP)                                                                  \
+    "ldr r0, [sp, #8]\n\t" LOAD_CLAMP                                                               \
+    "ldmia r12!, {r1-r3}\n\t" MM_RQ("r9") CLAMP("r9")                                               \
+    "strb r5, [r0], #1\n\t"                                                                         \
+    "ldmia r12!, {r1-r4}\n\t" MM_RQ("r11") CLAMP("r11")                                             \
+    "strb r5, [r0], #1\n\t"
+
+#define MM_ASM_FN(NAME, STEP, PASS_CHECK, OUT)                                                      \
+    __attribute__((naked, noinline)) static void NAME(const mm_frame_t *f __attribute__((unused)))  \
     {                                                                                               \
         __asm__ volatile(                                                                           \
             "push {r4-r11, lr}\n\t"                                                                 \
@@ -146,14 +184,7 @@ typedef struct {
             "ldr r12, [r0, #28]\n\t"                                                                \
             "ldmia r12!, {r9, r10, r11, lr}\n\t" /* accumulators of the first pair */              \
             "ldm sp, {r0, pc}\n\t"                                                                  \
-            "2:\n\t" MM_BLOCK PASS_CHECK                                                            \
-            "ldrd r0, r8, [sp, #8]\n\t" LOAD_CLAMP                                                  \
-            "ldmia r12!, {r1-r3}\n\t" MM_RQ("r9") CLAMP("r9")                                       \
-            "strb r5, [r0], #1\n\t" MM_RQ("r10") CLAMP("r10")                                       \
-            "strb r5, [r0, r8]\n\t"                                                                 \
-            "ldmia r12!, {r1-r4}\n\t" MM_RQ("r11") CLAMP("r11")                                     \
-            "strb r5, [r0], #1\n\t" MM_RQ("lr") CLAMP("lr")                                         \
-            "strb r5, [r0, r8]\n\t"                                                                 \
+            "2:\n\t" MM_BLOCK(STEP) PASS_CHECK OUT                                                  \
             "str r0, [sp, #8]\n\t"                                                                  \
             "cbz r4, 9f\n\t" /* r4 = more */                                                        \
             "ldmia r12!, {r9, r10, r11, lr}\n\t"                                                    \
@@ -163,35 +194,37 @@ typedef struct {
             "pop {r4-r11, pc}\n\t");                                                                \
     }
 
-MM_ASM_FN(mm_asm_1pass, "", MM_NOLOAD, MM_NOCLAMP)
-MM_ASM_FN(mm_asm_npass, MM_PASS_CHECK, MM_NOLOAD, MM_NOCLAMP)
-MM_ASM_FN(mm_asm_1pass_clamp, "", MM_LOAD_CLAMP, MM_CLAMP)
-MM_ASM_FN(mm_asm_npass_clamp, MM_PASS_CHECK, MM_LOAD_CLAMP, MM_CLAMP)
+MM_ASM_FN(mm_asm2_1pass, MM_STEP2, "", MM_OUT2(MM_NOLOAD, MM_NOCLAMP))
+MM_ASM_FN(mm_asm2_npass, MM_STEP2, MM_PASS_CHECK, MM_OUT2(MM_NOLOAD, MM_NOCLAMP))
+MM_ASM_FN(mm_asm2_1pass_clamp, MM_STEP2, "", MM_OUT2(MM_LOAD_CLAMP, MM_CLAMP))
+MM_ASM_FN(mm_asm2_npass_clamp, MM_STEP2, MM_PASS_CHECK, MM_OUT2(MM_LOAD_CLAMP, MM_CLAMP))
+MM_ASM_FN(mm_asm1_1pass, MM_STEP1, "", MM_OUT1(MM_NOLOAD, MM_NOCLAMP))
+MM_ASM_FN(mm_asm1_npass, MM_STEP1, MM_PASS_CHECK, MM_OUT1(MM_NOLOAD, MM_NOCLAMP))
+MM_ASM_FN(mm_asm1_1pass_clamp, MM_STEP1, "", MM_OUT1(MM_LOAD_CLAMP, MM_CLAMP))
+MM_ASM_FN(mm_asm1_npass_clamp, MM_STEP1, MM_PASS_CHECK, MM_OUT1(MM_LOAD_CLAMP, MM_CLAMP))
+
+typedef void (*mm_asm_fn)(const mm_frame_t *f);
+
+/* [pixels - 1][passes > 1][clamp] */
+static mm_asm_fn const mm_asm[2][2][2] = {
+    {{mm_asm1_1pass, mm_asm1_1pass_clamp}, {mm_asm1_npass, mm_asm1_npass_clamp}},
+    {{mm_asm2_1pass, mm_asm2_1pass_clamp}, {mm_asm2_npass, mm_asm2_npass_clamp}},
+};
 
 void evo_mm_2x2(const evo_mm_job_t *job)
 {
     const int32_t first = (job->steps - 1) % MM_UNROLL + 1;
-    const int full_range = job->act_min == -128 && job->act_max == 127;
+    const int two = job->b_off != 0;
     mm_frame_t f;
     f.x = job->x;
-    f.skip = (uint32_t)(MM_UNROLL - first) * 40u;
+    f.skip = (uint32_t)(MM_UNROLL - first) * (two ? 40u : 24u);
     f.out = job->out;
     f.b_off_m1 = job->b_off - 1;
     f.x_end = job->x + 4 * job->steps;
     f.act_min = job->act_min;
     f.act_max = job->act_max;
     f.w = job->w;
-    if (job->steps <= MM_UNROLL) {
-        if (full_range) {
-            mm_asm_1pass(&f);
-        } else {
-            mm_asm_1pass_clamp(&f);
-        }
-    } else if (full_range) {
-        mm_asm_npass(&f);
-    } else {
-        mm_asm_npass_clamp(&f);
-    }
+    mm_asm[two][job->steps > MM_UNROLL][job->act_min != -128 || job->act_max != 127](&f);
 }
 
 #else /* portable C */
@@ -224,9 +257,11 @@ void evo_mm_2x2(const evo_mm_job_t *job)
         const int32_t *w = rec + 4;
         int8_t *out = job->out + 2 * j;
         out[0] = mm_requant(mm_dot(job->x, 0, w, 0, job->steps, rec[0]), q, job->act_min, job->act_max);
-        out[job->b_off] = mm_requant(mm_dot(job->x, 2, w, 0, job->steps, rec[0]), q, job->act_min, job->act_max);
         out[1] = mm_requant(mm_dot(job->x, 0, w, 2, job->steps, rec[2]), q + 3, job->act_min, job->act_max);
-        out[1 + job->b_off] = mm_requant(mm_dot(job->x, 2, w, 2, job->steps, rec[2]), q + 3, job->act_min, job->act_max);
+        if (job->b_off != 0) {
+            out[job->b_off] = mm_requant(mm_dot(job->x, 2, w, 0, job->steps, rec[0]), q, job->act_min, job->act_max);
+            out[1 + job->b_off] = mm_requant(mm_dot(job->x, 2, w, 2, job->steps, rec[2]), q + 3, job->act_min, job->act_max);
+        }
     }
 }
 

@@ -43,7 +43,14 @@ CASES.update({
     "conv1x1_k64": lambda: _conv(2, h=5, w=5, cin=64, cout=64, kh=1, kw=1, stride=(1, 1), act="RELU", out_zp=-128),
     "conv3x3_deep": lambda: _conv(3, h=4, w=5, cin=70, cout=6, kh=3, kw=3, stride=(1, 1), act="NONE"),
     "conv1x1_one_channel": lambda: _conv(4, h=3, w=3, cin=5, cout=1, kh=1, kw=1, stride=(1, 1)),
+    # fully connected: odd units, depth 4k + 3, one batch (1-pixel tile) / three (pair + odd), per-tensor
+    # weights with a zero point (folded into the stream), deep (several unrolled passes)
+    "fc_odd": lambda: _fc_model(9, "int8", (1, 43), 9, 43, "RELU", True, True, 5, -3, 0, 0.05, 0.3, False),
+    "fc_batches": lambda: _fc_model(10, "int8", (3, 32), 12, 32, "NONE", False, True, -128, 10, 7, 0.02, 0.1, False),
+    "fc_deep": lambda: _fc_model(11, "int8", (1, 300), 16, 300, "RELU6", True, True, 3, -128, 0, 0.02, 0.4, False),
 })
+# cases that must take the DSP kernel (the others may fall back where the engine is not exact)
+DSP = {"conv1x1_k64", "conv3x3_deep", "conv1x1_one_channel", "fc_odd", "fc_batches", "fc_deep"}
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -56,5 +63,7 @@ def test_dsp_kernels_on_host_bit_exact(name):
     tflm, _ = run_tflm(model, g, inputs)
     with HostModel.build(g, compiled=compiled) as m:
         got = m.run(inputs)
+    if name in DSP:
+        assert any(f.endswith("_dsp") or f.endswith("_dsp_rows") for f in funcs), funcs
     for a, b in zip(got, tflm):
         assert np.array_equal(a, b), f"{name} ({sorted(funcs)}) differs from TFLM"

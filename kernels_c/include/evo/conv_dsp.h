@@ -36,13 +36,12 @@ evo_status_t evo_fully_connected_s8_dsp(const evo_fully_connected_s8_dsp_params_
                                         const int32_t *stream, int8_t *output, void *scratch);
 
 /* Scratch: the widened input of a pixel pair (16 bytes per step), byte staging of two receptive
- * fields (4 bytes per step each, unless the convolution is 1x1 and reads the input directly) and
- * two output pixels for an odd last pixel. Twin of conv_dsp_scratch_bytes in evo/ops/conv_dsp.py. */
+ * fields (4 bytes per step each, unless the convolution is 1x1 and reads the input directly). Twin of conv_dsp_scratch_bytes in evo/ops/conv_dsp.py. */
 static inline int32_t evo_conv2d_s8_dsp_scratch_bytes(const evo_conv2d_s8_dsp_params_t *p)
 {
     const int32_t steps = (p->kh * p->kw * p->in.c + 3) / 4;
     const int32_t stage = (p->kh == 1 && p->kw == 1) ? 0 : 8 * steps;
-    return 16 * steps + stage + ((2 * p->out.c + 3) & ~3);
+    return 16 * steps + stage;
 }
 static inline int32_t evo_conv2d_s8_dsp_get_buffer_size(const evo_conv2d_s8_dsp_params_t *p) { return p->scratch_bytes; }
 

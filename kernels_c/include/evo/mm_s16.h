@@ -38,7 +38,7 @@ typedef struct {
     const uint32_t *x; /* the pixel pair's input steps (evo_mm_widen2) */
     const int32_t *w;  /* first record */
     int8_t *out;       /* pixel a, channel 0; pixel b's outputs are at out + b_off */
-    int32_t b_off;
+    int32_t b_off;     /* 0: pixel a only (the 1-pixel tile; the input's pixel-b words are ignored) */
     int32_t steps;
     int32_t pairs;     /* full channel pairs, >= 1 */
     int32_t act_min, act_max;
