@@ -7,7 +7,8 @@ The stream stores the weights as doubled int16 pairs, about twice the int8 weigh
 bias and requantisation parameters are folded into it (the original bias, multiplier, shift and
 weight-sum arrays are not emitted). `specialise_*` return the portable call unchanged when a
 layer does not meet the engine's exactness preconditions (right shift >= 1, multiplier > 2^30,
-a proven bound |acc| < 2^30), so results stay bit-exact with TFLM everywhere."""
+a proven bound |acc| < 2^30) outside channels whose weights are all zero (constant outputs), so
+results stay bit-exact with TFLM everywhere."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -16,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from evo.ops.base import ConstArray, KernelCall, Scratch, TensorArg
+from evo.ref import fixedpoint as fx
 from evo.target import Target
 
 HEADER = "conv_dsp.h"
@@ -24,48 +26,66 @@ ENGINE = "mm_s16.c"
 
 def record_words(steps: int) -> int:
     """int32 words per output-channel pair (evo_mm_record_words)."""
-    return 4 + 4 * steps + 7
+    return 4 + 4 * steps + 9
 
 
-def engine_exact(w: np.ndarray, bias: np.ndarray, p: dict[str, Any]) -> bool:
-    """The engine's requantisation equals TFLM's for every possible input of this layer.
-    `w`: [OC, K] weights as TFLM applies them (int8, plus a fully-connected weights offset), `bias`: [OC]."""
-    shift = p["shift"].astype(np.int64)
+def _exact_channels(w: np.ndarray, bias: np.ndarray, p: dict[str, Any]) -> np.ndarray:
+    """Per output channel: the engine's requantisation equals TFLM's for every possible input.
+    `w`: [OC, K] weights as TFLM applies them (int8, plus a fully-connected weights offset)."""
+    e = -p["shift"].astype(np.int64)
     mult = p["multiplier"].astype(np.int64)
-    e = -shift
-    if np.any(e < 1) or np.any(e > 31) or np.any(mult <= 1 << 30):
-        return False
     off = int(p["input_offset"])
     xmax = max(abs(-128 + off), abs(127 + off))
     bound = np.abs(bias) + np.abs(w.astype(np.int64)).sum(axis=1) * xmax
-    rc = (1 << (e - 1)) + int(p["output_offset"]) * (1 << e)
-    return bool(np.all(bound < (1 << 30) - 1) and np.all(bound + np.abs(rc) < (1 << 31) - 2))
+    es = np.clip(e, 1, 31)
+    rc = (1 << (es - 1)) + int(p["output_offset"]) * (1 << es)
+    return (e >= 1) & (e <= 31) & (mult > 1 << 30) & (bound < (1 << 30) - 1) & (bound + np.abs(rc) < (1 << 31) - 2)
 
 
-def build_stream(w: np.ndarray, bias: np.ndarray, p: dict[str, Any]) -> np.ndarray:
-    """The weight stream of evo/mm_s16.h for [OC, K] weights in [-255, 255]."""
+def constant_channels(w: np.ndarray, bias: np.ndarray, p: dict[str, Any]) -> dict[int, int] | None:
+    """The layer's channels whose output the engine cannot compute exactly, with their output
+    value: each must have all-zero weights (pruned channels, often with extreme biases and
+    scales), so that TFLM's output is the constant requant(bias). None: some other channel fails,
+    the layer keeps the portable kernel."""
+    bad = np.flatnonzero(~_exact_channels(w, bias, p))
+    if np.any(w[bad] != 0):
+        return None
+    out = fx.multiply_by_quantized_multiplier(bias[bad], p["multiplier"][bad].astype(np.int64), p["shift"][bad].astype(np.int64))
+    out = np.clip(out + int(p["output_offset"]), int(p["act_min"]), int(p["act_max"]))
+    return {int(c): int(v) for c, v in zip(bad, out)}
+
+
+def build_stream(w: np.ndarray, bias: np.ndarray, p: dict[str, Any], const: dict[int, int]) -> np.ndarray:
+    """The weight stream of evo/mm_s16.h for [OC, K] weights in [-255, 255]; the channels in
+    `const` (all-zero weights) are listed with their value instead of computed."""
     oc, k = w.shape
     steps = (k + 3) // 4
-    pairs = (oc + 1) // 2
-    wp = np.zeros((2 * pairs, 4 * steps), dtype=np.int64)
-    wp[:oc, :k] = 2 * w.astype(np.int64)
+    live = [c for c in range(oc) if c not in const]
+    if len(live) % 2:
+        live = [-1] + live  # dummy first channel of the first pair, stores where its partner does
+    chans = np.array(live, dtype=np.int64).reshape(-1, 2)
+    pairs = len(chans)
+    head = [pairs, len(const)] + [v for c in sorted(const) for v in (c, const[c])]
+    if pairs == 0:
+        return np.array(head, dtype=np.int64).astype(np.int32)
+    dummy = chans < 0
+    real = np.where(dummy, chans[:, ::-1], chans)  # the dummy stores to its partner's channel
+    wp = np.zeros((pairs, 2, 4 * steps), dtype=np.int64)
+    wp[:, :, :k] = np.where(dummy[..., None], 0, 2 * w.astype(np.int64)[real])
     q = wp.reshape(pairs, 2, steps, 4) & 0xFFFF
     words = q[..., 0:2] | (q[..., 2:4] << 16)  # (pair, channel, step, t): lo = k_t, hi = k_t+2
     words = words.transpose(0, 2, 1, 3).reshape(pairs, 4 * steps)
-    b2 = np.zeros(2 * pairs, dtype=np.int64)
-    b2[:oc] = 2 * bias
-    e = np.zeros(2 * pairs, dtype=np.int64)
-    m = np.zeros(2 * pairs, dtype=np.int64)
-    e[:oc] = -p["shift"].astype(np.int64)
-    m[:oc] = p["multiplier"].astype(np.int64)
-    e[oc:] = 1
-    rc = (1 << (e - 1)) + int(p["output_offset"]) * (1 << e)
-    init = np.stack([b2[0::2], b2[0::2], b2[1::2], b2[1::2]], axis=1)
-    quant = np.stack([m[0::2], rc[0::2], e[0::2], m[1::2], rc[1::2], e[1::2]], axis=1)
-    more = (np.arange(pairs) + 1 < oc // 2).astype(np.int64)[:, None]
+    b2 = np.where(dummy, 0, 2 * bias[real])
+    e = np.where(dummy, 1, -p["shift"].astype(np.int64)[real])
+    m = np.where(dummy, (1 << 30) + 1, p["multiplier"].astype(np.int64)[real])
+    rc = np.where(dummy, 0, (1 << (e - 1)) + int(p["output_offset"]) * (1 << e))
+    init = np.stack([b2[:, 0], b2[:, 0], b2[:, 1], b2[:, 1]], axis=1)
+    quant = np.stack([m[:, 0], rc[:, 0], e[:, 0], real[:, 0], m[:, 1], rc[:, 1], e[:, 1], real[:, 1]], axis=1)
+    more = (np.arange(pairs) + 1 < pairs).astype(np.int64)[:, None]
     rec = np.concatenate([init, words, quant, more], axis=1)
     assert rec.shape[1] == record_words(steps)
-    return (rec.reshape(-1) & 0xFFFFFFFF).astype(np.uint32).view(np.int32)
+    stream = np.concatenate([np.array(head, dtype=np.int64), rec.reshape(-1)])
+    return (stream & 0xFFFFFFFF).astype(np.uint32).view(np.int32)
 
 
 def conv_scratch_bytes(p: dict[str, Any]) -> int:
@@ -88,7 +108,8 @@ def specialise_conv(g, op, p: dict[str, Any], call: KernelCall, target: Target) 
     oc = int(w.shape[0])
     w2 = w.reshape(oc, -1)
     bias = _bias(g, op, oc)
-    if not engine_exact(w2, bias, p):
+    const = constant_channels(w2, bias, p)
+    if const is None:
         return call
     scratch = conv_scratch_bytes(p)
     params = {k: call.params[k] for k in ("in", "out", "kh", "kw", "stride_h", "stride_w", "dil_h", "dil_w", "pad_h", "pad_w",
@@ -96,7 +117,7 @@ def specialise_conv(g, op, p: dict[str, Any], call: KernelCall, target: Target) 
     params["scratch_bytes"] = scratch
     return replace(call, func="evo_conv2d_s8_dsp", sources=["conv2d_s8_dsp.c", ENGINE], header=HEADER,
                    params_type="evo_conv2d_s8_dsp_params_t", params=params,
-                   args=[TensorArg(op.inputs[0]), ConstArray("mm", build_stream(w2, bias, p)), None, TensorArg(op.outputs[0]), Scratch()],
+                   args=[TensorArg(op.inputs[0]), ConstArray("mm", build_stream(w2, bias, p, const)), None, TensorArg(op.outputs[0]), Scratch()],
                    scratch_bytes=scratch)
 
 
@@ -106,12 +127,13 @@ def specialise_fc(g, op, p: dict[str, Any], call: KernelCall, target: Target) ->
     units = p["units"]
     w = g.tensor(op.inputs[1]).data.astype(np.int64) + int(p["weights_offset"])
     bias = _bias(g, op, units)
-    if not engine_exact(w, bias, p):
+    const = constant_channels(w, bias, p)
+    if const is None:
         return call
     scratch = 16 * ((p["depth"] + 3) // 4)
     params = {k: call.params[k] for k in ("batches", "units", "depth", "input_offset", "act_min", "act_max")}
     params["scratch_bytes"] = scratch
     return replace(call, func="evo_fully_connected_s8_dsp", sources=["fully_connected_s8_dsp.c", ENGINE], header=HEADER,
                    params_type="evo_fully_connected_s8_dsp_params_t", params=params,
-                   args=[TensorArg(op.inputs[0]), ConstArray("mm", build_stream(w, bias, p)), TensorArg(op.outputs[0]), Scratch()],
+                   args=[TensorArg(op.inputs[0]), ConstArray("mm", build_stream(w, bias, p, const)), TensorArg(op.outputs[0]), Scratch()],
                    scratch_bytes=scratch)

@@ -56,8 +56,6 @@ evo_status_t evo_conv2d_s8_dsp(const evo_conv2d_s8_dsp_params_t *p, const int8_t
     const int32_t k = p->kh * p->kw * p->in.c;
     const int32_t steps = (k + 3) / 4;
     const int32_t pixels = p->out.h * out_w;
-    const int32_t pairs = out_c / 2;
-    const int32_t *last = stream + (size_t)pairs * evo_mm_record_words(steps); /* odd channel's record */
     uint32_t *x = (uint32_t *)scratch;
     int8_t *stage = (int8_t *)scratch + 16 * steps;
     evo_mm_job_t job;
@@ -67,29 +65,28 @@ evo_status_t evo_conv2d_s8_dsp(const evo_conv2d_s8_dsp_params_t *p, const int8_t
         return EVO_ERR_ARG;
     }
     job.x = x;
-    job.w = stream;
+    job.rec = evo_mm_records(stream);
     job.steps = steps;
-    job.pairs = pairs;
     job.act_min = p->act_min;
     job.act_max = p->act_max;
     for (b = 0; b < p->in.n; ++b) {
         const int8_t *in_b = input + (size_t)b * p->in.h * p->in.w * p->in.c;
-        int8_t *out_b = output + (size_t)b * pixels * out_c;
+        int8_t *out_n = output + (size_t)b * pixels * out_c;
         for (q = 0; q < pixels; q += 2) {
             const int32_t ya = q / out_w, xa = q - ya * out_w;
             const int both = q + 1 < pixels;
             const int32_t yb = xa + 1 < out_w ? ya : ya + 1, xb = xa + 1 < out_w ? xa + 1 : 0;
             const int8_t *fa = field(p, in_b, ya, xa, stage);
             const int8_t *fb = both ? field(p, in_b, yb, xb, stage + 4 * steps) : fa;
-            int8_t *out = out_b + (size_t)q * out_c;
-            evo_mm_widen2(fa, fb, k, p->input_offset, x);
-            if (pairs > 0) {
-                job.out = out;
-                job.b_off = both ? out_c : 0; /* an odd last pixel runs the 1-pixel tile */
+            job.out_a = out_n + (size_t)q * out_c;
+            job.out_b = both ? job.out_a + out_c : NULL; /* an odd last pixel runs the 1-pixel tile */
+            if (stream[0] > 0) {
+                evo_mm_widen2(fa, fb, k, p->input_offset, x);
                 evo_mm_2x2(&job);
             }
-            if (out_c & 1) {
-                evo_mm_1ch(x, last, steps, out + out_c - 1, both ? out + 2 * out_c - 1 : NULL, p->act_min, p->act_max);
+            evo_mm_constants(stream, job.out_a);
+            if (both) {
+                evo_mm_constants(stream, job.out_b);
             }
         }
     }

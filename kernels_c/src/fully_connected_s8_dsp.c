@@ -10,8 +10,6 @@ evo_status_t evo_fully_connected_s8_dsp(const evo_fully_connected_s8_dsp_params_
 {
     const int32_t units = p->units, depth = p->depth;
     const int32_t steps = (depth + 3) / 4;
-    const int32_t pairs = units / 2;
-    const int32_t *last = stream + (size_t)pairs * evo_mm_record_words(steps);
     uint32_t *x = (uint32_t *)scratch;
     evo_mm_job_t job;
     int32_t b;
@@ -20,23 +18,22 @@ evo_status_t evo_fully_connected_s8_dsp(const evo_fully_connected_s8_dsp_params_
         return EVO_ERR_ARG;
     }
     job.x = x;
-    job.w = stream;
+    job.rec = evo_mm_records(stream);
     job.steps = steps;
-    job.pairs = pairs;
     job.act_min = p->act_min;
     job.act_max = p->act_max;
     for (b = 0; b < p->batches; b += 2) {
         const int both = b + 1 < p->batches;
         const int8_t *xa = input + (size_t)b * depth;
-        int8_t *out = output + (size_t)b * units;
-        evo_mm_widen2(xa, both ? xa + depth : xa, depth, p->input_offset, x);
-        if (pairs > 0) {
-            job.out = out;
-            job.b_off = both ? units : 0;
+        job.out_a = output + (size_t)b * units;
+        job.out_b = both ? job.out_a + units : NULL;
+        if (stream[0] > 0) {
+            evo_mm_widen2(xa, both ? xa + depth : xa, depth, p->input_offset, x);
             evo_mm_2x2(&job);
         }
-        if (units & 1) {
-            evo_mm_1ch(x, last, steps, out + units - 1, both ? out + 2 * units - 1 : NULL, p->act_min, p->act_max);
+        evo_mm_constants(stream, job.out_a);
+        if (both) {
+            evo_mm_constants(stream, job.out_b);
         }
     }
     return EVO_OK;

@@ -18,41 +18,6 @@
 
 #define MM_UNROLL 16 /* steps per pass of the unrolled block */
 
-static int16_t lo16(uint32_t v) { return (int16_t)(uint16_t)(v & 0xFFFFu); }
-static int16_t hi16(uint32_t v) { return (int16_t)(uint16_t)(v >> 16); }
-
-/* (SMMLAR(acc2, m, rc) - (acc2 < 0)) >> e, clamped (evo/mm_s16.h). */
-static int8_t mm_requant(int32_t acc2, const int32_t *q, int32_t act_min, int32_t act_max)
-{
-    const int64_t prod = (int64_t)acc2 * q[0] + (int64_t)q[1] * 4294967296LL + 2147483648LL;
-    int32_t t = (int32_t)(prod >> 32);
-    t = (t - (acc2 < 0 ? 1 : 0)) >> q[2];
-    return (int8_t)EVO_CLAMP(t, act_min, act_max);
-}
-
-/* sum over the steps of x word `xi` times w word `wi` per step (int16 pairs). */
-static int32_t mm_dot(const uint32_t *x, int32_t xi, const int32_t *w, int32_t wi, int32_t steps, int32_t acc)
-{
-    int32_t s, t;
-    for (s = 0; s < steps; ++s) {
-        for (t = 0; t < 2; ++t) {
-            const uint32_t xv = x[4 * s + xi + t], wv = (uint32_t)w[4 * s + wi + t];
-            acc += (int32_t)lo16(xv) * lo16(wv) + (int32_t)hi16(xv) * hi16(wv);
-        }
-    }
-    return acc;
-}
-
-void evo_mm_1ch(const uint32_t *x, const int32_t *rec, int32_t steps, int8_t *out_a, int8_t *out_b,
-                int32_t act_min, int32_t act_max)
-{
-    const int32_t *q = rec + 4 + 4 * steps;
-    *out_a = mm_requant(mm_dot(x, 0, rec + 4, 0, steps, rec[0]), q, act_min, act_max);
-    if (out_b != NULL) {
-        *out_b = mm_requant(mm_dot(x, 2, rec + 4, 0, steps, rec[0]), q, act_min, act_max);
-    }
-}
-
 #if defined(__ARM_FEATURE_DSP)
 void evo_mm_widen2(const int8_t *fa, const int8_t *fb, int32_t k, int32_t input_offset, uint32_t *x)
 {
@@ -93,15 +58,14 @@ void evo_mm_widen2(const int8_t *fa, const int8_t *fb, int32_t k, int32_t input_
 
 /* ---------------------------------------------------------------- the assembly tile
  * Frame (7 words, copied from the caller's mm_frame_t onto the stack):
- *   [sp, #0] input start   [sp, #4] entry | 1   [sp, #8] out   [sp, #12] b_off - 1
+ *   [sp, #0] input start   [sp, #4] entry | 1   [sp, #8] out_a   [sp, #12] out_b
  *   [sp, #16] input end    [sp, #20] act_min   [sp, #24] act_max
  * Registers in the K loop: r0 input, r12 weights, r1-r4 input words, r5-r8 weight words,
  * r9 = acc(ch0, a), r10 = acc(ch0, b), r11 = acc(ch1, a), lr = acc(ch1, b). */
 typedef struct {
     const uint32_t *x;
     uint32_t skip; /* bytes of the unrolled block skipped by the first pass (becomes the entry) */
-    int8_t *out;
-    int32_t b_off_m1;
+    int8_t *out_a, *out_b;
     const uint32_t *x_end;
     int32_t act_min, act_max;
     const int32_t *w;
@@ -154,21 +118,21 @@ typedef struct {
 #define MM_NOLOAD ""
 #define MM_LOAD_CLAMP "ldrd r6, r7, [sp, #20]\n\t"
 
-/* Requantise and store the tile: out = r0, pixel b at r0 + r8 + 1 after the post-increment. */
+/* Requantise and store the tile: pixel a's outputs at r0, pixel b's at r8, channel in r4. */
 #define MM_OUT2(LOAD_CLAMP, CLAMP)                                                                  \
     "ldrd r0, r8, [sp, #8]\n\t" LOAD_CLAMP                                                          \
-    "ldmia r12!, {r1-r3}\n\t" MM_RQ("r9") CLAMP("r9")                                               \
-    "strb r5, [r0], #1\n\t" MM_RQ("r10") CLAMP("r10")                                               \
-    "strb r5, [r0, r8]\n\t"                                                                         \
+    "ldmia r12!, {r1-r4}\n\t" MM_RQ("r9") CLAMP("r9")                                               \
+    "strb r5, [r0, r4]\n\t" MM_RQ("r10") CLAMP("r10")                                               \
+    "strb r5, [r8, r4]\n\t"                                                                         \
     "ldmia r12!, {r1-r4}\n\t" MM_RQ("r11") CLAMP("r11")                                             \
-    "strb r5, [r0], #1\n\t" MM_RQ("lr") CLAMP("lr")                                                 \
-    "strb r5, [r0, r8]\n\t"
+    "strb r5, [r0, r4]\n\t" MM_RQ("lr") CLAMP("lr")                                                 \
+    "strb r5, [r8, r4]\n\t"
 #define MM_OUT1(LOAD_CLAMP, CLAMP)                                                                  \
     "ldr r0, [sp, #8]\n\t" LOAD_CLAMP                                                               \
-    "ldmia r12!, {r1-r3}\n\t" MM_RQ("r9") CLAMP("r9")                                               \
-    "strb r5, [r0], #1\n\t"                                                                         \
+    "ldmia r12!, {r1-r4}\n\t" MM_RQ("r9") CLAMP("r9")                                               \
+    "strb r5, [r0, r4]\n\t"                                                                         \
     "ldmia r12!, {r1-r4}\n\t" MM_RQ("r11") CLAMP("r11")                                             \
-    "strb r5, [r0], #1\n\t"
+    "strb r5, [r0, r4]\n\t"
 
 #define MM_ASM_FN(NAME, STEP, PASS_CHECK, OUT)                                                      \
     __attribute__((naked, noinline)) static void NAME(const mm_frame_t *f __attribute__((unused)))  \
@@ -185,8 +149,8 @@ typedef struct {
             "ldmia r12!, {r9, r10, r11, lr}\n\t" /* accumulators of the first pair */              \
             "ldm sp, {r0, pc}\n\t"                                                                  \
             "2:\n\t" MM_BLOCK(STEP) PASS_CHECK OUT                                                  \
-            "str r0, [sp, #8]\n\t"                                                                  \
-            "cbz r4, 9f\n\t" /* r4 = more */                                                        \
+            "ldr r4, [r12], #4\n\t"                                                                 \
+            "cbz r4, 9f\n\t" /* more */                                                             \
             "ldmia r12!, {r9, r10, r11, lr}\n\t"                                                    \
             "ldm sp, {r0, pc}\n\t"                                                                  \
             "9:\n\t"                                                                                \
@@ -214,20 +178,46 @@ static mm_asm_fn const mm_asm[2][2][2] = {
 void evo_mm_2x2(const evo_mm_job_t *job)
 {
     const int32_t first = (job->steps - 1) % MM_UNROLL + 1;
-    const int two = job->b_off != 0;
+    const int two = job->out_b != NULL;
     mm_frame_t f;
     f.x = job->x;
     f.skip = (uint32_t)(MM_UNROLL - first) * (two ? 40u : 24u);
-    f.out = job->out;
-    f.b_off_m1 = job->b_off - 1;
+    f.out_a = job->out_a;
+    f.out_b = job->out_b;
     f.x_end = job->x + 4 * job->steps;
     f.act_min = job->act_min;
     f.act_max = job->act_max;
-    f.w = job->w;
+    f.w = job->rec;
     mm_asm[two][job->steps > MM_UNROLL][job->act_min != -128 || job->act_max != 127](&f);
 }
 
 #else /* portable C */
+
+static int16_t lo16(uint32_t v) { return (int16_t)(uint16_t)(v & 0xFFFFu); }
+static int16_t hi16(uint32_t v) { return (int16_t)(uint16_t)(v >> 16); }
+
+/* (SMMLAR(acc2, m, rc) - (acc2 < 0)) >> e, clamped (evo/mm_s16.h). */
+static int8_t mm_requant(int32_t acc2, const int32_t *q, int32_t act_min, int32_t act_max)
+{
+    const int64_t prod = (int64_t)acc2 * q[0] + (int64_t)q[1] * 4294967296LL + 2147483648LL;
+    int32_t t = (int32_t)(prod >> 32);
+    t = (t - (acc2 < 0 ? 1 : 0)) >> q[2];
+    return (int8_t)EVO_CLAMP(t, act_min, act_max);
+}
+
+/* sum over the steps of x word `xi` times w word `wi` per step (int16 pairs). */
+static int32_t mm_dot(const uint32_t *x, int32_t xi, const int32_t *w, int32_t wi, int32_t steps, int32_t acc)
+{
+    int32_t s, t;
+    for (s = 0; s < steps; ++s) {
+        for (t = 0; t < 2; ++t) {
+            const uint32_t xv = x[4 * s + xi + t], wv = (uint32_t)w[4 * s + wi + t];
+            acc += (int32_t)lo16(xv) * lo16(wv) + (int32_t)hi16(xv) * hi16(wv);
+        }
+    }
+    return acc;
+}
+
 
 void evo_mm_widen2(const int8_t *fa, const int8_t *fb, int32_t k, int32_t input_offset, uint32_t *x)
 {
@@ -249,19 +239,20 @@ void evo_mm_widen2(const int8_t *fa, const int8_t *fb, int32_t k, int32_t input_
 
 void evo_mm_2x2(const evo_mm_job_t *job)
 {
-    const int32_t rw = evo_mm_record_words(job->steps);
-    int32_t j;
-    for (j = 0; j < job->pairs; ++j) {
-        const int32_t *rec = job->w + (size_t)j * rw;
+    const int32_t *rec = job->rec;
+    int32_t more = 1, c;
+    while (more) {
         const int32_t *q = rec + 4 + 4 * job->steps;
-        const int32_t *w = rec + 4;
-        int8_t *out = job->out + 2 * j;
-        out[0] = mm_requant(mm_dot(job->x, 0, w, 0, job->steps, rec[0]), q, job->act_min, job->act_max);
-        out[1] = mm_requant(mm_dot(job->x, 0, w, 2, job->steps, rec[2]), q + 3, job->act_min, job->act_max);
-        if (job->b_off != 0) {
-            out[job->b_off] = mm_requant(mm_dot(job->x, 2, w, 0, job->steps, rec[0]), q, job->act_min, job->act_max);
-            out[1 + job->b_off] = mm_requant(mm_dot(job->x, 2, w, 2, job->steps, rec[2]), q + 3, job->act_min, job->act_max);
+        for (c = 0; c < 2; ++c) {
+            const int32_t *qc = q + 4 * c;
+            const int32_t acc = rec[2 * c];
+            job->out_a[qc[3]] = mm_requant(mm_dot(job->x, 0, rec + 4, 2 * c, job->steps, acc), qc, job->act_min, job->act_max);
+            if (job->out_b != NULL) {
+                job->out_b[qc[3]] = mm_requant(mm_dot(job->x, 2, rec + 4, 2 * c, job->steps, acc), qc, job->act_min, job->act_max);
+            }
         }
+        more = q[8];
+        rec = q + 9;
     }
 }
 

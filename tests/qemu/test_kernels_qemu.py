@@ -23,6 +23,7 @@ from evo.targets.host import HostModel
 from evo.targets.qemu import run_qemu
 from evo.verify.tflm import run_tflm
 from tests.property.test_conv import _conv_model, _fc_model
+from tests.unit.test_conv_dsp_host import _pruned_conv
 
 pytestmark = pytest.mark.skipif(
     not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),
@@ -64,6 +65,8 @@ CASES = {
     "mm_conv1x1_k64": lambda: _conv(11, h=3, w=3, cin=64, cout=12, kh=1, kw=1, stride=(1, 1), act="RELU", out_zp=-128),
     "mm_conv3x3_deep": lambda: _conv(12, h=5, w=4, cin=21, cout=5, kh=3, kw=3, stride=(1, 1), act="RELU_N1_TO_1",
                                      in_scale=0.02, out_scale=0.5),
+    # pruned channels (constants in the stream) and an odd count of computed ones (dummy partner)
+    "mm_conv3x3_pruned": lambda: _pruned_conv(13, 8, 3, act="NONE"),
     "mm_fc_batches": lambda: _fc_model(13, "int8", (3, 70), 6, 70, "RELU", False, True, 3, -100, 5, 0.02, 0.2, False),
 }
 

@@ -14,6 +14,8 @@ from evo.target import Target
 from evo.targets.host import HostModel
 from evo.verify.tflm import run_tflm
 from tests.property.test_conv import _conv_model, _fc_model
+from tests.support.single_op import TensorSpec as T
+from tests.support.single_op import single_op_model
 
 M4 = Target("M4")
 
@@ -37,6 +39,29 @@ def _random_conv(seed):
                  bias=bool(seed % 4), dil=(1 + (seed % 7 == 3), 1 + (seed % 7 == 3)))
 
 
+def _pruned_conv(seed, cout, kh, act="RELU", fc=False):
+    """Channels with all-zero weights, +-2^30 biases and tiny scales (as in pruned MobileNets):
+    outside the engine's exact range, so the stream lists them as constants."""
+    rng = np.random.default_rng(seed)
+    h, w, cin = 4, 3, 10
+    wshape = (cout, cin) if fc else (cout, kh, kh, cin)
+    wt = rng.integers(-127, 128, wshape)
+    fs = (10 ** rng.uniform(-3, -1, cout)).astype(np.float32)
+    bias = rng.integers(-30000, 30000, cout)
+    dead = rng.permutation(cout)[: cout // 2 + 1]
+    wt[dead] = 0
+    fs[dead] = 1e-9
+    bias[dead] = rng.choice([-(1 << 30), 1 << 30], dead.size)
+    x = T((1, cin) if fc else (1, h, w, cin), "int8", 0.05, -3)
+    ins = [x, T(wshape, "int8", fs, 0, 0, wt), T((cout,), "int32", (np.float32(0.05) * fs).astype(np.float32), 0, 0, bias)]
+    if fc:
+        return single_op_model("FULLY_CONNECTED", ins, [T((1, cout), "int8", 0.2, -128)],
+                               dict(fused_activation_function=act, keep_num_dims=False, weights_format="DEFAULT"))
+    outs = [T((1, h, w, cout), "int8", 0.2, -128)]
+    return single_op_model("CONV_2D", ins, outs, dict(padding="SAME", stride_h=1, stride_w=1, dilation_h_factor=1,
+                                                      dilation_w_factor=1, fused_activation_function=act))
+
+
 CASES = {f"conv_random{i}": (lambda i=i: _random_conv(i)) for i in range(16)}
 CASES.update({
     "conv1x1_odd": lambda: _conv(1, h=5, w=3, cin=13, cout=7, kh=1, kw=1, stride=(1, 1)),
@@ -48,9 +73,12 @@ CASES.update({
     "fc_odd": lambda: _fc_model(9, "int8", (1, 43), 9, 43, "RELU", True, True, 5, -3, 0, 0.05, 0.3, False),
     "fc_batches": lambda: _fc_model(10, "int8", (3, 32), 12, 32, "NONE", False, True, -128, 10, 7, 0.02, 0.1, False),
     "fc_deep": lambda: _fc_model(11, "int8", (1, 300), 16, 300, "RELU6", True, True, 3, -128, 0, 0.02, 0.4, False),
+    "conv_pruned_odd": lambda: _pruned_conv(12, 9, 1),
+    "conv_pruned_even": lambda: _pruned_conv(13, 8, 3, act="NONE"),
+    "fc_pruned": lambda: _pruned_conv(14, 7, 1, fc=True),
 })
 # cases that must take the DSP kernel (the others may fall back where the engine is not exact)
-DSP = {"conv1x1_k64", "conv3x3_deep", "conv1x1_one_channel", "fc_odd", "fc_batches", "fc_deep"}
+DSP = {"conv_pruned_odd", "conv_pruned_even", "fc_pruned", "conv1x1_k64", "conv3x3_deep", "conv1x1_one_channel", "fc_odd", "fc_batches", "fc_deep"}
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -2,14 +2,17 @@
  * (conv2d_s8_dsp.c, fully_connected_s8_dsp.c; code in mm_s16.c). Every routine has a portable
  * C twin, so the same generation-time weight layout also runs (and is tested) on the host.
  *
- * Weight stream, built at generation time (evo/ops/conv_dsp.py), one record of
- * evo_mm_record_words(S) int32 words per output-channel pair j (channels 2j and 2j + 1; a missing
- * channel 2j + 1 is all zeros), S = ceil(K / 4) steps of four dot-product terms:
- *   init0, init0, init1, init1    accumulator start: 2 * bias
- *   S x (w0[k0] | w0[k2] << 16, w0[k1] | w0[k3] << 16, w1[k0] | w1[k2] << 16, w1[k1] | w1[k3] << 16)
+ * Weight stream, built at generation time (evo/ops/conv_dsp.py), in int32 words:
+ *   pairs, nconst                 channel-pair records; output channels with a constant value
+ *   nconst x (channel, value)     channels whose weights are all zero (pruned): not computed
+ *   pairs records of evo_mm_record_words(S) words, S = ceil(K / 4) steps of four terms, one per
+ *   pair of output channels c0, c1 (an odd count pairs its first channel with a dummy c0 that
+ *   stores to the same place first):
+ *     init0, init0, init1, init1  accumulator start: 2 * bias
+ *     S x (w0[k0] | w0[k2] << 16, w0[k1] | w0[k3] << 16, w1[k0] | w1[k2] << 16, w1[k1] | w1[k3] << 16)
  *                                 int16 halves holding 2 * weight; k0..k3 = 4s..4s+3, 0 past K
- *   m0, rc0, e0, m1, rc1, e1      requantisation, below
- *   more                          1 when another full pair follows (the assembly loop's exit)
+ *     m0, rc0, e0, c0, m1, rc1, e1, c1   requantisation (below) and output channel
+ *     more                        1 when another record follows (the assembly loop's exit)
  * Input of a pair of output pixels a, b (evo_mm_widen2): S x (xa[k0] | xa[k2] << 16,
  * xa[k1] | xa[k3] << 16, xb[k0] | ..., xb[k1] | ...), int16 input + input_offset, the order two
  * SXTAB16 produce from one word of four input bytes. One step is then two 4-word loads and eight
@@ -31,25 +34,31 @@
 #include "evo/common.h"
 
 /* int32 words of one channel-pair record for S steps. Twin of record_words in evo/ops/conv_dsp.py. */
-static inline int32_t evo_mm_record_words(int32_t steps) { return 4 + 4 * steps + 7; }
+static inline int32_t evo_mm_record_words(int32_t steps) { return 4 + 4 * steps + 9; }
 
-/* One pixel pair times every full channel pair of a stream. */
+/* One pixel pair times every record of a stream. */
 typedef struct {
-    const uint32_t *x; /* the pixel pair's input steps (evo_mm_widen2) */
-    const int32_t *w;  /* first record */
-    int8_t *out;       /* pixel a, channel 0; pixel b's outputs are at out + b_off */
-    int32_t b_off;     /* 0: pixel a only (the 1-pixel tile; the input's pixel-b words are ignored) */
+    const uint32_t *x;   /* the pixel pair's input steps (evo_mm_widen2) */
+    const int32_t *rec;  /* first record (>= 1) */
+    int8_t *out_a;       /* pixel a's output channels */
+    int8_t *out_b;       /* pixel b's, NULL: pixel a only (the input's pixel-b words are ignored) */
     int32_t steps;
-    int32_t pairs;     /* full channel pairs, >= 1 */
     int32_t act_min, act_max;
 } evo_mm_job_t;
 
 void evo_mm_2x2(const evo_mm_job_t *job);
 
-/* Channel 0 of the record `rec` (the last, odd channel) for pixel a and, if out_b is not NULL,
- * pixel b. */
-void evo_mm_1ch(const uint32_t *x, const int32_t *rec, int32_t steps, int8_t *out_a, int8_t *out_b,
-                int32_t act_min, int32_t act_max);
+/* The stream's constant channels of one output pixel. */
+static inline void evo_mm_constants(const int32_t *stream, int8_t *out)
+{
+    int32_t i;
+    for (i = 0; i < stream[1]; ++i) {
+        out[stream[2 + 2 * i]] = (int8_t)stream[3 + 2 * i];
+    }
+}
+
+/* The stream's first record. */
+static inline const int32_t *evo_mm_records(const int32_t *stream) { return stream + 2 + 2 * stream[1]; }
 
 /* The input steps of pixels a and b (k int8 values each, fa and fb may be equal) plus input_offset. */
 void evo_mm_widen2(const int8_t *fa, const int8_t *fb, int32_t k, int32_t input_offset, uint32_t *x);
