@@ -6,6 +6,7 @@
  * int8, filter order) is read straight from the input when it is one contiguous run (1x1
  * convolutions, a single filter row inside the image), else gathered into byte staging with the
  * input zero point as padding (so input + input_offset is 0 there, exactly like a skipped tap).
+ * Interior pixels whose filter rows are whole steps widen straight from the input rows instead.
  * The two fields are widened once into the engine's int16 layout, then every output channel
  * pair of the stream runs as one 2x2 register tile over them. */
 #include <string.h>
@@ -49,6 +50,40 @@ static const int8_t *field(const evo_conv2d_s8_dsp_params_t *p, const int8_t *in
     return stg;
 }
 
+/* Output pixel (oy, ox)'s filter rows all lie inside the image, each one contiguous run. */
+static int rows_inside(const evo_conv2d_s8_dsp_params_t *p, int32_t oy, int32_t ox)
+{
+    const int32_t iy0 = oy * p->stride_h - p->pad_h;
+    const int32_t ix0 = ox * p->stride_w - p->pad_w;
+    return iy0 >= 0 && iy0 + (p->kh - 1) * p->dil_h < p->in.h && (p->dil_w == 1 || p->kw == 1) && ix0 >= 0 &&
+           ix0 + p->kw <= p->in.w;
+}
+
+/* Widen the receptive fields of output pixels a and b (b may repeat a) into the engine's input
+ * layout: filter row by filter row straight from the input when every row is whole steps and
+ * inside the image, else from contiguous fields (evo_mm_widen2 handles a partial last step). */
+static void gather(const evo_conv2d_s8_dsp_params_t *p, const int8_t *in_b, int32_t ya, int32_t xa, int32_t yb, int32_t xb,
+                   int8_t *stage, int32_t steps, uint32_t *x)
+{
+    const int32_t run = p->kw * p->in.c;
+    if (p->kh > 1 && (run & 3) == 0 && rows_inside(p, ya, xa) && rows_inside(p, yb, xb)) {
+        const size_t row_step = (size_t)p->dil_h * p->in.w * p->in.c;
+        const int8_t *ra = in_b + ((size_t)(ya * p->stride_h - p->pad_h) * p->in.w + (xa * p->stride_w - p->pad_w)) * p->in.c;
+        const int8_t *rb = in_b + ((size_t)(yb * p->stride_h - p->pad_h) * p->in.w + (xb * p->stride_w - p->pad_w)) * p->in.c;
+        int32_t fy;
+        for (fy = 0; fy < p->kh; ++fy) {
+            evo_mm_widen2(ra, rb, run, p->input_offset, x);
+            ra += row_step;
+            rb += row_step;
+            x += run;
+        }
+    } else {
+        const int8_t *fa = field(p, in_b, ya, xa, stage);
+        const int8_t *fb = (ya == yb && xa == xb) ? fa : field(p, in_b, yb, xb, stage + 4 * steps);
+        evo_mm_widen2(fa, fb, p->kh * run, p->input_offset, x);
+    }
+}
+
 evo_status_t evo_conv2d_s8_dsp(const evo_conv2d_s8_dsp_params_t *p, const int8_t *input, const int32_t *stream,
                                const int32_t *bias, int8_t *output, void *scratch)
 {
@@ -56,6 +91,7 @@ evo_status_t evo_conv2d_s8_dsp(const evo_conv2d_s8_dsp_params_t *p, const int8_t
     const int32_t k = p->kh * p->kw * p->in.c;
     const int32_t steps = (k + 3) / 4;
     const int32_t pixels = p->out.h * out_w;
+    const int pointwise = p->kh == 1 && p->kw == 1 && p->stride_h == 1 && p->stride_w == 1;
     uint32_t *x = (uint32_t *)scratch;
     int8_t *stage = (int8_t *)scratch + 16 * steps;
     evo_mm_job_t job;
@@ -76,12 +112,15 @@ evo_status_t evo_conv2d_s8_dsp(const evo_conv2d_s8_dsp_params_t *p, const int8_t
             const int32_t ya = q / out_w, xa = q - ya * out_w;
             const int both = q + 1 < pixels;
             const int32_t yb = xa + 1 < out_w ? ya : ya + 1, xb = xa + 1 < out_w ? xa + 1 : 0;
-            const int8_t *fa = field(p, in_b, ya, xa, stage);
-            const int8_t *fb = both ? field(p, in_b, yb, xb, stage + 4 * steps) : fa;
             job.out_a = out_n + (size_t)q * out_c;
             job.out_b = both ? job.out_a + out_c : NULL; /* an odd last pixel runs the 1-pixel tile */
             if (stream[0] > 0) {
-                evo_mm_widen2(fa, fb, k, p->input_offset, x);
+                if (pointwise) { /* 1x1, stride 1: input pixel q is output pixel q */
+                    const int8_t *fa = in_b + (size_t)q * p->in.c;
+                    evo_mm_widen2(fa, both ? fa + p->in.c : fa, k, p->input_offset, x);
+                } else {
+                    gather(p, in_b, ya, xa, both ? yb : ya, both ? xb : xa, stage, steps, x);
+                }
                 evo_mm_2x2(&job);
             }
             evo_mm_constants(stream, job.out_a);

@@ -23,26 +23,47 @@ void evo_mm_widen2(const int8_t *fa, const int8_t *fb, int32_t k, int32_t input_
 {
     const uint32_t off = evo_pack_off16(input_offset);
     const int32_t full = k >> 2;
-    /* per step: two (unaligned) word loads, four SXTAB16, two STRD */
+    /* per step: two (unaligned) word loads, four SXTAB16, one STM (fixed registers r8-r11: STM
+     * stores in register order); two steps per loop iteration */
     if (full > 0) {
-        uint32_t va, vb, t0, t1;
-        int32_t n = full;
-        __asm__ volatile(
-            "1:\n\t"
-            "ldr %[va], [%[fa]], #4\n\t"
-            "ldr %[vb], [%[fb]], #4\n\t"
-            "sxtab16 %[t0], %[off], %[va]\n\t"
-            "sxtab16 %[t1], %[off], %[va], ror #8\n\t"
-            "strd %[t0], %[t1], [%[x]], #8\n\t"
-            "sxtab16 %[t0], %[off], %[vb]\n\t"
-            "sxtab16 %[t1], %[off], %[vb], ror #8\n\t"
-            "strd %[t0], %[t1], [%[x]], #8\n\t"
-            "subs %[n], %[n], #1\n\t"
-            "bne 1b\n\t"
-            : [va] "=&r"(va), [vb] "=&r"(vb), [t0] "=&r"(t0), [t1] "=&r"(t1), [fa] "+r"(fa), [fb] "+r"(fb), [x] "+r"(x),
-              [n] "+r"(n)
-            : [off] "r"(off)
-            : "cc", "memory");
+        uint32_t va, vb;
+        int32_t n = full >> 1;
+        if (full & 1) {
+            __asm__ volatile(
+                "ldr %[va], [%[fa]], #4\n\t"
+                "ldr %[vb], [%[fb]], #4\n\t"
+                "sxtab16 r8, %[off], %[va]\n\t"
+                "sxtab16 r9, %[off], %[va], ror #8\n\t"
+                "sxtab16 r10, %[off], %[vb]\n\t"
+                "sxtab16 r11, %[off], %[vb], ror #8\n\t"
+                "stmia %[x]!, {r8-r11}\n\t"
+                : [va] "=&r"(va), [vb] "=&r"(vb), [fa] "+r"(fa), [fb] "+r"(fb), [x] "+r"(x)
+                : [off] "r"(off)
+                : "r8", "r9", "r10", "r11", "memory");
+        }
+        if (n > 0) {
+            __asm__ volatile(
+                "1:\n\t"
+                "ldr %[va], [%[fa]], #4\n\t"
+                "ldr %[vb], [%[fb]], #4\n\t"
+                "sxtab16 r8, %[off], %[va]\n\t"
+                "sxtab16 r9, %[off], %[va], ror #8\n\t"
+                "sxtab16 r10, %[off], %[vb]\n\t"
+                "sxtab16 r11, %[off], %[vb], ror #8\n\t"
+                "stmia %[x]!, {r8-r11}\n\t"
+                "ldr %[va], [%[fa]], #4\n\t"
+                "ldr %[vb], [%[fb]], #4\n\t"
+                "sxtab16 r8, %[off], %[va]\n\t"
+                "sxtab16 r9, %[off], %[va], ror #8\n\t"
+                "sxtab16 r10, %[off], %[vb]\n\t"
+                "sxtab16 r11, %[off], %[vb], ror #8\n\t"
+                "stmia %[x]!, {r8-r11}\n\t"
+                "subs %[n], %[n], #1\n\t"
+                "bne 1b\n\t"
+                : [va] "=&r"(va), [vb] "=&r"(vb), [fa] "+r"(fa), [fb] "+r"(fb), [x] "+r"(x), [n] "+r"(n)
+                : [off] "r"(off)
+                : "r8", "r9", "r10", "r11", "cc", "memory");
+        }
     }
     if (k & 3) {
         /* the last, partial step: bytes past k stay 0 (their weights are 0; never read past k) */
@@ -118,21 +139,24 @@ typedef struct {
 #define MM_NOLOAD ""
 #define MM_LOAD_CLAMP "ldrd r6, r7, [sp, #20]\n\t"
 
-/* Requantise and store the tile: pixel a's outputs at r0, pixel b's at r8, channel in r4. */
-#define MM_OUT2(LOAD_CLAMP, CLAMP)                                                                  \
+/* Requantise and store the tile: pixel a's outputs at r0, pixel b's at r8, channel in r4; the
+ * record's last word (more) ends up in r6. Without the clamp r6 is free for the second channel's
+ * load; with it, r6 holds act_min until the last store. */
+#define MM_CH1_MORE "ldmia r12!, {r1-r4, r6}\n\t"
+#define MM_CH1 "ldmia r12!, {r1-r4}\n\t"
+#define MM_MORE "ldr r6, [r12], #4\n\t"
+#define MM_OUT2(LOAD_CLAMP, CLAMP, CH1, MORE)                                                       \
     "ldrd r0, r8, [sp, #8]\n\t" LOAD_CLAMP                                                          \
     "ldmia r12!, {r1-r4}\n\t" MM_RQ("r9") CLAMP("r9")                                               \
     "strb r5, [r0, r4]\n\t" MM_RQ("r10") CLAMP("r10")                                               \
-    "strb r5, [r8, r4]\n\t"                                                                         \
-    "ldmia r12!, {r1-r4}\n\t" MM_RQ("r11") CLAMP("r11")                                             \
+    "strb r5, [r8, r4]\n\t" CH1 MM_RQ("r11") CLAMP("r11")                                           \
     "strb r5, [r0, r4]\n\t" MM_RQ("lr") CLAMP("lr")                                                 \
-    "strb r5, [r8, r4]\n\t"
-#define MM_OUT1(LOAD_CLAMP, CLAMP)                                                                  \
+    "strb r5, [r8, r4]\n\t" MORE
+#define MM_OUT1(LOAD_CLAMP, CLAMP, CH1, MORE)                                                       \
     "ldr r0, [sp, #8]\n\t" LOAD_CLAMP                                                               \
     "ldmia r12!, {r1-r4}\n\t" MM_RQ("r9") CLAMP("r9")                                               \
-    "strb r5, [r0, r4]\n\t"                                                                         \
-    "ldmia r12!, {r1-r4}\n\t" MM_RQ("r11") CLAMP("r11")                                             \
-    "strb r5, [r0, r4]\n\t"
+    "strb r5, [r0, r4]\n\t" CH1 MM_RQ("r11") CLAMP("r11")                                           \
+    "strb r5, [r0, r4]\n\t" MORE
 
 #define MM_ASM_FN(NAME, STEP, PASS_CHECK, OUT)                                                      \
     __attribute__((naked, noinline)) static void NAME(const mm_frame_t *f __attribute__((unused)))  \
@@ -149,8 +173,7 @@ typedef struct {
             "ldmia r12!, {r9, r10, r11, lr}\n\t" /* accumulators of the first pair */              \
             "ldm sp, {r0, pc}\n\t"                                                                  \
             "2:\n\t" MM_BLOCK(STEP) PASS_CHECK OUT                                                  \
-            "ldr r4, [r12], #4\n\t"                                                                 \
-            "cbz r4, 9f\n\t" /* more */                                                             \
+            "cbz r6, 9f\n\t" /* more */                                                             \
             "ldmia r12!, {r9, r10, r11, lr}\n\t"                                                    \
             "ldm sp, {r0, pc}\n\t"                                                                  \
             "9:\n\t"                                                                                \
@@ -158,14 +181,14 @@ typedef struct {
             "pop {r4-r11, pc}\n\t");                                                                \
     }
 
-MM_ASM_FN(mm_asm2_1pass, MM_STEP2, "", MM_OUT2(MM_NOLOAD, MM_NOCLAMP))
-MM_ASM_FN(mm_asm2_npass, MM_STEP2, MM_PASS_CHECK, MM_OUT2(MM_NOLOAD, MM_NOCLAMP))
-MM_ASM_FN(mm_asm2_1pass_clamp, MM_STEP2, "", MM_OUT2(MM_LOAD_CLAMP, MM_CLAMP))
-MM_ASM_FN(mm_asm2_npass_clamp, MM_STEP2, MM_PASS_CHECK, MM_OUT2(MM_LOAD_CLAMP, MM_CLAMP))
-MM_ASM_FN(mm_asm1_1pass, MM_STEP1, "", MM_OUT1(MM_NOLOAD, MM_NOCLAMP))
-MM_ASM_FN(mm_asm1_npass, MM_STEP1, MM_PASS_CHECK, MM_OUT1(MM_NOLOAD, MM_NOCLAMP))
-MM_ASM_FN(mm_asm1_1pass_clamp, MM_STEP1, "", MM_OUT1(MM_LOAD_CLAMP, MM_CLAMP))
-MM_ASM_FN(mm_asm1_npass_clamp, MM_STEP1, MM_PASS_CHECK, MM_OUT1(MM_LOAD_CLAMP, MM_CLAMP))
+MM_ASM_FN(mm_asm2_1pass, MM_STEP2, "", MM_OUT2(MM_NOLOAD, MM_NOCLAMP, MM_CH1_MORE, ""))
+MM_ASM_FN(mm_asm2_npass, MM_STEP2, MM_PASS_CHECK, MM_OUT2(MM_NOLOAD, MM_NOCLAMP, MM_CH1_MORE, ""))
+MM_ASM_FN(mm_asm2_1pass_clamp, MM_STEP2, "", MM_OUT2(MM_LOAD_CLAMP, MM_CLAMP, MM_CH1, MM_MORE))
+MM_ASM_FN(mm_asm2_npass_clamp, MM_STEP2, MM_PASS_CHECK, MM_OUT2(MM_LOAD_CLAMP, MM_CLAMP, MM_CH1, MM_MORE))
+MM_ASM_FN(mm_asm1_1pass, MM_STEP1, "", MM_OUT1(MM_NOLOAD, MM_NOCLAMP, MM_CH1_MORE, ""))
+MM_ASM_FN(mm_asm1_npass, MM_STEP1, MM_PASS_CHECK, MM_OUT1(MM_NOLOAD, MM_NOCLAMP, MM_CH1_MORE, ""))
+MM_ASM_FN(mm_asm1_1pass_clamp, MM_STEP1, "", MM_OUT1(MM_LOAD_CLAMP, MM_CLAMP, MM_CH1, MM_MORE))
+MM_ASM_FN(mm_asm1_npass_clamp, MM_STEP1, MM_PASS_CHECK, MM_OUT1(MM_LOAD_CLAMP, MM_CLAMP, MM_CH1, MM_MORE))
 
 typedef void (*mm_asm_fn)(const mm_frame_t *f);
 
