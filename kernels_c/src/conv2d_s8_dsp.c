@@ -67,20 +67,20 @@ static void gather(const evo_conv2d_s8_dsp_params_t *p, const int8_t *in_b, int3
 {
     const int32_t run = p->kw * p->in.c;
     if (p->kh > 1 && (run & 3) == 0 && rows_inside(p, ya, xa) && rows_inside(p, yb, xb)) {
-        const size_t row_step = (size_t)p->dil_h * p->in.w * p->in.c;
+        const int32_t row_step = p->dil_h * p->in.w * p->in.c;
         const int8_t *ra = in_b + ((size_t)(ya * p->stride_h - p->pad_h) * p->in.w + (xa * p->stride_w - p->pad_w)) * p->in.c;
         const int8_t *rb = in_b + ((size_t)(yb * p->stride_h - p->pad_h) * p->in.w + (xb * p->stride_w - p->pad_w)) * p->in.c;
-        int32_t fy;
-        for (fy = 0; fy < p->kh; ++fy) {
-            evo_mm_widen2(ra, rb, run, p->input_offset, x);
-            ra += row_step;
-            rb += row_step;
-            x += run;
-        }
+        evo_mm_widen2_rows(ra, rb, p->kh, run, row_step, p->input_offset, x);
     } else {
         const int8_t *fa = field(p, in_b, ya, xa, stage);
         const int8_t *fb = (ya == yb && xa == xb) ? fa : field(p, in_b, yb, xb, stage + 4 * steps);
-        evo_mm_widen2(fa, fb, p->kh * run, p->input_offset, x);
+        const int32_t k = p->kh * run;
+        if (fa == stage && (fb == fa || fb == stage + 4 * steps)) {
+            /* staged fields end in zeros up to whole steps (evo_conv2d_s8_dsp) */
+            evo_mm_widen2_rows(fa, fb, 1, 4 * steps, 0, p->input_offset, x);
+        } else {
+            evo_mm_widen2(fa, fb, k, p->input_offset, x);
+        }
     }
 }
 
@@ -99,6 +99,9 @@ evo_status_t evo_conv2d_s8_dsp(const evo_conv2d_s8_dsp_params_t *p, const int8_t
 
     if (bias != NULL || scratch == NULL || p->scratch_bytes < evo_conv2d_s8_dsp_scratch_bytes(p) || p->in.n != p->out.n) {
         return EVO_ERR_ARG;
+    }
+    if (!(p->kh == 1 && p->kw == 1)) {
+        memset(stage, 0, (size_t)(8 * steps)); /* zeros past k in both staging areas, kept by field() */
     }
     job.x = x;
     job.rec = evo_mm_records(stream);

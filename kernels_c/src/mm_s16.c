@@ -19,52 +19,71 @@
 #define MM_UNROLL 16 /* steps per pass of the unrolled block */
 
 #if defined(__ARM_FEATURE_DSP)
+/* `steps` whole steps of pixels a and b from fa and fb into x; returns the advanced x.
+ * Per step: two (unaligned) word loads, four SXTAB16, one STM (fixed registers r8-r11: STM
+ * stores in register order); two steps per loop iteration. */
+static uint32_t *widen_steps(const int8_t *fa, const int8_t *fb, int32_t steps, uint32_t off, uint32_t *x)
+{
+    uint32_t va, vb;
+    int32_t n = steps >> 1;
+    if (steps & 1) {
+        __asm__ volatile(
+            "ldr %[va], [%[fa]], #4\n\t"
+            "ldr %[vb], [%[fb]], #4\n\t"
+            "sxtab16 r8, %[off], %[va]\n\t"
+            "sxtab16 r9, %[off], %[va], ror #8\n\t"
+            "sxtab16 r10, %[off], %[vb]\n\t"
+            "sxtab16 r11, %[off], %[vb], ror #8\n\t"
+            "stmia %[x]!, {r8-r11}\n\t"
+            : [va] "=&r"(va), [vb] "=&r"(vb), [fa] "+r"(fa), [fb] "+r"(fb), [x] "+r"(x)
+            : [off] "r"(off)
+            : "r8", "r9", "r10", "r11", "memory");
+    }
+    if (n > 0) {
+        __asm__ volatile(
+            "1:\n\t"
+            "ldr %[va], [%[fa]], #4\n\t"
+            "ldr %[vb], [%[fb]], #4\n\t"
+            "sxtab16 r8, %[off], %[va]\n\t"
+            "sxtab16 r9, %[off], %[va], ror #8\n\t"
+            "sxtab16 r10, %[off], %[vb]\n\t"
+            "sxtab16 r11, %[off], %[vb], ror #8\n\t"
+            "stmia %[x]!, {r8-r11}\n\t"
+            "ldr %[va], [%[fa]], #4\n\t"
+            "ldr %[vb], [%[fb]], #4\n\t"
+            "sxtab16 r8, %[off], %[va]\n\t"
+            "sxtab16 r9, %[off], %[va], ror #8\n\t"
+            "sxtab16 r10, %[off], %[vb]\n\t"
+            "sxtab16 r11, %[off], %[vb], ror #8\n\t"
+            "stmia %[x]!, {r8-r11}\n\t"
+            "subs %[n], %[n], #1\n\t"
+            "bne 1b\n\t"
+            : [va] "=&r"(va), [vb] "=&r"(vb), [fa] "+r"(fa), [fb] "+r"(fb), [x] "+r"(x), [n] "+r"(n)
+            : [off] "r"(off)
+            : "r8", "r9", "r10", "r11", "cc", "memory");
+    }
+    return x;
+}
+
+void evo_mm_widen2_rows(const int8_t *fa, const int8_t *fb, int32_t rows, int32_t run, int32_t stride, int32_t input_offset,
+                        uint32_t *x)
+{
+    const uint32_t off = evo_pack_off16(input_offset);
+    int32_t r;
+    for (r = 0; r < rows; ++r) {
+        x = widen_steps(fa, fb, run >> 2, off, x);
+        fa += stride;
+        fb += stride;
+    }
+}
+
 void evo_mm_widen2(const int8_t *fa, const int8_t *fb, int32_t k, int32_t input_offset, uint32_t *x)
 {
     const uint32_t off = evo_pack_off16(input_offset);
     const int32_t full = k >> 2;
-    /* per step: two (unaligned) word loads, four SXTAB16, one STM (fixed registers r8-r11: STM
-     * stores in register order); two steps per loop iteration */
-    if (full > 0) {
-        uint32_t va, vb;
-        int32_t n = full >> 1;
-        if (full & 1) {
-            __asm__ volatile(
-                "ldr %[va], [%[fa]], #4\n\t"
-                "ldr %[vb], [%[fb]], #4\n\t"
-                "sxtab16 r8, %[off], %[va]\n\t"
-                "sxtab16 r9, %[off], %[va], ror #8\n\t"
-                "sxtab16 r10, %[off], %[vb]\n\t"
-                "sxtab16 r11, %[off], %[vb], ror #8\n\t"
-                "stmia %[x]!, {r8-r11}\n\t"
-                : [va] "=&r"(va), [vb] "=&r"(vb), [fa] "+r"(fa), [fb] "+r"(fb), [x] "+r"(x)
-                : [off] "r"(off)
-                : "r8", "r9", "r10", "r11", "memory");
-        }
-        if (n > 0) {
-            __asm__ volatile(
-                "1:\n\t"
-                "ldr %[va], [%[fa]], #4\n\t"
-                "ldr %[vb], [%[fb]], #4\n\t"
-                "sxtab16 r8, %[off], %[va]\n\t"
-                "sxtab16 r9, %[off], %[va], ror #8\n\t"
-                "sxtab16 r10, %[off], %[vb]\n\t"
-                "sxtab16 r11, %[off], %[vb], ror #8\n\t"
-                "stmia %[x]!, {r8-r11}\n\t"
-                "ldr %[va], [%[fa]], #4\n\t"
-                "ldr %[vb], [%[fb]], #4\n\t"
-                "sxtab16 r8, %[off], %[va]\n\t"
-                "sxtab16 r9, %[off], %[va], ror #8\n\t"
-                "sxtab16 r10, %[off], %[vb]\n\t"
-                "sxtab16 r11, %[off], %[vb], ror #8\n\t"
-                "stmia %[x]!, {r8-r11}\n\t"
-                "subs %[n], %[n], #1\n\t"
-                "bne 1b\n\t"
-                : [va] "=&r"(va), [vb] "=&r"(vb), [fa] "+r"(fa), [fb] "+r"(fb), [x] "+r"(x), [n] "+r"(n)
-                : [off] "r"(off)
-                : "r8", "r9", "r10", "r11", "cc", "memory");
-        }
-    }
+    x = widen_steps(fa, fb, full, off, x);
+    fa += 4 * full;
+    fb += 4 * full;
     if (k & 3) {
         /* the last, partial step: bytes past k stay 0 (their weights are 0; never read past k) */
         uint32_t va = 0, vb = 0;
@@ -241,6 +260,15 @@ static int32_t mm_dot(const uint32_t *x, int32_t xi, const int32_t *w, int32_t w
     return acc;
 }
 
+
+void evo_mm_widen2_rows(const int8_t *fa, const int8_t *fb, int32_t rows, int32_t run, int32_t stride, int32_t input_offset,
+                        uint32_t *x)
+{
+    int32_t r;
+    for (r = 0; r < rows; ++r) {
+        evo_mm_widen2(fa + (size_t)r * stride, fb + (size_t)r * stride, run, input_offset, x + (size_t)r * run);
+    }
+}
 
 void evo_mm_widen2(const int8_t *fa, const int8_t *fb, int32_t k, int32_t input_offset, uint32_t *x)
 {

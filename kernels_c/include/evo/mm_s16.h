@@ -63,4 +63,9 @@ static inline const int32_t *evo_mm_records(const int32_t *stream) { return stre
 /* The input steps of pixels a and b (k int8 values each, fa and fb may be equal) plus input_offset. */
 void evo_mm_widen2(const int8_t *fa, const int8_t *fb, int32_t k, int32_t input_offset, uint32_t *x);
 
+/* The same for fields made of `rows` runs of `run` bytes (a multiple of 4), `stride` bytes apart
+ * (reads whole words only). */
+void evo_mm_widen2_rows(const int8_t *fa, const int8_t *fb, int32_t rows, int32_t run, int32_t stride, int32_t input_offset,
+                        uint32_t *x);
+
 #endif
