@@ -95,6 +95,19 @@ def conv_scratch_bytes(p: dict[str, Any]) -> int:
     return 16 * steps + stage
 
 
+# Flash kept free for code and everything else when the weight streams are sized against the board.
+FLASH_RESERVE = 64 * 1024
+
+
+def streams_fit(g, target: Target) -> bool:
+    """The int16 streams (at most twice the int8 weights, whatever layers get them) leave the
+    board's flash room for the rest: else every layer keeps its int8 weights. Unknown flash: yes."""
+    if target.flash_bytes is None:
+        return True
+    weights = sum(t.data.nbytes for t in g.tensors if t.is_const and t.data is not None)
+    return 2 * weights + FLASH_RESERVE <= target.flash_bytes
+
+
 def _bias(g, op, n: int) -> np.ndarray:
     if len(op.inputs) > 2 and op.inputs[2] >= 0:
         return g.tensor(op.inputs[2]).data.astype(np.int64).reshape(n)
@@ -102,7 +115,7 @@ def _bias(g, op, n: int) -> np.ndarray:
 
 
 def specialise_conv(g, op, p: dict[str, Any], call: KernelCall, target: Target) -> KernelCall:
-    if not target.has_dsp or p["dtype"] != "int8" or call.func != "evo_conv2d_s8":
+    if not target.has_dsp or p["dtype"] != "int8" or call.func != "evo_conv2d_s8" or not streams_fit(g, target):
         return call
     w = g.tensor(op.inputs[1]).data
     oc = int(w.shape[0])
@@ -122,7 +135,7 @@ def specialise_conv(g, op, p: dict[str, Any], call: KernelCall, target: Target) 
 
 
 def specialise_fc(g, op, p: dict[str, Any], call: KernelCall, target: Target) -> KernelCall:
-    if not target.has_dsp or p["dtype"] != "int8":
+    if not target.has_dsp or p["dtype"] != "int8" or not streams_fit(g, target):
         return call
     units = p["units"]
     w = g.tensor(op.inputs[1]).data.astype(np.int64) + int(p["weights_offset"])

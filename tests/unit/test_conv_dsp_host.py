@@ -95,3 +95,17 @@ def test_dsp_kernels_on_host_bit_exact(name):
         assert any(f.endswith("_dsp") or f.endswith("_dsp_rows") for f in funcs), funcs
     for a, b in zip(got, tflm):
         assert np.array_equal(a, b), f"{name} ({sorted(funcs)}) differs from TFLM"
+
+
+def test_streams_respect_the_board_flash():
+    """Twice the int8 weights must fit the board's flash (less a reserve), else every layer keeps
+    its int8 weights and the portable kernel; unknown flash (no board) specialises."""
+    g = read_tflite(CASES["conv1x1_k64"]())
+
+    def funcs(target):
+        return {s.call.func.removesuffix("_rows") for s in compile_graph(g, target=target).program.steps if s.call}
+
+    assert funcs(Target("M4", flash_bytes=80 * 1024)) == {"evo_conv2d_s8_dsp"}
+    assert funcs(Target("M4", flash_bytes=64 * 1024)) == {"evo_conv2d_s8"}
+    assert funcs(Target("M4")) == {"evo_conv2d_s8_dsp"}
+    assert funcs(Target("M0", flash_bytes=1 << 20)) == {"evo_conv2d_s8"}
