@@ -143,7 +143,7 @@ def specialise_fc(g, op, p: dict[str, Any], call: KernelCall, target: Target) ->
     const = constant_channels(w, bias, p)
     if const is None:
         return call
-    scratch = 16 * ((p["depth"] + 3) // 4)
+    scratch = (16 if p["batches"] > 1 else 8) * ((p["depth"] + 3) // 4)  # evo_fully_connected_s8_dsp
     params = {k: call.params[k] for k in ("batches", "units", "depth", "input_offset", "act_min", "act_max")}
     params["scratch_bytes"] = scratch
     return replace(call, func="evo_fully_connected_s8_dsp", sources=["fully_connected_s8_dsp.c", ENGINE], header=HEADER,

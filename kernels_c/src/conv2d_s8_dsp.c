@@ -59,23 +59,23 @@ static int rows_inside(const evo_conv2d_s8_dsp_params_t *p, int32_t oy, int32_t 
            ix0 + p->kw <= p->in.w;
 }
 
-/* Widen the receptive fields of output pixels a and b (b may repeat a) into the engine's input
+/* Widen the receptive fields of output pixels a and b (b < 0: a alone) into the engine's input
  * layout: filter row by filter row straight from the input when every row is whole steps and
  * inside the image, else from contiguous fields (evo_mm_widen2 handles a partial last step). */
 static void gather(const evo_conv2d_s8_dsp_params_t *p, const int8_t *in_b, int32_t ya, int32_t xa, int32_t yb, int32_t xb,
                    int8_t *stage, int32_t steps, uint32_t *x)
 {
     const int32_t run = p->kw * p->in.c;
-    if (p->kh > 1 && (run & 3) == 0 && rows_inside(p, ya, xa) && rows_inside(p, yb, xb)) {
+    if (p->kh > 1 && (run & 3) == 0 && rows_inside(p, ya, xa) && (yb < 0 || rows_inside(p, yb, xb))) {
         const int32_t row_step = p->dil_h * p->in.w * p->in.c;
         const int8_t *ra = in_b + ((size_t)(ya * p->stride_h - p->pad_h) * p->in.w + (xa * p->stride_w - p->pad_w)) * p->in.c;
         const int8_t *rb = in_b + ((size_t)(yb * p->stride_h - p->pad_h) * p->in.w + (xb * p->stride_w - p->pad_w)) * p->in.c;
-        evo_mm_widen2_rows(ra, rb, p->kh, run, row_step, p->input_offset, x);
+        evo_mm_widen2_rows(ra, yb < 0 ? NULL : rb, p->kh, run, row_step, p->input_offset, x);
     } else {
         const int8_t *fa = field(p, in_b, ya, xa, stage);
-        const int8_t *fb = (ya == yb && xa == xb) ? fa : field(p, in_b, yb, xb, stage + 4 * steps);
+        const int8_t *fb = yb < 0 ? NULL : field(p, in_b, yb, xb, stage + 4 * steps);
         const int32_t k = p->kh * run;
-        if (fa == stage && (fb == fa || fb == stage + 4 * steps)) {
+        if (fa == stage && (fb == NULL || fb == stage + 4 * steps)) {
             /* staged fields end in zeros up to whole steps (evo_conv2d_s8_dsp) */
             evo_mm_widen2_rows(fa, fb, 1, 4 * steps, 0, p->input_offset, x);
         } else {
@@ -120,9 +120,9 @@ evo_status_t evo_conv2d_s8_dsp(const evo_conv2d_s8_dsp_params_t *p, const int8_t
             if (stream[0] > 0) {
                 if (pointwise) { /* 1x1, stride 1: input pixel q is output pixel q */
                     const int8_t *fa = in_b + (size_t)q * p->in.c;
-                    evo_mm_widen2(fa, both ? fa + p->in.c : fa, k, p->input_offset, x);
+                    evo_mm_widen2(fa, both ? fa + p->in.c : NULL, k, p->input_offset, x);
                 } else {
-                    gather(p, in_b, ya, xa, both ? yb : ya, both ? xb : xa, stage, steps, x);
+                    gather(p, in_b, ya, xa, both ? yb : -1, xb, stage, steps, x);
                 }
                 evo_mm_2x2(&job);
             }

@@ -14,7 +14,7 @@ evo_status_t evo_fully_connected_s8_dsp(const evo_fully_connected_s8_dsp_params_
     evo_mm_job_t job;
     int32_t b;
 
-    if (scratch == NULL || p->scratch_bytes < 16 * steps || p->batches < 0 || units < 0 || depth < 0) {
+    if (scratch == NULL || p->scratch_bytes < (p->batches > 1 ? 16 : 8) * steps || p->batches < 0 || units < 0 || depth < 0) {
         return EVO_ERR_ARG;
     }
     job.x = x;
@@ -28,7 +28,7 @@ evo_status_t evo_fully_connected_s8_dsp(const evo_fully_connected_s8_dsp_params_
         job.out_a = output + (size_t)b * units;
         job.out_b = both ? job.out_a + units : NULL;
         if (stream[0] > 0) {
-            evo_mm_widen2(xa, both ? xa + depth : xa, depth, p->input_offset, x);
+            evo_mm_widen2(xa, both ? xa + depth : NULL, depth, p->input_offset, x);
             evo_mm_2x2(&job);
         }
         evo_mm_constants(stream, job.out_a);

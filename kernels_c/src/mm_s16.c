@@ -26,6 +26,19 @@ static uint32_t *widen_steps(const int8_t *fa, const int8_t *fb, int32_t steps, 
 {
     uint32_t va, vb;
     int32_t n = steps >> 1;
+    if (fb == NULL) { /* one pixel: two words per step */
+        for (; steps > 0; --steps) {
+            __asm__ volatile(
+                "ldr %[va], [%[fa]], #4\n\t"
+                "sxtab16 r8, %[off], %[va]\n\t"
+                "sxtab16 r9, %[off], %[va], ror #8\n\t"
+                "stmia %[x]!, {r8, r9}\n\t"
+                : [va] "=&r"(va), [fa] "+r"(fa), [x] "+r"(x)
+                : [off] "r"(off)
+                : "r8", "r9", "memory");
+        }
+        return x;
+    }
     if (steps & 1) {
         __asm__ volatile(
             "ldr %[va], [%[fa]], #4\n\t"
@@ -71,9 +84,7 @@ void evo_mm_widen2_rows(const int8_t *fa, const int8_t *fb, int32_t rows, int32_
     const uint32_t off = evo_pack_off16(input_offset);
     int32_t r;
     for (r = 0; r < rows; ++r) {
-        x = widen_steps(fa, fb, run >> 2, off, x);
-        fa += stride;
-        fb += stride;
+        x = widen_steps(fa + (size_t)r * stride, fb != NULL ? fb + (size_t)r * stride : NULL, run >> 2, off, x);
     }
 }
 
@@ -83,16 +94,17 @@ void evo_mm_widen2(const int8_t *fa, const int8_t *fb, int32_t k, int32_t input_
     const int32_t full = k >> 2;
     x = widen_steps(fa, fb, full, off, x);
     fa += 4 * full;
-    fb += 4 * full;
     if (k & 3) {
         /* the last, partial step: bytes past k stay 0 (their weights are 0; never read past k) */
         uint32_t va = 0, vb = 0;
         memcpy(&va, fa, (size_t)(k & 3));
-        memcpy(&vb, fb, (size_t)(k & 3));
         x[0] = evo_sxtab16(off, va);
         x[1] = evo_sxtab16_ror8(off, va);
-        x[2] = evo_sxtab16(off, vb);
-        x[3] = evo_sxtab16_ror8(off, vb);
+        if (fb != NULL) {
+            memcpy(&vb, fb + 4 * full, (size_t)(k & 3));
+            x[2] = evo_sxtab16(off, vb);
+            x[3] = evo_sxtab16_ror8(off, vb);
+        }
     }
 }
 
@@ -123,10 +135,10 @@ typedef struct {
     "smlad r11, r2, r8, r11\n\t"                                                                    \
     "smlad lr, r3, r7, lr\n\t"                                                                      \
     "smlad lr, r4, r8, lr\n\t"
-/* One step of the 1-pixel tile (pixel a only; r3, r4 are loaded and unused): 8 MACs in 6
+/* One step of the 1-pixel tile (input of one pixel, two words per step): 8 MACs in 6
  * instructions (24 bytes). For an odd last pixel and fully connected layers with one batch. */
 #define MM_STEP1                                                                                    \
-    "ldmia.w r0!, {r1-r4}\n\t"                                                                      \
+    "ldmia.w r0!, {r1, r2}\n\t"                                                                     \
     "ldmia.w r12!, {r5-r8}\n\t"                                                                     \
     "smlad r9, r1, r5, r9\n\t"                                                                      \
     "smlad r9, r2, r6, r9\n\t"                                                                      \
@@ -226,7 +238,7 @@ void evo_mm_2x2(const evo_mm_job_t *job)
     f.skip = (uint32_t)(MM_UNROLL - first) * (two ? 40u : 24u);
     f.out_a = job->out_a;
     f.out_b = job->out_b;
-    f.x_end = job->x + 4 * job->steps;
+    f.x_end = job->x + (two ? 4 : 2) * job->steps;
     f.act_min = job->act_min;
     f.act_max = job->act_max;
     f.w = job->rec;
@@ -247,13 +259,14 @@ static int8_t mm_requant(int32_t acc2, const int32_t *q, int32_t act_min, int32_
     return (int8_t)EVO_CLAMP(t, act_min, act_max);
 }
 
-/* sum over the steps of x word `xi` times w word `wi` per step (int16 pairs). */
-static int32_t mm_dot(const uint32_t *x, int32_t xi, const int32_t *w, int32_t wi, int32_t steps, int32_t acc)
+/* sum over the steps of x words `xi`, `xi` + 1 (of `xw` per step) times w words `wi`, `wi` + 1
+ * (int16 pairs). */
+static int32_t mm_dot(const uint32_t *x, int32_t xw, int32_t xi, const int32_t *w, int32_t wi, int32_t steps, int32_t acc)
 {
     int32_t s, t;
     for (s = 0; s < steps; ++s) {
         for (t = 0; t < 2; ++t) {
-            const uint32_t xv = x[4 * s + xi + t], wv = (uint32_t)w[4 * s + wi + t];
+            const uint32_t xv = x[xw * s + xi + t], wv = (uint32_t)w[4 * s + wi + t];
             acc += (int32_t)lo16(xv) * lo16(wv) + (int32_t)hi16(xv) * hi16(wv);
         }
     }
@@ -266,40 +279,45 @@ void evo_mm_widen2_rows(const int8_t *fa, const int8_t *fb, int32_t rows, int32_
 {
     int32_t r;
     for (r = 0; r < rows; ++r) {
-        evo_mm_widen2(fa + (size_t)r * stride, fb + (size_t)r * stride, run, input_offset, x + (size_t)r * run);
+        evo_mm_widen2(fa + (size_t)r * stride, fb != NULL ? fb + (size_t)r * stride : NULL, run, input_offset,
+                      x + (size_t)r * run / (fb != NULL ? 1 : 2));
     }
 }
 
 void evo_mm_widen2(const int8_t *fa, const int8_t *fb, int32_t k, int32_t input_offset, uint32_t *x)
 {
     const int32_t steps = (k + 3) >> 2;
+    const int32_t xw = fb != NULL ? 4 : 2;
     int32_t s, i;
     for (s = 0; s < steps; ++s) {
         int32_t va[4], vb[4];
         for (i = 0; i < 4; ++i) {
             const int32_t kk = 4 * s + i;
             va[i] = kk < k ? fa[kk] + input_offset : 0;
-            vb[i] = kk < k ? fb[kk] + input_offset : 0;
+            vb[i] = kk < k && fb != NULL ? fb[kk] + input_offset : 0;
         }
-        x[4 * s + 0] = ((uint32_t)va[0] & 0xFFFFu) | ((uint32_t)va[2] & 0xFFFFu) << 16;
-        x[4 * s + 1] = ((uint32_t)va[1] & 0xFFFFu) | ((uint32_t)va[3] & 0xFFFFu) << 16;
-        x[4 * s + 2] = ((uint32_t)vb[0] & 0xFFFFu) | ((uint32_t)vb[2] & 0xFFFFu) << 16;
-        x[4 * s + 3] = ((uint32_t)vb[1] & 0xFFFFu) | ((uint32_t)vb[3] & 0xFFFFu) << 16;
+        x[xw * s + 0] = ((uint32_t)va[0] & 0xFFFFu) | ((uint32_t)va[2] & 0xFFFFu) << 16;
+        x[xw * s + 1] = ((uint32_t)va[1] & 0xFFFFu) | ((uint32_t)va[3] & 0xFFFFu) << 16;
+        if (fb != NULL) {
+            x[xw * s + 2] = ((uint32_t)vb[0] & 0xFFFFu) | ((uint32_t)vb[2] & 0xFFFFu) << 16;
+            x[xw * s + 3] = ((uint32_t)vb[1] & 0xFFFFu) | ((uint32_t)vb[3] & 0xFFFFu) << 16;
+        }
     }
 }
 
 void evo_mm_2x2(const evo_mm_job_t *job)
 {
     const int32_t *rec = job->rec;
+    const int32_t xw = job->out_b != NULL ? 4 : 2; /* input words per step */
     int32_t more = 1, c;
     while (more) {
         const int32_t *q = rec + 4 + 4 * job->steps;
         for (c = 0; c < 2; ++c) {
             const int32_t *qc = q + 4 * c;
             const int32_t acc = rec[2 * c];
-            job->out_a[qc[3]] = mm_requant(mm_dot(job->x, 0, rec + 4, 2 * c, job->steps, acc), qc, job->act_min, job->act_max);
+            job->out_a[qc[3]] = mm_requant(mm_dot(job->x, xw, 0, rec + 4, 2 * c, job->steps, acc), qc, job->act_min, job->act_max);
             if (job->out_b != NULL) {
-                job->out_b[qc[3]] = mm_requant(mm_dot(job->x, 2, rec + 4, 2 * c, job->steps, acc), qc, job->act_min, job->act_max);
+                job->out_b[qc[3]] = mm_requant(mm_dot(job->x, xw, 2, rec + 4, 2 * c, job->steps, acc), qc, job->act_min, job->act_max);
             }
         }
         more = q[8];

@@ -26,7 +26,7 @@ typedef struct {
     int32_t depth;
     int32_t input_offset;
     int32_t act_min, act_max;
-    int32_t scratch_bytes;
+    int32_t scratch_bytes; /* the widened input: 16 bytes per step of 4 depth, 8 for one batch */
 } evo_fully_connected_s8_dsp_params_t;
 
 /* `stream`: the weight stream; `bias` is folded into it and must be NULL. */

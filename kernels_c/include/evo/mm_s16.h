@@ -16,7 +16,7 @@
  * Input of a pair of output pixels a, b (evo_mm_widen2): S x (xa[k0] | xa[k2] << 16,
  * xa[k1] | xa[k3] << 16, xb[k0] | ..., xb[k1] | ...), int16 input + input_offset, the order two
  * SXTAB16 produce from one word of four input bytes. One step is then two 4-word loads and eight
- * SMLAD for 16 multiply-accumulates.
+ * SMLAD for 16 multiply-accumulates. A single pixel (out_b NULL) has two words per step.
  *
  * Requantisation, bit-exact with TFLM's MultiplyByQuantizedMultiplier for a right shift e >= 1,
  * a multiplier m > 2^30 and |acc| < 2^30 (the generator checks all three per channel, with a bound
@@ -60,7 +60,7 @@ static inline void evo_mm_constants(const int32_t *stream, int8_t *out)
 /* The stream's first record. */
 static inline const int32_t *evo_mm_records(const int32_t *stream) { return stream + 2 + 2 * stream[1]; }
 
-/* The input steps of pixels a and b (k int8 values each, fa and fb may be equal) plus input_offset. */
+/* The input steps of pixels a and b (k int8 values each) plus input_offset; fb NULL: pixel a alone. */
 void evo_mm_widen2(const int8_t *fa, const int8_t *fb, int32_t k, int32_t input_offset, uint32_t *x);
 
 /* The same for fields made of `rows` runs of `run` bytes (a multiple of 4), `stride` bytes apart
