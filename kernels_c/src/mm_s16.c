@@ -22,7 +22,7 @@
 /* `steps` whole steps of pixels a and b from fa and fb into x; returns the advanced x.
  * Per step: two (unaligned) word loads, four SXTAB16, one STM (fixed registers r8-r11: STM
  * stores in register order); two steps per loop iteration. */
-static uint32_t *widen_steps(const int8_t *fa, const int8_t *fb, int32_t steps, uint32_t off, uint32_t *x)
+__attribute__((always_inline)) static inline uint32_t *widen_steps(const int8_t *fa, const int8_t *fb, int32_t steps, uint32_t off, uint32_t *x)
 {
     uint32_t va, vb;
     int32_t n = steps >> 1;
