@@ -14,6 +14,23 @@
 #include "evo/conv_dsp.h"
 #include "evo/mm_s16.h"
 
+/* memcpy for the short runs of first layers (a few channels): word moves inline, no call. */
+static void copy_run(int8_t *d, const int8_t *s, size_t n)
+{
+    if (n >= 16) {
+        memcpy(d, s, n);
+        return;
+    }
+    for (; n >= 4; n -= 4, s += 4, d += 4) {
+        uint32_t v;
+        memcpy(&v, s, 4);
+        memcpy(d, &v, 4);
+    }
+    for (; n > 0; --n) {
+        *d++ = *s++;
+    }
+}
+
 /* The receptive field of output pixel (oy, ox) as contiguous bytes: in the input or staged. */
 static const int8_t *field(const evo_conv2d_s8_dsp_params_t *p, const int8_t *in_b, int32_t oy, int32_t ox, int8_t *stg)
 {
@@ -34,14 +51,14 @@ static const int8_t *field(const evo_conv2d_s8_dsp_params_t *p, const int8_t *in
         if (iy < 0 || iy >= in_h) {
             memset(dst, zp, run);
         } else if (inside_x) {
-            memcpy(dst, in_b + ((size_t)iy * in_w + ix0) * in_c, run);
+            copy_run(dst, in_b + ((size_t)iy * in_w + ix0) * in_c, run);
         } else {
             for (fx = 0; fx < kw; ++fx) {
                 const int32_t ix = ix0 + fx * p->dil_w;
                 if (ix < 0 || ix >= in_w) {
                     memset(dst + (size_t)fx * in_c, zp, (size_t)in_c);
                 } else {
-                    memcpy(dst + (size_t)fx * in_c, in_b + ((size_t)iy * in_w + ix) * in_c, (size_t)in_c);
+                    copy_run(dst + (size_t)fx * in_c, in_b + ((size_t)iy * in_w + ix) * in_c, (size_t)in_c);
                 }
             }
         }
