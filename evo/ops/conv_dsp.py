@@ -43,16 +43,16 @@ def _exact_channels(w: np.ndarray, bias: np.ndarray, p: dict[str, Any]) -> np.nd
 
 
 def constant_channels(w: np.ndarray, bias: np.ndarray, p: dict[str, Any]) -> dict[int, int] | None:
-    """The layer's channels whose output the engine cannot compute exactly, with their output
-    value: each must have all-zero weights (pruned channels, often with extreme biases and
-    scales), so that TFLM's output is the constant requant(bias). None: some other channel fails,
-    the layer keeps the portable kernel."""
-    bad = np.flatnonzero(~_exact_channels(w, bias, p))
-    if np.any(w[bad] != 0):
+    """The layer's channels with all-zero weights (pruned channels) and their output, the constant
+    requant(bias) TFLM computes: the stream lists them instead of computing them. None when some
+    other channel is outside the engine's exact range: the layer keeps the portable kernel."""
+    zero = ~np.any(w != 0, axis=1)
+    if np.any(~_exact_channels(w, bias, p) & ~zero):
         return None
-    out = fx.multiply_by_quantized_multiplier(bias[bad], p["multiplier"][bad].astype(np.int64), p["shift"][bad].astype(np.int64))
+    chans = np.flatnonzero(zero)
+    out = fx.multiply_by_quantized_multiplier(bias[chans], p["multiplier"][chans].astype(np.int64), p["shift"][chans].astype(np.int64))
     out = np.clip(out + int(p["output_offset"]), int(p["act_min"]), int(p["act_max"]))
-    return {int(c): int(v) for c, v in zip(bad, out)}
+    return {int(c): int(v) for c, v in zip(chans, out)}
 
 
 def build_stream(w: np.ndarray, bias: np.ndarray, p: dict[str, Any], const: dict[int, int]) -> np.ndarray:
