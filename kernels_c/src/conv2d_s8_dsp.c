@@ -108,7 +108,7 @@ evo_status_t evo_conv2d_s8_dsp(const evo_conv2d_s8_dsp_params_t *p, const int8_t
     const int32_t k = p->kh * p->kw * p->in.c;
     const int32_t steps = (k + 3) / 4;
     const int32_t pixels = p->out.h * out_w;
-    const int pointwise = p->kh == 1 && p->kw == 1 && p->stride_h == 1 && p->stride_w == 1;
+    const int pointwise = p->kh == 1 && p->kw == 1 && p->stride_h == 1 && p->stride_w == 1 && stream[0] > 0;
     uint32_t *x = (uint32_t *)scratch;
     int8_t *stage = (int8_t *)scratch + 16 * steps;
     evo_mm_job_t job;
@@ -128,6 +128,24 @@ evo_status_t evo_conv2d_s8_dsp(const evo_conv2d_s8_dsp_params_t *p, const int8_t
     for (b = 0; b < p->in.n; ++b) {
         const int8_t *in_b = input + (size_t)b * p->in.h * p->in.w * p->in.c;
         int8_t *out_n = output + (size_t)b * pixels * out_c;
+        if (pointwise && stream[1] == 0) { /* 1x1, stride 1: input pixel q is output pixel q */
+            job.out_b = out_n; /* prepare the two-pixel tile once */
+            evo_mm_prepare(&job);
+            for (q = 0; q + 1 < pixels; q += 2) {
+                const int8_t *fa = in_b + (size_t)q * p->in.c;
+                job.out_a = out_n + (size_t)q * out_c;
+                job.out_b = job.out_a + out_c;
+                evo_mm_widen2(fa, fa + p->in.c, k, p->input_offset, x);
+                job.run(&job);
+            }
+            if (q < pixels) {
+                job.out_a = out_n + (size_t)q * out_c;
+                job.out_b = NULL;
+                evo_mm_widen2(in_b + (size_t)q * p->in.c, NULL, k, p->input_offset, x);
+                evo_mm_2x2(&job);
+            }
+            continue;
+        }
         for (q = 0; q < pixels; q += 2) {
             const int32_t ya = q / out_w, xa = q - ya * out_w;
             const int both = q + 1 < pixels;
@@ -135,12 +153,7 @@ evo_status_t evo_conv2d_s8_dsp(const evo_conv2d_s8_dsp_params_t *p, const int8_t
             job.out_a = out_n + (size_t)q * out_c;
             job.out_b = both ? job.out_a + out_c : NULL; /* an odd last pixel runs the 1-pixel tile */
             if (stream[0] > 0) {
-                if (pointwise) { /* 1x1, stride 1: input pixel q is output pixel q */
-                    const int8_t *fa = in_b + (size_t)q * p->in.c;
-                    evo_mm_widen2(fa, both ? fa + p->in.c : NULL, k, p->input_offset, x);
-                } else {
-                    gather(p, in_b, ya, xa, both ? yb : -1, xb, stage, steps, x);
-                }
+                gather(p, in_b, ya, xa, both ? yb : -1, xb, stage, steps, x);
                 evo_mm_2x2(&job);
             }
             evo_mm_constants(stream, job.out_a);

@@ -39,6 +39,30 @@ __attribute__((always_inline)) static inline uint32_t *widen_steps(const int8_t 
         }
         return x;
     }
+    if ((((uintptr_t)fa | (uintptr_t)fb) & 3u) == 0 && n > 0) {
+        /* word-aligned fields (channel counts that are multiples of 4): LDRD, two steps per load */
+        uint32_t va1, vb1;
+        __asm__ volatile(
+            "1:\n\t"
+            "ldrd %[va], %[va1], [%[fa]], #8\n\t"
+            "ldrd %[vb], %[vb1], [%[fb]], #8\n\t"
+            "sxtab16 r8, %[off], %[va]\n\t"
+            "sxtab16 r9, %[off], %[va], ror #8\n\t"
+            "sxtab16 r10, %[off], %[vb]\n\t"
+            "sxtab16 r11, %[off], %[vb], ror #8\n\t"
+            "stmia %[x]!, {r8-r11}\n\t"
+            "sxtab16 r8, %[off], %[va1]\n\t"
+            "sxtab16 r9, %[off], %[va1], ror #8\n\t"
+            "sxtab16 r10, %[off], %[vb1]\n\t"
+            "sxtab16 r11, %[off], %[vb1], ror #8\n\t"
+            "stmia %[x]!, {r8-r11}\n\t"
+            "subs %[n], %[n], #1\n\t"
+            "bne 1b\n\t"
+            : [va] "=&r"(va), [vb] "=&r"(vb), [va1] "=&r"(va1), [vb1] "=&r"(vb1), [fa] "+r"(fa), [fb] "+r"(fb),
+              [x] "+r"(x), [n] "+r"(n)
+            : [off] "r"(off)
+            : "r8", "r9", "r10", "r11", "cc", "memory");
+    }
     if (steps & 1) {
         __asm__ volatile(
             "ldr %[va], [%[fa]], #4\n\t"
@@ -109,19 +133,11 @@ void evo_mm_widen2(const int8_t *fa, const int8_t *fb, int32_t k, int32_t input_
 }
 
 /* ---------------------------------------------------------------- the assembly tile
- * Frame (7 words, copied from the caller's mm_frame_t onto the stack):
- *   [sp, #0] input start   [sp, #4] entry | 1   [sp, #8] out_a   [sp, #12] out_b
- *   [sp, #16] input end    [sp, #20] act_min   [sp, #24] act_max
+ * Frame: the job's first 7 words, copied onto the stack:
+ *   [sp, #0] input start   [sp, #4] entry | 1 (from skip)   [sp, #8] out_a   [sp, #12] out_b
+ *   [sp, #16] input end    [sp, #20] act_min   [sp, #24] act_max;   the job's word 7 is the stream.
  * Registers in the K loop: r0 input, r12 weights, r1-r4 input words, r5-r8 weight words,
  * r9 = acc(ch0, a), r10 = acc(ch0, b), r11 = acc(ch1, a), lr = acc(ch1, b). */
-typedef struct {
-    const uint32_t *x;
-    uint32_t skip; /* bytes of the unrolled block skipped by the first pass (becomes the entry) */
-    int8_t *out_a, *out_b;
-    const uint32_t *x_end;
-    int32_t act_min, act_max;
-    const int32_t *w;
-} mm_frame_t;
 
 /* One step of the 2-pixel tile: 16 MACs in 10 instructions (40 bytes). */
 #define MM_STEP2                                                                                    \
@@ -190,7 +206,7 @@ typedef struct {
     "strb r5, [r0, r4]\n\t" MORE
 
 #define MM_ASM_FN(NAME, STEP, PASS_CHECK, OUT)                                                      \
-    __attribute__((naked, noinline)) static void NAME(const mm_frame_t *f __attribute__((unused)))  \
+    __attribute__((naked, noinline)) static void NAME(const evo_mm_job_t *f __attribute__((unused)))  \
     {                                                                                               \
         __asm__ volatile(                                                                           \
             "push {r4-r11, lr}\n\t"                                                                 \
@@ -200,7 +216,7 @@ typedef struct {
             "add r2, r2, r8\n\t"                                                                    \
             "orr r2, r2, #1\n\t" /* Thumb bit: the entry is loaded into pc */                      \
             "stm sp, {r1-r7}\n\t"                                                                   \
-            "ldr r12, [r0, #28]\n\t"                                                                \
+            "ldr r12, [r0, #28]\n\t" /* the stream */                                                                \
             "ldmia r12!, {r9, r10, r11, lr}\n\t" /* accumulators of the first pair */              \
             "ldm sp, {r0, pc}\n\t"                                                                  \
             "2:\n\t" MM_BLOCK(STEP) PASS_CHECK OUT                                                  \
@@ -221,7 +237,7 @@ MM_ASM_FN(mm_asm1_npass, MM_STEP1, MM_PASS_CHECK, MM_OUT1(MM_NOLOAD, MM_NOCLAMP,
 MM_ASM_FN(mm_asm1_1pass_clamp, MM_STEP1, "", MM_OUT1(MM_LOAD_CLAMP, MM_CLAMP, MM_CH1, MM_MORE))
 MM_ASM_FN(mm_asm1_npass_clamp, MM_STEP1, MM_PASS_CHECK, MM_OUT1(MM_LOAD_CLAMP, MM_CLAMP, MM_CH1, MM_MORE))
 
-typedef void (*mm_asm_fn)(const mm_frame_t *f);
+typedef void (*mm_asm_fn)(const evo_mm_job_t *f);
 
 /* [pixels - 1][passes > 1][clamp] */
 static mm_asm_fn const mm_asm[2][2][2] = {
@@ -229,20 +245,13 @@ static mm_asm_fn const mm_asm[2][2][2] = {
     {{mm_asm2_1pass, mm_asm2_1pass_clamp}, {mm_asm2_npass, mm_asm2_npass_clamp}},
 };
 
-void evo_mm_2x2(const evo_mm_job_t *job)
+void evo_mm_prepare(evo_mm_job_t *job)
 {
-    const int32_t first = (job->steps - 1) % MM_UNROLL + 1;
+    const uint32_t first = ((uint32_t)job->steps - 1u) % MM_UNROLL + 1u;
     const int two = job->out_b != NULL;
-    mm_frame_t f;
-    f.x = job->x;
-    f.skip = (uint32_t)(MM_UNROLL - first) * (two ? 40u : 24u);
-    f.out_a = job->out_a;
-    f.out_b = job->out_b;
-    f.x_end = job->x + (two ? 4 : 2) * job->steps;
-    f.act_min = job->act_min;
-    f.act_max = job->act_max;
-    f.w = job->rec;
-    mm_asm[two][job->steps > MM_UNROLL][job->act_min != -128 || job->act_max != 127](&f);
+    job->skip = (MM_UNROLL - first) * (two ? 40u : 24u);
+    job->x_end = job->x + (two ? 4 : 2) * job->steps;
+    job->run = mm_asm[two][job->steps > MM_UNROLL][job->act_min != -128 || job->act_max != 127];
 }
 
 #else /* portable C */
@@ -305,7 +314,7 @@ void evo_mm_widen2(const int8_t *fa, const int8_t *fb, int32_t k, int32_t input_
     }
 }
 
-void evo_mm_2x2(const evo_mm_job_t *job)
+static void mm_run(const evo_mm_job_t *job)
 {
     const int32_t *rec = job->rec;
     const int32_t xw = job->out_b != NULL ? 4 : 2; /* input words per step */
@@ -323,6 +332,13 @@ void evo_mm_2x2(const evo_mm_job_t *job)
         more = q[8];
         rec = q + 9;
     }
+}
+
+void evo_mm_prepare(evo_mm_job_t *job)
+{
+    job->skip = 0;
+    job->x_end = job->x + (job->out_b != NULL ? 4 : 2) * job->steps;
+    job->run = mm_run;
 }
 
 #endif

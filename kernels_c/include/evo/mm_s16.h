@@ -36,17 +36,31 @@
 /* int32 words of one channel-pair record for S steps. Twin of record_words in evo/ops/conv_dsp.py. */
 static inline int32_t evo_mm_record_words(int32_t steps) { return 4 + 4 * steps + 9; }
 
-/* One pixel pair times every record of a stream. */
-typedef struct {
-    const uint32_t *x;   /* the pixel pair's input steps (evo_mm_widen2) */
-    const int32_t *rec;  /* first record (>= 1) */
-    int8_t *out_a;       /* pixel a's output channels */
-    int8_t *out_b;       /* pixel b's, NULL: pixel a only (the input's pixel-b words are ignored) */
-    int32_t steps;
+/* One pixel pair times every record of a stream. The first seven words are the assembly's
+ * frame (mm_s16.c): evo_mm_prepare fills in `skip`, `x_end` and `run`, the caller the rest. */
+typedef struct evo_mm_job evo_mm_job_t;
+struct evo_mm_job {
+    const uint32_t *x;     /* the pixel pair's input steps (evo_mm_widen2) */
+    uint32_t skip;         /* set by evo_mm_prepare */
+    int8_t *out_a;         /* pixel a's output channels */
+    int8_t *out_b;         /* pixel b's, NULL: pixel a only (one-pixel input layout) */
+    const uint32_t *x_end; /* set by evo_mm_prepare */
     int32_t act_min, act_max;
-} evo_mm_job_t;
+    const int32_t *rec;    /* first record (>= 1) */
+    int32_t steps;
+    void (*run)(const evo_mm_job_t *job); /* set by evo_mm_prepare */
+};
 
-void evo_mm_2x2(const evo_mm_job_t *job);
+/* Choose the tile for the job's steps, clamp and pixel count (out_b NULL or not): then
+ * job->run(job) may be called for any out_a / out_b (of the same NULL-ness) and input. */
+void evo_mm_prepare(evo_mm_job_t *job);
+
+/* evo_mm_prepare, then run. */
+static inline void evo_mm_2x2(evo_mm_job_t *job)
+{
+    evo_mm_prepare(job);
+    job->run(job);
+}
 
 /* The stream's constant channels of one output pixel. */
 static inline void evo_mm_constants(const int32_t *stream, int8_t *out)
