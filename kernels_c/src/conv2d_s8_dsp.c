@@ -128,9 +128,9 @@ evo_status_t evo_conv2d_s8_dsp(const evo_conv2d_s8_dsp_params_t *p, const int8_t
     for (b = 0; b < p->in.n; ++b) {
         const int8_t *in_b = input + (size_t)b * p->in.h * p->in.w * p->in.c;
         int8_t *out_n = output + (size_t)b * pixels * out_c;
+        job.out_b = out_n; /* prepare the two-pixel tile once; an odd last pixel prepares its own */
+        evo_mm_prepare(&job);
         if (pointwise && stream[1] == 0) { /* 1x1, stride 1: input pixel q is output pixel q */
-            job.out_b = out_n; /* prepare the two-pixel tile once */
-            evo_mm_prepare(&job);
             for (q = 0; q + 1 < pixels; q += 2) {
                 const int8_t *fa = in_b + (size_t)q * p->in.c;
                 job.out_a = out_n + (size_t)q * out_c;
@@ -154,7 +154,11 @@ evo_status_t evo_conv2d_s8_dsp(const evo_conv2d_s8_dsp_params_t *p, const int8_t
             job.out_b = both ? job.out_a + out_c : NULL; /* an odd last pixel runs the 1-pixel tile */
             if (stream[0] > 0) {
                 gather(p, in_b, ya, xa, both ? yb : -1, xb, stage, steps, x);
-                evo_mm_2x2(&job);
+                if (both) {
+                    job.run(&job);
+                } else {
+                    evo_mm_2x2(&job);
+                }
             }
             evo_mm_constants(stream, job.out_a);
             if (both) {
