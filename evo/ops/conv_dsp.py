@@ -88,9 +88,15 @@ def build_stream(w: np.ndarray, bias: np.ndarray, p: dict[str, Any], const: dict
     return (stream & 0xFFFFFFFF).astype(np.uint32).view(np.int32)
 
 
+def conv_row_bytes(p: dict[str, Any]) -> int:
+    """evo_conv2d_s8_dsp_row_bytes: stream bytes per filter row (padded to whole steps when kh > 1)."""
+    run = p["kw"] * p["in"][3]
+    return (run + 3) & ~3 if p["kh"] > 1 else run
+
+
 def conv_scratch_bytes(p: dict[str, Any]) -> int:
     """evo_conv2d_s8_dsp_scratch_bytes (evo/conv_dsp.h)."""
-    steps = (p["kh"] * p["kw"] * p["in"][3] + 3) // 4
+    steps = (p["kh"] * conv_row_bytes(p) + 3) // 4
     stage = 0 if p["kh"] == 1 and p["kw"] == 1 else 8 * steps
     return 16 * steps + stage
 
@@ -119,7 +125,9 @@ def specialise_conv(g, op, p: dict[str, Any], call: KernelCall, target: Target) 
         return call
     w = g.tensor(op.inputs[1]).data
     oc = int(w.shape[0])
-    w2 = w.reshape(oc, -1)
+    rows = np.zeros((oc, p["kh"], conv_row_bytes(p)), dtype=np.int64)  # filter rows padded with zeros
+    rows[:, :, : p["kw"] * p["in"][3]] = w.reshape(oc, p["kh"], -1)
+    w2 = rows.reshape(oc, -1)
     bias = _bias(g, op, oc)
     const = constant_channels(w2, bias, p)
     if const is None:

@@ -39,6 +39,7 @@ static const int8_t *field(const evo_conv2d_s8_dsp_params_t *p, const int8_t *in
     const int32_t ix0 = ox * p->stride_w - p->pad_w;
     const int zp = -p->input_offset;
     const size_t run = (size_t)kw * (size_t)in_c;
+    const size_t row_bytes = (size_t)evo_conv2d_s8_dsp_row_bytes(p); /* staging row stride */
     const int inside_x = (p->dil_w == 1 || kw == 1) && ix0 >= 0 && ix0 + kw <= in_w;
     int8_t *dst = stg;
     int32_t fy, fx;
@@ -62,41 +63,43 @@ static const int8_t *field(const evo_conv2d_s8_dsp_params_t *p, const int8_t *in
                 }
             }
         }
-        dst += run;
+        dst += row_bytes;
     }
     return stg;
 }
 
-/* Output pixel (oy, ox)'s filter rows all lie inside the image, each one contiguous run. */
-static int rows_inside(const evo_conv2d_s8_dsp_params_t *p, int32_t oy, int32_t ox)
+/* Output pixel (oy, ox)'s filter rows all lie inside the image, each one contiguous run, and
+ * each padded row (row_bytes >= kw * in_c) can be read without leaving the input. */
+static int rows_inside(const evo_conv2d_s8_dsp_params_t *p, int32_t oy, int32_t ox, int32_t row_bytes)
 {
     const int32_t iy0 = oy * p->stride_h - p->pad_h;
     const int32_t ix0 = ox * p->stride_w - p->pad_w;
-    return iy0 >= 0 && iy0 + (p->kh - 1) * p->dil_h < p->in.h && (p->dil_w == 1 || p->kw == 1) && ix0 >= 0 &&
-           ix0 + p->kw <= p->in.w;
+    const int32_t iy_last = iy0 + (p->kh - 1) * p->dil_h;
+    return iy0 >= 0 && iy_last < p->in.h && (p->dil_w == 1 || p->kw == 1) && ix0 >= 0 && ix0 + p->kw <= p->in.w &&
+           (iy_last * p->in.w + ix0) * p->in.c + row_bytes <= p->in.h * p->in.w * p->in.c;
 }
 
 /* Widen the receptive fields of output pixels a and b (b < 0: a alone) into the engine's input
- * layout: filter row by filter row straight from the input when every row is whole steps and
- * inside the image, else from contiguous fields (evo_mm_widen2 handles a partial last step). */
+ * layout: filter row by filter row straight from the input when there are several rows and they
+ * lie inside the image (the bytes between a row's end and its whole steps meet zero weights),
+ * else from contiguous fields (evo_mm_widen2 handles a partial last step). */
 static void gather(const evo_conv2d_s8_dsp_params_t *p, const int8_t *in_b, int32_t ya, int32_t xa, int32_t yb, int32_t xb,
                    int8_t *stage, int32_t steps, uint32_t *x)
 {
-    const int32_t run = p->kw * p->in.c;
-    if (p->kh > 1 && (run & 3) == 0 && rows_inside(p, ya, xa) && (yb < 0 || rows_inside(p, yb, xb))) {
+    const int32_t row_bytes = evo_conv2d_s8_dsp_row_bytes(p);
+    if (p->kh > 1 && rows_inside(p, ya, xa, row_bytes) && (yb < 0 || rows_inside(p, yb, xb, row_bytes))) {
         const int32_t row_step = p->dil_h * p->in.w * p->in.c;
         const int8_t *ra = in_b + ((size_t)(ya * p->stride_h - p->pad_h) * p->in.w + (xa * p->stride_w - p->pad_w)) * p->in.c;
         const int8_t *rb = in_b + ((size_t)(yb * p->stride_h - p->pad_h) * p->in.w + (xb * p->stride_w - p->pad_w)) * p->in.c;
-        evo_mm_widen2_rows(ra, yb < 0 ? NULL : rb, p->kh, run, row_step, p->input_offset, x);
+        evo_mm_widen2_rows(ra, yb < 0 ? NULL : rb, p->kh, row_bytes, row_step, p->input_offset, x);
     } else {
         const int8_t *fa = field(p, in_b, ya, xa, stage);
         const int8_t *fb = yb < 0 ? NULL : field(p, in_b, yb, xb, stage + 4 * steps);
-        const int32_t k = p->kh * run;
         if (fa == stage && (fb == NULL || fb == stage + 4 * steps)) {
             /* staged fields end in zeros up to whole steps (evo_conv2d_s8_dsp) */
             evo_mm_widen2_rows(fa, fb, 1, 4 * steps, 0, p->input_offset, x);
         } else {
-            evo_mm_widen2(fa, fb, k, p->input_offset, x);
+            evo_mm_widen2(fa, fb, p->kh * row_bytes, p->input_offset, x);
         }
     }
 }
@@ -105,7 +108,7 @@ evo_status_t evo_conv2d_s8_dsp(const evo_conv2d_s8_dsp_params_t *p, const int8_t
                                const int32_t *bias, int8_t *output, void *scratch)
 {
     const int32_t out_w = p->out.w, out_c = p->out.c;
-    const int32_t k = p->kh * p->kw * p->in.c;
+    const int32_t k = p->kh * evo_conv2d_s8_dsp_row_bytes(p);
     const int32_t steps = (k + 3) / 4;
     const int32_t pixels = p->out.h * out_w;
     const int pointwise = p->kh == 1 && p->kw == 1 && p->stride_h == 1 && p->stride_w == 1 && stream[0] > 0;

@@ -35,11 +35,21 @@ evo_status_t evo_conv2d_s8_dsp(const evo_conv2d_s8_dsp_params_t *p, const int8_t
 evo_status_t evo_fully_connected_s8_dsp(const evo_fully_connected_s8_dsp_params_t *p, const int8_t *input,
                                         const int32_t *stream, int8_t *output, void *scratch);
 
+/* The stream's K: filter rows padded to whole steps when there are several (so interior pixels
+ * widen row by row straight from the input), else kw * in_c. Twin of conv_row_bytes in
+ * evo/ops/conv_dsp.py. */
+static inline int32_t evo_conv2d_s8_dsp_row_bytes(const evo_conv2d_s8_dsp_params_t *p)
+{
+    const int32_t run = p->kw * p->in.c;
+    return p->kh > 1 ? (run + 3) & ~3 : run;
+}
+
 /* Scratch: the widened input of a pixel pair (16 bytes per step), byte staging of two receptive
- * fields (4 bytes per step each, unless the convolution is 1x1 and reads the input directly). Twin of conv_dsp_scratch_bytes in evo/ops/conv_dsp.py. */
+ * fields (4 bytes per step each, unless the convolution is 1x1 and reads the input directly). Twin
+ * of conv_scratch_bytes in evo/ops/conv_dsp.py. */
 static inline int32_t evo_conv2d_s8_dsp_scratch_bytes(const evo_conv2d_s8_dsp_params_t *p)
 {
-    const int32_t steps = (p->kh * p->kw * p->in.c + 3) / 4;
+    const int32_t steps = (p->kh * evo_conv2d_s8_dsp_row_bytes(p) + 3) / 4;
     const int32_t stage = (p->kh == 1 && p->kw == 1) ? 0 : 8 * steps;
     return 16 * steps + stage;
 }
