@@ -27,6 +27,7 @@ import numpy as np
 from evo.errors import EvoError
 from evo.ir import Graph, Op
 from evo.ops.base import ConstArray, KernelCall, OpImpl, Scratch, TensorArg, register
+from evo.ops.conv_dsp import specialise_conv, specialise_fc
 from evo.ref import fixedpoint as fx
 
 ACTIVATIONS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
@@ -313,8 +314,6 @@ class Conv2D(_Conv2DBase):
 
     def specialise(self, g, op, p, call, target):
         """Cortex-M DSP cores: the int16 matrix-product kernel with a generation-time weight layout."""
-        from evo.ops.conv_dsp import specialise_conv
-
         return specialise_conv(g, op, p, call, target)
 
     def check(self, g: Graph, op: Op) -> None:
@@ -396,8 +395,6 @@ class FullyConnected(OpImpl):
 
     def specialise(self, g, op, p, call, target):
         """Cortex-M DSP cores: the int16 matrix-product kernel with a generation-time weight layout."""
-        from evo.ops.conv_dsp import specialise_fc
-
         return specialise_fc(g, op, p, call, target)
 
     def check(self, g: Graph, op: Op) -> None:

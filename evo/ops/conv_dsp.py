@@ -138,7 +138,8 @@ def specialise_conv(g, op, p: dict[str, Any], call: KernelCall, target: Target) 
     params["scratch_bytes"] = scratch
     return replace(call, func="evo_conv2d_s8_dsp", sources=["conv2d_s8_dsp.c", ENGINE], header=HEADER,
                    params_type="evo_conv2d_s8_dsp_params_t", params=params,
-                   args=[TensorArg(op.inputs[0]), ConstArray("mm", build_stream(w2, bias, p, const)), None, TensorArg(op.outputs[0]), Scratch()],
+                   args=[TensorArg(op.inputs[0]), ConstArray("mm", build_stream(w2, bias, p, const)), None, TensorArg(op.outputs[0]),
+                         Scratch()],
                    scratch_bytes=scratch)
 
 

@@ -78,7 +78,8 @@ CASES.update({
     "fc_pruned": lambda: _pruned_conv(14, 7, 1, fc=True),
 })
 # cases that must take the DSP kernel (the others may fall back where the engine is not exact)
-DSP = {"conv_pruned_odd", "conv_pruned_even", "fc_pruned", "conv1x1_k64", "conv3x3_deep", "conv1x1_one_channel", "fc_odd", "fc_batches", "fc_deep"}
+DSP = {"conv_pruned_odd", "conv_pruned_even", "fc_pruned", "conv1x1_k64", "conv3x3_deep", "conv1x1_one_channel", "fc_odd",
+       "fc_batches", "fc_deep"}
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
