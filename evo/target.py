@@ -15,6 +15,7 @@ _DSP = {"M4", "M7", "M33", "M55"}
 @dataclass(frozen=True)
 class Target:
     core: str = "host"  # one of CORES' values
+    flash_bytes: int | None = None  # the board's flash (None: unknown); kernels may trade flash for speed within it
 
     @property
     def has_dsp(self) -> bool:
@@ -29,8 +30,8 @@ class Target:
 HOST = Target()
 
 
-def target_for_core(core: str) -> Target:
+def target_for_core(core: str, flash_bytes: int | None = None) -> Target:
     try:
-        return Target(CORES[core])
+        return Target(CORES[core], flash_bytes)
     except KeyError:
         raise EvoError(f"unknown core '{core}'", f"use one of: {', '.join(sorted(CORES))}") from None

@@ -28,6 +28,7 @@ from evo.errors import EvoError
 from evo.ir import Graph, Op
 from evo.ops import conv_s16
 from evo.ops.base import ConstArray, KernelCall, OpImpl, Scratch, TensorArg, register
+from evo.ops.conv_dsp import specialise_conv, specialise_fc
 from evo.ref import fixedpoint as fx
 
 ACTIVATIONS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
@@ -318,6 +319,10 @@ class Conv2D(_Conv2DBase):
     types = ("CONV_2D",)
     inplace_rows = True  # evo_conv2d_*_rows (evo/inplace.h)
 
+    def specialise(self, g, op, p, call, target):
+        """Cortex-M DSP cores: the int16 matrix-product kernel with a generation-time weight layout."""
+        return specialise_conv(g, op, p, call, target)
+
     def check(self, g: Graph, op: Op) -> None:
         _check_types(g, op, 4)
         x, w = _t(g, op, 0), _t(g, op, 1)
@@ -400,6 +405,10 @@ class DepthwiseConv2D(_Conv2DBase):
 @register
 class FullyConnected(OpImpl):
     types = ("FULLY_CONNECTED",)
+
+    def specialise(self, g, op, p, call, target):
+        """Cortex-M DSP cores: the int16 matrix-product kernel with a generation-time weight layout."""
+        return specialise_fc(g, op, p, call, target)
 
     def check(self, g: Graph, op: Op) -> None:
         _check_types(g, op, 2)

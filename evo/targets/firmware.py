@@ -243,4 +243,4 @@ def _stack_usage(build_dir: Path) -> dict:
 
 
 def target_for_board(board: Board) -> Target:
-    return target_for_core(board.core)
+    return target_for_core(board.core, board.flash.size)

@@ -23,6 +23,7 @@ from evo.targets.host import HostModel
 from evo.targets.qemu import run_qemu
 from evo.verify.tflm import run_tflm
 from tests.property.test_conv import _conv_model, _fc_model
+from tests.unit.test_conv_dsp_host import _pruned_conv
 
 pytestmark = pytest.mark.skipif(
     not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),
@@ -58,6 +59,15 @@ CASES = {
     # fully connected: odd units (last unit alone), depth 4k + 3
     "fc_odd": lambda: _fc_model(9, "int8", (1, 43), 9, 43, "RELU", True, True, 5, -3, 0, 0.05, 0.3, False),
     "fc_tensor": lambda: _fc_model(10, "int8", (2, 32), 12, 32, "NONE", False, True, -128, 10, 0, 0.02, 0.1, False),
+    # int16 matrix-product engine (conv2d_s8_dsp / fully_connected_s8_dsp): one unrolled pass
+    # (K = 64) with an odd last pixel, several passes plus a partial one (K = 3*3*21 = 189), the
+    # activation-clamp variant, batches in pairs with a per-tensor weights zero point
+    "mm_conv1x1_k64": lambda: _conv(11, h=3, w=3, cin=64, cout=12, kh=1, kw=1, stride=(1, 1), act="RELU", out_zp=-128),
+    "mm_conv3x3_deep": lambda: _conv(12, h=5, w=4, cin=21, cout=5, kh=3, kw=3, stride=(1, 1), act="RELU_N1_TO_1",
+                                     in_scale=0.02, out_scale=0.5),
+    # pruned channels (constants in the stream) and an odd count of computed ones (dummy partner)
+    "mm_conv3x3_pruned": lambda: _pruned_conv(13, 8, 3, act="NONE"),
+    "mm_fc_batches": lambda: _fc_model(13, "int8", (3, 70), 6, 70, "RELU", False, True, 3, -100, 5, 0.02, 0.2, False),
 }
 
 

@@ -21,6 +21,7 @@
 
 #include "evo/common.h"
 #include "evo/conv.h"
+#include "evo/conv_dsp.h"
 
 /* Rows [lo, hi) of the input are held contiguously at the start of the scratch buffer. */
 typedef struct {
@@ -76,6 +77,8 @@ static inline void evo_rowwin_slide(evo_rowwin_t *s, uint8_t *scratch, const uin
         return EVO_OK;                                                                                 \
     } while (0)
 
+evo_status_t evo_conv2d_s8_dsp_rows(const evo_conv2d_s8_dsp_params_t *p, const int8_t *input, const int32_t *filter,
+                                    const int32_t *bias, int8_t *output, void *scratch);
 evo_status_t evo_conv2d_s8_rows(const evo_conv2d_s8_params_t *p, const int8_t *input, const int8_t *filter,
                                 const int32_t *bias, int8_t *output, void *scratch);
 evo_status_t evo_conv2d_f32_rows(const evo_conv2d_f32_params_t *p, const float *input, const float *filter,

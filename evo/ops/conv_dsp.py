@@ -1,0 +1,161 @@
+"""Generation-time specialisation of int8 CONV_2D and FULLY_CONNECTED for cores with the DSP
+extension (Cortex-M4/M7/M33): the kernels of kernels_c/src/conv2d_s8_dsp.c and
+fully_connected_s8_dsp.c on the int16 matrix-product engine (kernels_c/include/evo/mm_s16.h,
+which documents the weight stream and the requantisation built here).
+
+The stream stores the weights as doubled int16 pairs, about twice the int8 weight bytes; the
+bias and requantisation parameters are folded into it (the original bias, multiplier, shift and
+weight-sum arrays are not emitted). `specialise_*` return the portable call unchanged when a
+layer does not meet the engine's exactness preconditions (right shift >= 1, multiplier > 2^30,
+a proven bound |acc| < 2^30) outside channels whose weights are all zero (constant outputs), so
+results stay bit-exact with TFLM everywhere."""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from evo.ops.base import ConstArray, KernelCall, Scratch, TensorArg
+from evo.ref import fixedpoint as fx
+from evo.target import Target
+
+HEADER = "conv_dsp.h"
+ENGINE = "mm_s16.c"
+
+
+def record_words(steps: int) -> int:
+    """int32 words per output-channel pair (evo_mm_record_words)."""
+    return 4 + 4 * steps + 9
+
+
+def _exact_channels(w: np.ndarray, bias: np.ndarray, p: dict[str, Any]) -> np.ndarray:
+    """Per output channel: the engine's requantisation equals TFLM's for every possible input.
+    `w`: [OC, K] weights as TFLM applies them (int8, plus a fully-connected weights offset)."""
+    e = -p["shift"].astype(np.int64)
+    mult = p["multiplier"].astype(np.int64)
+    off = int(p["input_offset"])
+    xmax = max(abs(-128 + off), abs(127 + off))
+    bound = np.abs(bias) + np.abs(w.astype(np.int64)).sum(axis=1) * xmax
+    es = np.clip(e, 1, 31)
+    rc = (1 << (es - 1)) + int(p["output_offset"]) * (1 << es)
+    return (e >= 1) & (e <= 31) & (mult > 1 << 30) & (bound < (1 << 30) - 1) & (bound + np.abs(rc) < (1 << 31) - 2)
+
+
+def constant_channels(w: np.ndarray, bias: np.ndarray, p: dict[str, Any]) -> dict[int, int] | None:
+    """The layer's channels with all-zero weights (pruned channels) and their output, the constant
+    requant(bias) TFLM computes: the stream lists them instead of computing them. None when some
+    other channel is outside the engine's exact range: the layer keeps the portable kernel."""
+    zero = ~np.any(w != 0, axis=1)
+    if np.any(~_exact_channels(w, bias, p) & ~zero):
+        return None
+    chans = np.flatnonzero(zero)
+    out = fx.multiply_by_quantized_multiplier(bias[chans], p["multiplier"][chans].astype(np.int64), p["shift"][chans].astype(np.int64))
+    out = np.clip(out + int(p["output_offset"]), int(p["act_min"]), int(p["act_max"]))
+    return {int(c): int(v) for c, v in zip(chans, out)}
+
+
+def build_stream(w: np.ndarray, bias: np.ndarray, p: dict[str, Any], const: dict[int, int]) -> np.ndarray:
+    """The weight stream of evo/mm_s16.h for [OC, K] weights in [-255, 255]; the channels in
+    `const` (all-zero weights) are listed with their value instead of computed."""
+    oc, k = w.shape
+    steps = (k + 3) // 4
+    live = [c for c in range(oc) if c not in const]
+    if len(live) % 2:
+        live = [-1] + live  # dummy first channel of the first pair, stores where its partner does
+    chans = np.array(live, dtype=np.int64).reshape(-1, 2)
+    pairs = len(chans)
+    head = [pairs, len(const)] + [v for c in sorted(const) for v in (c, const[c])]
+    if pairs == 0:
+        return np.array(head, dtype=np.int64).astype(np.int32)
+    dummy = chans < 0
+    real = np.where(dummy, chans[:, ::-1], chans)  # the dummy stores to its partner's channel
+    wp = np.zeros((pairs, 2, 4 * steps), dtype=np.int64)
+    wp[:, :, :k] = np.where(dummy[..., None], 0, 2 * w.astype(np.int64)[real])
+    q = wp.reshape(pairs, 2, steps, 4) & 0xFFFF
+    words = q[..., 0:2] | (q[..., 2:4] << 16)  # (pair, channel, step, t): lo = k_t, hi = k_t+2
+    words = words.transpose(0, 2, 1, 3).reshape(pairs, 4 * steps)
+    b2 = np.where(dummy, 0, 2 * bias[real])
+    e = np.where(dummy, 1, -p["shift"].astype(np.int64)[real])
+    m = np.where(dummy, (1 << 30) + 1, p["multiplier"].astype(np.int64)[real])
+    rc = np.where(dummy, 0, (1 << (e - 1)) + int(p["output_offset"]) * (1 << e))
+    init = np.stack([b2[:, 0], b2[:, 0], b2[:, 1], b2[:, 1]], axis=1)
+    quant = np.stack([m[:, 0], rc[:, 0], e[:, 0], real[:, 0], m[:, 1], rc[:, 1], e[:, 1], real[:, 1]], axis=1)
+    more = (np.arange(pairs) + 1 < pairs).astype(np.int64)[:, None]
+    rec = np.concatenate([init, words, quant, more], axis=1)
+    assert rec.shape[1] == record_words(steps)
+    stream = np.concatenate([np.array(head, dtype=np.int64), rec.reshape(-1)])
+    return (stream & 0xFFFFFFFF).astype(np.uint32).view(np.int32)
+
+
+def conv_row_bytes(p: dict[str, Any]) -> int:
+    """evo_conv2d_s8_dsp_row_bytes: stream bytes per filter row (padded to whole steps when kh > 1)."""
+    run = p["kw"] * p["in"][3]
+    return (run + 3) & ~3 if p["kh"] > 1 else run
+
+
+def conv_scratch_bytes(p: dict[str, Any]) -> int:
+    """evo_conv2d_s8_dsp_scratch_bytes (evo/conv_dsp.h)."""
+    steps = (p["kh"] * conv_row_bytes(p) + 3) // 4
+    stage = 0 if p["kh"] == 1 and p["kw"] == 1 else 8 * steps
+    return 16 * steps + stage
+
+
+# Flash kept free for code and everything else when the weight streams are sized against the board.
+FLASH_RESERVE = 64 * 1024
+
+
+def streams_fit(g, target: Target) -> bool:
+    """The int16 streams (at most twice the int8 weights, whatever layers get them) leave the
+    board's flash room for the rest: else every layer keeps its int8 weights. Unknown flash: yes."""
+    if target.flash_bytes is None:
+        return True
+    weights = sum(t.data.nbytes for t in g.tensors if t.is_const and t.data is not None)
+    return 2 * weights + FLASH_RESERVE <= target.flash_bytes
+
+
+def _bias(g, op, n: int) -> np.ndarray:
+    if len(op.inputs) > 2 and op.inputs[2] >= 0:
+        return g.tensor(op.inputs[2]).data.astype(np.int64).reshape(n)
+    return np.zeros(n, dtype=np.int64)
+
+
+def specialise_conv(g, op, p: dict[str, Any], call: KernelCall, target: Target) -> KernelCall:
+    if not target.has_dsp or p["dtype"] != "int8" or call.func != "evo_conv2d_s8" or not streams_fit(g, target):
+        return call
+    w = g.tensor(op.inputs[1]).data
+    oc = int(w.shape[0])
+    rows = np.zeros((oc, p["kh"], conv_row_bytes(p)), dtype=np.int64)  # filter rows padded with zeros
+    rows[:, :, : p["kw"] * p["in"][3]] = w.reshape(oc, p["kh"], -1)
+    w2 = rows.reshape(oc, -1)
+    bias = _bias(g, op, oc)
+    const = constant_channels(w2, bias, p)
+    if const is None:
+        return call
+    scratch = conv_scratch_bytes(p)
+    params = {k: call.params[k] for k in ("in", "out", "kh", "kw", "stride_h", "stride_w", "dil_h", "dil_w", "pad_h", "pad_w",
+                                          "input_offset", "act_min", "act_max")}
+    params["scratch_bytes"] = scratch
+    return replace(call, func="evo_conv2d_s8_dsp", sources=["conv2d_s8_dsp.c", ENGINE], header=HEADER,
+                   params_type="evo_conv2d_s8_dsp_params_t", params=params,
+                   args=[TensorArg(op.inputs[0]), ConstArray("mm", build_stream(w2, bias, p, const)), None, TensorArg(op.outputs[0]),
+                         Scratch()],
+                   scratch_bytes=scratch)
+
+
+def specialise_fc(g, op, p: dict[str, Any], call: KernelCall, target: Target) -> KernelCall:
+    if not target.has_dsp or p["dtype"] != "int8" or not streams_fit(g, target):
+        return call
+    units = p["units"]
+    w = g.tensor(op.inputs[1]).data.astype(np.int64) + int(p["weights_offset"])
+    bias = _bias(g, op, units)
+    const = constant_channels(w, bias, p)
+    if const is None:
+        return call
+    scratch = (16 if p["batches"] > 1 else 8) * ((p["depth"] + 3) // 4)  # evo_fully_connected_s8_dsp
+    params = {k: call.params[k] for k in ("batches", "units", "depth", "input_offset", "act_min", "act_max")}
+    params["scratch_bytes"] = scratch
+    return replace(call, func="evo_fully_connected_s8_dsp", sources=["fully_connected_s8_dsp.c", ENGINE], header=HEADER,
+                   params_type="evo_fully_connected_s8_dsp_params_t", params=params,
+                   args=[TensorArg(op.inputs[0]), ConstArray("mm", build_stream(w, bias, p, const)), TensorArg(op.outputs[0]), Scratch()],
+                   scratch_bytes=scratch)
