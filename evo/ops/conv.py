@@ -28,6 +28,7 @@ from evo.errors import EvoError
 from evo.ir import Graph, Op
 from evo.ops.base import ConstArray, KernelCall, OpImpl, Scratch, TensorArg, register
 from evo.ref import fixedpoint as fx
+from evo.target import Target
 
 ACTIVATIONS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
 HEADER = "conv.h"
@@ -379,6 +380,13 @@ class DepthwiseConv2D(_Conv2DBase):
         if b is not None:
             acc = acc + b.astype(np.float32)
         return [_clamp_out(acc, p, "float32")]
+
+    def specialise(self, g: Graph, op: Op, p: dict[str, Any], call: KernelCall, target: Target) -> KernelCall:
+        from evo.ops import depthwise_fast
+
+        if target.has_dsp:
+            return depthwise_fast.pairs_call(g, op, p, call)
+        return call
 
 
 # ----------------------------------------------------------------------------- fully connected
