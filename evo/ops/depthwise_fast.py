@@ -33,15 +33,15 @@ _LIM = 2**31
 
 def pairs_geometry(p: dict[str, Any]) -> dict[str, int]:
     """dwp_geometry in depthwise_conv2d_s8_pairs.c."""
-    colstep = 2 if p["stride_w"] % 2 == 0 else 1
-    ng = (p["kw"] + 1) // 2
-    slots = (p["stride_w"] * (p["out"][2] - 1) + 2 * (ng - 1)) // colstep + 1
-    return {"colstep": colstep, "ng": ng, "slots": slots, "quads": (p["in"][3] + 3) // 4}
+    ng = p["kw"] // 2 + 1
+    return {"ng": ng, "slots": (p["stride_w"] * (p["out"][2] - 1)) // 2 + ng, "quads": (p["in"][3] + 3) // 4,
+            "layouts": 1 if p["stride_w"] % 2 == 0 else 2}
 
 
 def pairs_scratch_bytes(p: dict[str, Any]) -> int:
-    """evo_depthwise_conv2d_s8_pairs_get_buffer_size: a window of kh rows of int16 pairs."""
-    return (p["kh"] * pairs_geometry(p)["slots"] * 16 + 15) & ~15
+    """evo_depthwise_conv2d_s8_pairs_get_buffer_size: a ring of kh widened rows (int16 per element)."""
+    geo = pairs_geometry(p)
+    return (p["kh"] * geo["quads"] * geo["slots"] * 16 + 15) & ~15
 
 
 def acc_bound(p: dict[str, Any], w: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
@@ -69,11 +69,14 @@ def pack_pairs(p: dict[str, Any], w: np.ndarray, bias: np.ndarray | None, mode: 
     geo = pairs_geometry(p)
     kh, kw, c = p["kh"], p["kw"], p["in"][3]
     ng, quads = geo["ng"], geo["quads"]
-    wk = np.zeros((kh, 2 * ng, 4 * quads), np.int64)
-    wk[:, :kw, :c] = 2 * w.reshape(kh, kw, c).astype(np.int64)
-    lo, hi = wk[:, 0::2, :] & 0xFFFF, (wk[:, 1::2, :] & 0xFFFF) << 16  # [kh, ng, C']
-    words = (lo | hi).astype(np.uint32).view(np.int32)
-    wpack = words.reshape(kh, ng, quads, 4).transpose(2, 0, 1, 3).copy()  # [quad, r, j, c]
+    layouts = []
+    for shift in range(geo["layouts"]):  # layout 1: windows starting at an odd column, taps shifted by one
+        wk = np.zeros((kh, 2 * ng, 4 * quads), np.int64)
+        wk[:, shift : shift + kw, :c] = 2 * w.reshape(kh, kw, c).astype(np.int64)
+        lo, hi = wk[:, 0::2, :] & 0xFFFF, (wk[:, 1::2, :] & 0xFFFF) << 16  # [kh, ng, C']
+        words = (lo | hi).astype(np.uint32).view(np.int32)
+        layouts.append(words.reshape(kh, ng, quads, 4).transpose(2, 0, 1, 3))  # [quad, r, j, c]
+    wpack = np.stack(layouts, axis=1)  # [quad, layout, r, j, c]
 
     n = 4 * quads
     b2 = np.zeros(n, np.int64)

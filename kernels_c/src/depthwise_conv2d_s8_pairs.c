@@ -3,13 +3,15 @@
  * Why pairs: SMLAD multiplies two int16 lanes and adds both products to one accumulator, so both
  * lanes must belong to the same channel and output, i.e. two taps. Input words hold four channels
  * of one pixel; two adjacent pixels' words A, B become the pairs (a_c, b_c) with two PKH and four
- * SXTAB16 (which also add the input offset). Doing that once per input row and group of four
- * channels, into a window of kh rows, amortises it over every output that reads the row; the
- * inner loop is then word loads and SMLADs only (ceil(kw / 2) SMLAD per channel and kernel row).
- * Padding pixels become 0 pairs, so borders need no special case.
+ * SXTAB16 (which also add the input offset). That is done once per input row into a ring of kh
+ * widened rows, so the inner loop is word loads and SMLADs only. Pairs start at even (padded)
+ * columns; an output whose window starts at an odd column uses the second weight layout, whose
+ * taps are shifted by one (first lane 0). Padding pixels widen to 0, so borders need no special
+ * case.
  *
- * Loop order: quad of channels, output row, output pixel. The window rows of a quad slide down
- * with the output rows (a ring of kh rows); each input row is widened once per quad. */
+ * Loop order: output row, then quad of channels, then output pixel. Input rows are read only when
+ * first widened, before the output row that needs them is written, so the kernel may run in place
+ * like the row-streaming wrappers of evo/inplace.h. */
 #include "evo/depthwise_fast.h"
 #include "evo/fixedpoint.h"
 #include "evo/simd32.h"
@@ -17,115 +19,229 @@
 #define DWP_MAX_KH 16
 
 typedef struct {
-    int32_t colstep; /* window pairs start every colstep columns: 2 for even strides, else 1 */
-    int32_t slots;   /* pairs per window row */
-    int32_t ng;      /* tap pairs per kernel row: ceil(kw / 2) */
+    int32_t ng;      /* tap pairs per kernel row: kw / 2 + 1 */
+    int32_t slots;   /* pairs per widened row and quad */
     int32_t quads;   /* ceil(C / 4) */
+    int32_t layouts; /* 1 when every window starts at an even column (even stride), else 2 */
 } dwp_geom_t;
 
 static dwp_geom_t dwp_geometry(const evo_depthwise_conv2d_s8_params_t *p)
 {
     dwp_geom_t g;
-    g.colstep = (p->stride_w % 2 == 0) ? 2 : 1;
-    g.ng = (p->kw + 1) / 2;
-    g.slots = (p->stride_w * (p->out.w - 1) + 2 * (g.ng - 1)) / g.colstep + 1;
+    g.ng = p->kw / 2 + 1;
+    g.slots = (p->stride_w * (p->out.w - 1)) / 2 + g.ng;
     g.quads = (p->in.c + 3) / 4;
+    g.layouts = (p->stride_w % 2 == 0) ? 1 : 2;
     return g;
 }
 
 int32_t evo_depthwise_conv2d_s8_pairs_get_buffer_size(const evo_depthwise_conv2d_s8_params_t *p)
 {
     const dwp_geom_t g = dwp_geometry(p);
-    return (p->kh * g.slots * 16 + 15) & ~15;
+    return (p->kh * g.quads * g.slots * 16 + 15) & ~15;
 }
 
-/* The four int8 channels [4q, 4q + 4) of input column x of one row, or the zero point for
- * columns in the padding (and channels past C), as one little-endian word. */
+/* Channels [4q, 4q + nc) of input column x, or the zero point in the padding (and past C). */
 static inline uint32_t dwp_column(const int8_t *row, int32_t x, int32_t w, int32_t ch, int32_t nc, uint32_t zp4)
 {
+    uint32_t v = zp4;
+    int32_t c;
     if (x < 0 || x >= w) {
         return zp4;
     }
     if (nc == 4) {
         return evo_s32_ld(row + (size_t)x * ch);
-    } else {
-        uint32_t v = zp4;
-        int32_t c;
-        for (c = 0; c < nc; ++c) {
-            v = (v & ~(0xFFu << (8 * c))) | ((uint32_t)(uint8_t)row[(size_t)x * ch + c] << (8 * c));
-        }
-        return v;
     }
-}
-
-/* Widen input row `row` (channels of quad q start at row[0]) into window row `dst`. */
-static void dwp_widen_row(uint32_t *dst, const int8_t *row, const evo_depthwise_conv2d_s8_params_t *p,
-                          const dwp_geom_t *g, int32_t nc, uint32_t off2, uint32_t zp4)
-{
-    const int32_t w = p->in.w, ch = p->in.c, pw = p->pad_w, step = g->colstep;
-    int32_t k, x = -pw;
-    uint32_t a = dwp_column(row, x, w, ch, nc, zp4);
-    for (k = 0; k < g->slots; ++k, x += step) {
-        const uint32_t b = dwp_column(row, x + 1, w, ch, nc, zp4);
-        const uint32_t lo = evo_s32_pkhbt(a, b), hi = evo_s32_pkhtb(a, b);
-        dst[0] = evo_s32_sxtab16(off2, lo);
-        dst[1] = evo_s32_sxtab16_r8(off2, lo);
-        dst[2] = evo_s32_sxtab16(off2, hi);
-        dst[3] = evo_s32_sxtab16_r8(off2, hi);
-        dst += 4;
-        a = step == 1 ? b : dwp_column(row, x + 2, w, ch, nc, zp4);
-    }
-}
-
-/* Requantise the four accumulators of one pixel (mode fixed per call site) and store nc bytes. */
-static EVO_ALWAYS_INLINE void dwp_store(const int32_t *acc, const int32_t *q, int8_t *out, int32_t nc, int mode,
-                                        const evo_depthwise_conv2d_s8_params_t *p)
-{
-    int32_t c;
     for (c = 0; c < nc; ++c) {
-        const int32_t a2 = acc[c], m = q[4 + 3 * c], t = q[5 + 3 * c], e = q[6 + 3 * c];
-        int32_t r;
-        if (mode == EVO_DWP_MODE_EXACT) {
-            r = evo_requantize(a2 / 2, m, e) + p->output_offset;
-            r = EVO_CLAMP(r, p->act_min, p->act_max);
-        } else {
-            r = evo_s32_ssat8(evo_s32_smmlar(a2, m, t + (a2 >> 31)) >> e);
-            if (mode == EVO_DWP_MODE_FAST_CLAMP) {
-                r = EVO_CLAMP(r, p->act_min, p->act_max);
+        v = (v & ~(0xFFu << (8 * c))) | ((uint32_t)(uint8_t)row[(size_t)x * ch + c] << (8 * c));
+    }
+    return v;
+}
+
+/* Widen input row `row` into ring row `dst` ([quad][slot][4] words). */
+static void dwp_widen_row(uint32_t *dst, const int8_t *row, const evo_depthwise_conv2d_s8_params_t *p,
+                          const dwp_geom_t *g, uint32_t off2, uint32_t zp4)
+{
+    const int32_t w = p->in.w, ch = p->in.c, pw = p->pad_w;
+    int32_t q, k;
+    for (q = 0; q < g->quads; ++q) {
+        const int32_t nc = (ch - 4 * q) < 4 ? (ch - 4 * q) : 4;
+        const int8_t *rq = row + 4 * q;
+        int32_t x = -pw;
+        for (k = 0; k < g->slots; ++k, x += 2) {
+            uint32_t a, b, lo, hi;
+            if (nc == 4 && x >= 0 && x + 1 < w) {
+                a = evo_s32_ld(rq + (size_t)x * ch);
+                b = evo_s32_ld(rq + (size_t)(x + 1) * ch);
+            } else {
+                a = dwp_column(rq, x, w, ch, nc, zp4);
+                b = dwp_column(rq, x + 1, w, ch, nc, zp4);
             }
+            lo = evo_s32_pkhbt(a, b);
+            hi = evo_s32_pkhtb(a, b);
+            dst[0] = evo_s32_sxtab16(off2, lo);
+            dst[1] = evo_s32_sxtab16_r8(off2, lo);
+            dst[2] = evo_s32_sxtab16(off2, hi);
+            dst[3] = evo_s32_sxtab16_r8(off2, hi);
+            dst += 4;
         }
-        out[c] = (int8_t)r;
     }
 }
 
-/* One output row of one quad. NG: tap pairs per kernel row; JSTEP: window slots between them. */
-static EVO_ALWAYS_INLINE void dwp_out_row(const evo_depthwise_conv2d_s8_params_t *p, const uint32_t *const *rows,
-                                          int32_t nrows, const int32_t *wq, const int32_t *q, int8_t *out,
-                                          int32_t nc, int32_t NG, int32_t JSTEP, int32_t slot_step, int mode)
+/* Requantise one accumulator of channel c (q: the quad's 16 constants). */
+static EVO_ALWAYS_INLINE int8_t dwp_requant(int32_t a2, const int32_t *q, int32_t c, int mode,
+                                            const evo_depthwise_conv2d_s8_params_t *p)
 {
-    const int32_t ow = p->out.w;
+    const int32_t m = q[4 + 3 * c], t = q[5 + 3 * c], e = q[6 + 3 * c];
+    int32_t r;
+    if (mode == EVO_DWP_MODE_EXACT) {
+        r = evo_requantize(a2 / 2, m, e) + p->output_offset;
+        return (int8_t)EVO_CLAMP(r, p->act_min, p->act_max);
+    }
+    r = evo_s32_ssat8(evo_s32_smmlar(a2, m, t + (a2 >> 31)) >> e);
+    if (mode == EVO_DWP_MODE_FAST_CLAMP) {
+        r = EVO_CLAMP(r, p->act_min, p->act_max);
+    }
+    return (int8_t)r;
+}
+
+/* Channel c of two outputs: the constants are read once (the byte stores could alias them). */
+static EVO_ALWAYS_INLINE void dwp_requant2(int32_t x, int32_t y, const int32_t *q, int32_t c, int mode,
+                                           const evo_depthwise_conv2d_s8_params_t *p, int8_t *o0, int8_t *o1)
+{
+    const int32_t m = q[4 + 3 * c], t = q[5 + 3 * c], e = q[6 + 3 * c];
+    int32_t r0, r1;
+    if (mode == EVO_DWP_MODE_EXACT) {
+        r0 = EVO_CLAMP(evo_requantize(x / 2, m, e) + p->output_offset, p->act_min, p->act_max);
+        r1 = EVO_CLAMP(evo_requantize(y / 2, m, e) + p->output_offset, p->act_min, p->act_max);
+    } else {
+        r0 = evo_s32_ssat8(evo_s32_smmlar(x, m, t + (x >> 31)) >> e);
+        r1 = evo_s32_ssat8(evo_s32_smmlar(y, m, t + (y >> 31)) >> e);
+        if (mode == EVO_DWP_MODE_FAST_CLAMP) {
+            r0 = EVO_CLAMP(r0, p->act_min, p->act_max);
+            r1 = EVO_CLAMP(r1, p->act_min, p->act_max);
+        }
+    }
+    o0[c] = (int8_t)r0;
+    o1[c] = (int8_t)r1;
+}
+
+/* One output row of one quad. NG: tap pairs per kernel row (a constant where inlined). */
+static EVO_ALWAYS_INLINE void dwp_out_row(const evo_depthwise_conv2d_s8_params_t *p, const dwp_geom_t *g,
+                                          const uint32_t *const *rows, int32_t nrows, const int32_t *wq,
+                                          const int32_t *q, int8_t *out, int32_t nc, int32_t NG, int mode)
+{
+    const int32_t ow = p->out.w, sw = p->stride_w;
     const size_t ostep = (size_t)p->out.c;
+    const size_t lstep = (size_t)p->kh * NG * 4; /* words between the two weight layouts */
     int32_t x, r, j;
     for (x = 0; x < ow; ++x) {
-        int32_t acc[4];
-        const int32_t *w = wq;
-        acc[0] = q[0];
-        acc[1] = q[1];
-        acc[2] = q[2];
-        acc[3] = q[3];
+        const int32_t x0 = x * sw;
+        const uint32_t *w = (const uint32_t *)wq + ((x0 & 1) ? lstep : 0);
+        const size_t base = (size_t)(x0 >> 1) * 4;
+        int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3];
         for (r = 0; r < nrows; ++r) {
-            const uint32_t *v = rows[r] + (size_t)x * slot_step * 4;
+            const uint32_t *v = rows[r] + base;
             for (j = 0; j < NG; ++j) {
-                const uint32_t *vj = v + j * JSTEP * 4;
-                acc[0] = evo_s32_smlad(vj[0], (uint32_t)w[0], acc[0]);
-                acc[1] = evo_s32_smlad(vj[1], (uint32_t)w[1], acc[1]);
-                acc[2] = evo_s32_smlad(vj[2], (uint32_t)w[2], acc[2]);
-                acc[3] = evo_s32_smlad(vj[3], (uint32_t)w[3], acc[3]);
+                a0 = evo_s32_smlad(v[0], w[0], a0);
+                a1 = evo_s32_smlad(v[1], w[1], a1);
+                a2 = evo_s32_smlad(v[2], w[2], a2);
+                a3 = evo_s32_smlad(v[3], w[3], a3);
+                v += 4;
                 w += 4;
             }
         }
-        dwp_store(acc, q, out, nc, mode, p);
+        if (nc == 4) {
+            out[0] = dwp_requant(a0, q, 0, mode, p);
+            out[1] = dwp_requant(a1, q, 1, mode, p);
+            out[2] = dwp_requant(a2, q, 2, mode, p);
+            out[3] = dwp_requant(a3, q, 3, mode, p);
+        } else {
+            const int32_t acc[4] = {a0, a1, a2, a3};
+            int32_t c;
+            for (c = 0; c < nc; ++c) {
+                out[c] = dwp_requant(acc[c], q, c, mode, p);
+            }
+        }
         out += ostep;
+    }
+    (void)g;
+}
+
+/* Two outputs of one quad whose windows start one pair slot apart with the same layout (x and
+ * x + 2 at stride 1, x and x + 1 at stride 2), kw <= 3 (two tap pairs): the middle slot and every
+ * weight word are loaded once for both. */
+static EVO_ALWAYS_INLINE void dwp_twin(const evo_depthwise_conv2d_s8_params_t *p, const uint32_t *const *rows,
+                                       int32_t nrows, size_t base, const uint32_t *w, const int32_t *q, int8_t *o0,
+                                       int8_t *o1, int mode)
+{
+    int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3];
+    int32_t b0 = a0, b1 = a1, b2 = a2, b3 = a3;
+    int32_t r;
+    for (r = 0; r < nrows; ++r) {
+        const uint32_t *v = rows[r] + base;
+        uint32_t w0 = w[0], w1 = w[4];
+        a0 = evo_s32_smlad(v[0], w0, a0);
+        b0 = evo_s32_smlad(v[4], w0, b0);
+        a0 = evo_s32_smlad(v[4], w1, a0);
+        b0 = evo_s32_smlad(v[8], w1, b0);
+        w0 = w[1];
+        w1 = w[5];
+        a1 = evo_s32_smlad(v[1], w0, a1);
+        b1 = evo_s32_smlad(v[5], w0, b1);
+        a1 = evo_s32_smlad(v[5], w1, a1);
+        b1 = evo_s32_smlad(v[9], w1, b1);
+        w0 = w[2];
+        w1 = w[6];
+        a2 = evo_s32_smlad(v[2], w0, a2);
+        b2 = evo_s32_smlad(v[6], w0, b2);
+        a2 = evo_s32_smlad(v[6], w1, a2);
+        b2 = evo_s32_smlad(v[10], w1, b2);
+        w0 = w[3];
+        w1 = w[7];
+        a3 = evo_s32_smlad(v[3], w0, a3);
+        b3 = evo_s32_smlad(v[7], w0, b3);
+        a3 = evo_s32_smlad(v[7], w1, a3);
+        b3 = evo_s32_smlad(v[11], w1, b3);
+        w += 8;
+    }
+    dwp_requant2(a0, b0, q, 0, mode, p, o0, o1);
+    dwp_requant2(a1, b1, q, 1, mode, p, o0, o1);
+    dwp_requant2(a2, b2, q, 2, mode, p, o0, o1);
+    dwp_requant2(a3, b3, q, 3, mode, p, o0, o1);
+}
+
+/* One output row of one full quad, kw <= 3, stride 1 or 2: twins, then the leftovers singly. */
+static EVO_ALWAYS_INLINE void dwp_out_row_twins(const evo_depthwise_conv2d_s8_params_t *p, const dwp_geom_t *g,
+                                                const uint32_t *const *rows, int32_t nrows, const int32_t *wq,
+                                                const int32_t *q, int8_t *out, int mode)
+{
+    const int32_t ow = p->out.w;
+    const size_t os = (size_t)p->out.c;
+    const uint32_t *w_even = (const uint32_t *)wq;
+    int32_t x = 0;
+    if (p->stride_w == 1) {
+        const uint32_t *w_odd = w_even + (size_t)p->kh * 2 * 4;
+        for (; x + 4 <= ow; x += 4) {
+            dwp_twin(p, rows, nrows, (size_t)(x >> 1) * 4, w_even, q, out + x * os, out + (x + 2) * os, mode);
+            dwp_twin(p, rows, nrows, (size_t)(x >> 1) * 4, w_odd, q, out + (x + 1) * os, out + (x + 3) * os, mode);
+        }
+    } else {
+        for (; x + 2 <= ow; x += 2) {
+            dwp_twin(p, rows, nrows, (size_t)x * 4, w_even, q, out + x * os, out + (x + 1) * os, mode);
+        }
+    }
+    if (x < ow) {
+        evo_depthwise_conv2d_s8_params_t rest = *p; /* the leftover outputs: a narrower row */
+        const int32_t x0 = x * p->stride_w;
+        const uint32_t *sub[DWP_MAX_KH];
+        int32_t r;
+        rest.out.w = ow - x;
+        for (r = 0; r < nrows; ++r) {
+            sub[r] = rows[r] + (size_t)(x0 >> 1) * 4;
+        }
+        /* x0 is even here (x is a multiple of 4 at stride 1, any x at stride 2) */
+        dwp_out_row(&rest, g, sub, nrows, wq, q, out + x * os, 4, 2, mode);
     }
 }
 
@@ -136,8 +252,9 @@ evo_status_t evo_depthwise_conv2d_s8_pairs(const evo_depthwise_conv2d_s8_params_
     const int32_t kh = p->kh, ih = p->in.h, ch = p->in.c, mode = qpack[0];
     const uint32_t off2 = ((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u;
     const uint32_t zp4 = (uint32_t)(uint8_t)(int8_t)(-p->input_offset) * 0x01010101u;
-    const int32_t jstep = 2 / g.colstep, slot_step = p->stride_w / g.colstep;
-    uint32_t *const window = (uint32_t *)scratch;
+    const size_t ring_row = (size_t)g.quads * g.slots * 4; /* words */
+    const size_t quad_w = (size_t)g.layouts * kh * g.ng * 4;
+    uint32_t *const ring = (uint32_t *)scratch;
     const uint32_t *rows[DWP_MAX_KH];
     int32_t b, q, oy, r;
 
@@ -148,36 +265,40 @@ evo_status_t evo_depthwise_conv2d_s8_pairs(const evo_depthwise_conv2d_s8_params_
     for (b = 0; b < p->in.n; ++b) {
         const int8_t *in_b = input + (size_t)b * ih * p->in.w * ch;
         int8_t *out_b = output + (size_t)b * p->out.h * p->out.w * ch;
-        for (q = 0; q < g.quads; ++q) {
-            const int32_t nc = (ch - 4 * q) < 4 ? (ch - 4 * q) : 4;
-            const int32_t *qq = qpack + 4 + 16 * q;
-            int32_t next = 0; /* first input row not yet in the window */
-            for (oy = 0; oy < p->out.h; ++oy) {
-                const int32_t iy0 = oy * p->stride_h - p->pad_h;
-                const int32_t r_lo = iy0 < 0 ? -iy0 : 0;
-                const int32_t r_hi = (ih - iy0) < kh ? (ih - iy0) : kh;
-                const int32_t *wq = wpack + ((size_t)q * kh + r_lo) * g.ng * 4;
-                int8_t *out = out_b + (size_t)oy * p->out.w * ch + 4 * q;
-                if (next < iy0 + r_lo) {
-                    next = iy0 + r_lo;
+        int32_t next = 0; /* first input row not yet widened */
+        for (oy = 0; oy < p->out.h; ++oy) {
+            const int32_t iy0 = oy * p->stride_h - p->pad_h;
+            const int32_t r_lo = iy0 < 0 ? -iy0 : 0;
+            const int32_t r_hi = (ih - iy0) < kh ? (ih - iy0) : kh;
+            const int32_t nrows = r_hi - r_lo;
+            int8_t *out = out_b + (size_t)oy * p->out.w * ch;
+            if (next < iy0 + r_lo) {
+                next = iy0 + r_lo;
+            }
+            for (; next < iy0 + r_hi; ++next) {
+                dwp_widen_row(ring + (size_t)(next % kh) * ring_row, in_b + (size_t)next * p->in.w * ch, p, &g, off2, zp4);
+            }
+            for (q = 0; q < g.quads; ++q) {
+                const int32_t nc = (ch - 4 * q) < 4 ? (ch - 4 * q) : 4;
+                const int32_t *wq = wpack + (size_t)q * quad_w + (size_t)r_lo * g.ng * 4;
+                const int32_t *qq = qpack + 4 + 16 * q;
+                for (r = 0; r < nrows; ++r) {
+                    rows[r] = ring + (size_t)((iy0 + r_lo + r) % kh) * ring_row + (size_t)q * g.slots * 4;
                 }
-                for (; next < iy0 + r_hi; ++next) {
-                    dwp_widen_row(window + (size_t)(next % kh) * g.slots * 4,
-                                  in_b + (size_t)next * p->in.w * ch + 4 * q, p, &g, nc, off2, zp4);
-                }
-                for (r = r_lo; r < r_hi; ++r) {
-                    rows[r - r_lo] = window + (size_t)((iy0 + r) % kh) * g.slots * 4;
-                }
-                if (mode == EVO_DWP_MODE_FAST && g.ng == 2) {
-                    dwp_out_row(p, rows, r_hi - r_lo, wq, qq, out, nc, 2, jstep, slot_step, EVO_DWP_MODE_FAST);
+                if (g.ng == 2 && nc == 4 && p->stride_w <= 2 && mode == EVO_DWP_MODE_FAST) {
+                    dwp_out_row_twins(p, &g, rows, nrows, wq, qq, out + 4 * q, EVO_DWP_MODE_FAST);
+                } else if (g.ng == 2 && nc == 4 && p->stride_w <= 2 && mode == EVO_DWP_MODE_FAST_CLAMP) {
+                    dwp_out_row_twins(p, &g, rows, nrows, wq, qq, out + 4 * q, EVO_DWP_MODE_FAST_CLAMP);
+                } else if (mode == EVO_DWP_MODE_FAST && g.ng == 2) {
+                    dwp_out_row(p, &g, rows, nrows, wq, qq, out + 4 * q, nc, 2, EVO_DWP_MODE_FAST);
                 } else if (mode == EVO_DWP_MODE_FAST) {
-                    dwp_out_row(p, rows, r_hi - r_lo, wq, qq, out, nc, g.ng, jstep, slot_step, EVO_DWP_MODE_FAST);
+                    dwp_out_row(p, &g, rows, nrows, wq, qq, out + 4 * q, nc, g.ng, EVO_DWP_MODE_FAST);
                 } else if (mode == EVO_DWP_MODE_FAST_CLAMP && g.ng == 2) {
-                    dwp_out_row(p, rows, r_hi - r_lo, wq, qq, out, nc, 2, jstep, slot_step, EVO_DWP_MODE_FAST_CLAMP);
+                    dwp_out_row(p, &g, rows, nrows, wq, qq, out + 4 * q, nc, 2, EVO_DWP_MODE_FAST_CLAMP);
                 } else if (mode == EVO_DWP_MODE_FAST_CLAMP) {
-                    dwp_out_row(p, rows, r_hi - r_lo, wq, qq, out, nc, g.ng, jstep, slot_step, EVO_DWP_MODE_FAST_CLAMP);
+                    dwp_out_row(p, &g, rows, nrows, wq, qq, out + 4 * q, nc, g.ng, EVO_DWP_MODE_FAST_CLAMP);
                 } else {
-                    dwp_out_row(p, rows, r_hi - r_lo, wq, qq, out, nc, g.ng, jstep, slot_step, EVO_DWP_MODE_EXACT);
+                    dwp_out_row(p, &g, rows, nrows, wq, qq, out + 4 * q, nc, g.ng, EVO_DWP_MODE_EXACT);
                 }
             }
         }

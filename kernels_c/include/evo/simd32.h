@@ -28,11 +28,26 @@ static inline uint32_t evo_s32_ld(const void *p)
     return v;
 }
 
-/* PKHBT a, b, LSL #16: (a.lane0, b.lane0). */
-static inline uint32_t evo_s32_pkhbt(uint32_t a, uint32_t b) { return (a & 0xFFFFu) | (b << 16); }
+#if defined(__ARM_FEATURE_DSP)
+/* PKHBT a, b, LSL #16: (a.lane0, b.lane0). (GCC does not form PKH from the C expression.) */
+static inline uint32_t evo_s32_pkhbt(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
 
 /* PKHTB b, a, ASR #16: (a.lane1, b.lane1). */
+static inline uint32_t evo_s32_pkhtb(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    __asm__("pkhtb %0, %2, %1, asr #16" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+#else
+static inline uint32_t evo_s32_pkhbt(uint32_t a, uint32_t b) { return (a & 0xFFFFu) | (b << 16); }
 static inline uint32_t evo_s32_pkhtb(uint32_t a, uint32_t b) { return (b & 0xFFFF0000u) | (a >> 16); }
+#endif
 
 static inline int32_t evo_s32_lane(uint32_t x, int hi) { return (int32_t)(int16_t)(uint16_t)(hi ? x >> 16 : x); }
 
