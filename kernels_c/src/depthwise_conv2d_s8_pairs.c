@@ -168,47 +168,102 @@ static EVO_ALWAYS_INLINE void dwp_out_row(const evo_depthwise_conv2d_s8_params_t
     (void)g;
 }
 
-/* Two outputs of one quad whose windows start one pair slot apart with the same layout (x and
- * x + 2 at stride 1, x and x + 1 at stride 2), kw <= 3 (two tap pairs): the middle slot and every
- * weight word are loaded once for both. */
+/* Two adjacent words (channels c, c + 1 of a slot, or their weights): one LDRD. */
+static inline void dwp_ld2(const uint32_t *p, uint32_t *lo, uint32_t *hi)
+{
+    uint64_t v;
+    memcpy(&v, p, sizeof(v));
+    *lo = (uint32_t)v;
+    *hi = (uint32_t)(v >> 32);
+}
+
+/* Two outputs whose windows start one pair slot apart with the same weight layout (x and x + 2 at
+ * stride 1, x and x + 1 at stride 2), kw <= 3 (two tap pairs), channels c and c + 1 of the quad
+ * (v, w already offset by c): the middle slot and every weight word serve both outputs. Two
+ * channels at a time keep the 4 accumulators, 4 window and 2 weight words in registers. */
+static EVO_ALWAYS_INLINE void dwp_twin2(const uint32_t *const *rows, int32_t nrows, size_t base, const uint32_t *w,
+                                        const int32_t *q, int32_t c, int8_t *o0, int8_t *o1, int mode,
+                                        const evo_depthwise_conv2d_s8_params_t *p)
+{
+    int32_t a0 = q[c], a1 = q[c + 1];
+    int32_t b0 = a0, b1 = a1;
+    int32_t r;
+    w += c;
+    for (r = 0; r < nrows; ++r) {
+        const uint32_t *v = rows[r] + base + c;
+#if defined(__ARM_FEATURE_DSP)
+        /* GCC neither pairs these loads into LDRD nor keeps the accumulators out of the way. */
+        uint32_t s0, s1, w0, w1;
+        __asm__("ldrd %[s0], %[s1], [%[v]]\n\t"
+                "ldrd %[w0], %[w1], [%[w]]\n\t"
+                "smlad %[a0], %[s0], %[w0], %[a0]\n\t"
+                "smlad %[a1], %[s1], %[w1], %[a1]\n\t"
+                "ldrd %[s0], %[s1], [%[v], #16]\n\t"
+                "smlad %[b0], %[s0], %[w0], %[b0]\n\t"
+                "smlad %[b1], %[s1], %[w1], %[b1]\n\t"
+                "ldrd %[w0], %[w1], [%[w], #16]\n\t"
+                "smlad %[a0], %[s0], %[w0], %[a0]\n\t"
+                "smlad %[a1], %[s1], %[w1], %[a1]\n\t"
+                "ldrd %[s0], %[s1], [%[v], #32]\n\t"
+                "smlad %[b0], %[s0], %[w0], %[b0]\n\t"
+                "smlad %[b1], %[s1], %[w1], %[b1]"
+                : [a0] "+r"(a0), [a1] "+r"(a1), [b0] "+r"(b0), [b1] "+r"(b1), [s0] "=&r"(s0), [s1] "=&r"(s1),
+                  [w0] "=&r"(w0), [w1] "=&r"(w1)
+                : [v] "r"(v), [w] "r"(w)
+                : "memory");
+#else
+        uint32_t s0, s1, t0, t1, w0, w1;
+        dwp_ld2(v, &s0, &s1);
+        dwp_ld2(w, &w0, &w1);
+        a0 = evo_s32_smlad(s0, w0, a0);
+        a1 = evo_s32_smlad(s1, w1, a1);
+        dwp_ld2(v + 4, &t0, &t1);
+        b0 = evo_s32_smlad(t0, w0, b0);
+        b1 = evo_s32_smlad(t1, w1, b1);
+        dwp_ld2(w + 4, &w0, &w1);
+        a0 = evo_s32_smlad(t0, w0, a0);
+        a1 = evo_s32_smlad(t1, w1, a1);
+        dwp_ld2(v + 8, &s0, &s1);
+        b0 = evo_s32_smlad(s0, w0, b0);
+        b1 = evo_s32_smlad(s1, w1, b1);
+#endif
+        w += 8;
+    }
+    dwp_requant2(a0, b0, q, c, mode, p, o0, o1);
+    dwp_requant2(a1, b1, q, c + 1, mode, p, o0, o1);
+}
+
 static EVO_ALWAYS_INLINE void dwp_twin(const evo_depthwise_conv2d_s8_params_t *p, const uint32_t *const *rows,
                                        int32_t nrows, size_t base, const uint32_t *w, const int32_t *q, int8_t *o0,
                                        int8_t *o1, int mode)
 {
-    int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3];
-    int32_t b0 = a0, b1 = a1, b2 = a2, b3 = a3;
+    dwp_twin2(rows, nrows, base, w, q, 0, o0, o1, mode, p);
+    dwp_twin2(rows, nrows, base, w, q, 2, o0, o1, mode, p);
+}
+
+/* One output, kw <= 3, channels c and c + 1. */
+static EVO_ALWAYS_INLINE void dwp_single2(const uint32_t *const *rows, int32_t nrows, size_t base, const uint32_t *w,
+                                          const int32_t *q, int32_t c, int8_t *o, int mode,
+                                          const evo_depthwise_conv2d_s8_params_t *p)
+{
+    int32_t a0 = q[c], a1 = q[c + 1];
     int32_t r;
+    w += c;
     for (r = 0; r < nrows; ++r) {
-        const uint32_t *v = rows[r] + base;
-        uint32_t w0 = w[0], w1 = w[4];
-        a0 = evo_s32_smlad(v[0], w0, a0);
-        b0 = evo_s32_smlad(v[4], w0, b0);
-        a0 = evo_s32_smlad(v[4], w1, a0);
-        b0 = evo_s32_smlad(v[8], w1, b0);
-        w0 = w[1];
-        w1 = w[5];
-        a1 = evo_s32_smlad(v[1], w0, a1);
-        b1 = evo_s32_smlad(v[5], w0, b1);
-        a1 = evo_s32_smlad(v[5], w1, a1);
-        b1 = evo_s32_smlad(v[9], w1, b1);
-        w0 = w[2];
-        w1 = w[6];
-        a2 = evo_s32_smlad(v[2], w0, a2);
-        b2 = evo_s32_smlad(v[6], w0, b2);
-        a2 = evo_s32_smlad(v[6], w1, a2);
-        b2 = evo_s32_smlad(v[10], w1, b2);
-        w0 = w[3];
-        w1 = w[7];
-        a3 = evo_s32_smlad(v[3], w0, a3);
-        b3 = evo_s32_smlad(v[7], w0, b3);
-        a3 = evo_s32_smlad(v[7], w1, a3);
-        b3 = evo_s32_smlad(v[11], w1, b3);
+        const uint32_t *v = rows[r] + base + c;
+        uint32_t s0, s1, w0, w1;
+        dwp_ld2(v, &s0, &s1);
+        dwp_ld2(w, &w0, &w1);
+        a0 = evo_s32_smlad(s0, w0, a0);
+        a1 = evo_s32_smlad(s1, w1, a1);
+        dwp_ld2(v + 4, &s0, &s1);
+        dwp_ld2(w + 4, &w0, &w1);
+        a0 = evo_s32_smlad(s0, w0, a0);
+        a1 = evo_s32_smlad(s1, w1, a1);
         w += 8;
     }
-    dwp_requant2(a0, b0, q, 0, mode, p, o0, o1);
-    dwp_requant2(a1, b1, q, 1, mode, p, o0, o1);
-    dwp_requant2(a2, b2, q, 2, mode, p, o0, o1);
-    dwp_requant2(a3, b3, q, 3, mode, p, o0, o1);
+    o[c] = dwp_requant(a0, q, c, mode, p);
+    o[c + 1] = dwp_requant(a1, q, c + 1, mode, p);
 }
 
 /* One output row of one full quad, kw <= 3, stride 1 or 2: twins, then the leftovers singly. */
@@ -231,18 +286,35 @@ static EVO_ALWAYS_INLINE void dwp_out_row_twins(const evo_depthwise_conv2d_s8_pa
             dwp_twin(p, rows, nrows, (size_t)x * 4, w_even, q, out + x * os, out + (x + 1) * os, mode);
         }
     }
-    if (x < ow) {
-        evo_depthwise_conv2d_s8_params_t rest = *p; /* the leftover outputs: a narrower row */
+    for (; x < ow; ++x) { /* leftovers (an odd start column exists only at stride 1) */
         const int32_t x0 = x * p->stride_w;
-        const uint32_t *sub[DWP_MAX_KH];
-        int32_t r;
-        rest.out.w = ow - x;
-        for (r = 0; r < nrows; ++r) {
-            sub[r] = rows[r] + (size_t)(x0 >> 1) * 4;
-        }
-        /* x0 is even here (x is a multiple of 4 at stride 1, any x at stride 2) */
-        dwp_out_row(&rest, g, sub, nrows, wq, q, out + x * os, 4, 2, mode);
+        const size_t base = (size_t)(x0 >> 1) * 4;
+        const uint32_t *w = (x0 & 1) ? w_even + (size_t)p->kh * 2 * 4 : w_even;
+        dwp_single2(rows, nrows, base, w, q, 0, out + x * os, mode, p);
+        dwp_single2(rows, nrows, base, w, q, 2, out + x * os, mode, p);
     }
+    (void)g;
+}
+
+#if defined(__GNUC__)
+#define DWP_NOINLINE __attribute__((noinline))
+#else
+#define DWP_NOINLINE
+#endif
+
+/* One instance per requantisation mode (the mode is a constant inside). */
+static DWP_NOINLINE void dwp_twins_fast(const evo_depthwise_conv2d_s8_params_t *p, const dwp_geom_t *g,
+                                        const uint32_t *const *rows, int32_t nrows, const int32_t *wq,
+                                        const int32_t *q, int8_t *out)
+{
+    dwp_out_row_twins(p, g, rows, nrows, wq, q, out, EVO_DWP_MODE_FAST);
+}
+
+static DWP_NOINLINE void dwp_twins_clamp(const evo_depthwise_conv2d_s8_params_t *p, const dwp_geom_t *g,
+                                         const uint32_t *const *rows, int32_t nrows, const int32_t *wq,
+                                         const int32_t *q, int8_t *out)
+{
+    dwp_out_row_twins(p, g, rows, nrows, wq, q, out, EVO_DWP_MODE_FAST_CLAMP);
 }
 
 evo_status_t evo_depthwise_conv2d_s8_pairs(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *input,
@@ -286,9 +358,9 @@ evo_status_t evo_depthwise_conv2d_s8_pairs(const evo_depthwise_conv2d_s8_params_
                     rows[r] = ring + (size_t)((iy0 + r_lo + r) % kh) * ring_row + (size_t)q * g.slots * 4;
                 }
                 if (g.ng == 2 && nc == 4 && p->stride_w <= 2 && mode == EVO_DWP_MODE_FAST) {
-                    dwp_out_row_twins(p, &g, rows, nrows, wq, qq, out + 4 * q, EVO_DWP_MODE_FAST);
+                    dwp_twins_fast(p, &g, rows, nrows, wq, qq, out + 4 * q);
                 } else if (g.ng == 2 && nc == 4 && p->stride_w <= 2 && mode == EVO_DWP_MODE_FAST_CLAMP) {
-                    dwp_out_row_twins(p, &g, rows, nrows, wq, qq, out + 4 * q, EVO_DWP_MODE_FAST_CLAMP);
+                    dwp_twins_clamp(p, &g, rows, nrows, wq, qq, out + 4 * q);
                 } else if (mode == EVO_DWP_MODE_FAST && g.ng == 2) {
                     dwp_out_row(p, &g, rows, nrows, wq, qq, out + 4 * q, nc, 2, EVO_DWP_MODE_FAST);
                 } else if (mode == EVO_DWP_MODE_FAST) {
