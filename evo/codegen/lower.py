@@ -92,7 +92,7 @@ def op_context(op: Op):
 # Kernels that run without their scratch buffer (NULL), only slower.
 OPTIONAL_SCRATCH = {"evo_conv2d_s8"}
 ROWS_KERNELS = {"evo_conv2d_s8", "evo_conv2d_f32", "evo_depthwise_conv2d_s8", "evo_depthwise_conv2d_f32",
-                "evo_depthwise_conv2d_s8_pairs"}
+                "evo_depthwise_conv2d_s8_pairs", "evo_depthwise_conv2d_s8_m0"}
 
 
 @dataclass

@@ -386,6 +386,8 @@ class DepthwiseConv2D(_Conv2DBase):
 
         if target.has_dsp:
             return depthwise_fast.pairs_call(g, op, p, call)
+        if target.core == "M0":
+            return depthwise_fast.m0_call(g, op, p, call)
         return call
 
 

@@ -120,3 +120,54 @@ def pairs_call(g, op, p: dict[str, Any], call: KernelCall) -> KernelCall:
         args=[TensorArg(op.inputs[0]), ConstArray("dwpw", wpack), ConstArray("dwpq", qpack), TensorArg(op.outputs[0]), call.args[-1]],
         scratch_bytes=pairs_scratch_bytes(p),
     )
+
+
+def m0_scratch_bytes(p: dict[str, Any]) -> int:
+    """evo_depthwise_conv2d_s8_m0_get_buffer_size: kh zero-point-padded int8 rows and one zero-point row."""
+    need = p["stride_w"] * (p["out"][2] - 1) + p["kw"]
+    wp = max(need, p["pad_w"] + p["in"][2])
+    return ((p["kh"] + 1) * wp * p["in"][3] + 15) & ~15
+
+
+def pack_m0(p: dict[str, Any], w: np.ndarray, bias: np.ndarray | None, mode: int) -> tuple[np.ndarray, np.ndarray]:
+    """(wpack, qpack) of evo_depthwise_conv2d_s8_m0 (evo/depthwise_fast.h)."""
+    kh, kw, c = p["kh"], p["kw"], p["in"][3]
+    wk = w.reshape(kh * kw, c).astype(np.int64)
+    wpack = wk.T.astype(np.int32).reshape(-1)  # [channel][tap]
+    b = np.zeros(c, np.int64) if bias is None else bias.astype(np.int64)
+    start = b + p["input_offset"] * wk.sum(axis=0)  # TFLM's int32 sum; |.| < 2^31 by acc_bound
+    m = p["multiplier"].astype(np.int64)
+    sh = p["shift"].astype(np.int64)
+    if mode == MODE_EXACT:
+        per = np.stack([start, m, np.zeros(c, np.int64), np.zeros(c, np.int64), sh], axis=1)
+    else:
+        e = -sh
+        t = (1 << (e - 1)) + p["output_offset"] * (1 << e)
+        per = np.stack([start, m >> 16, m & 0xFFFF, t, e], axis=1)
+    qpack = np.concatenate([np.array([mode, 0, 0, 0], np.int64), per.reshape(-1)]).astype(np.int32)
+    return wpack, qpack
+
+
+def m0_call(g, op, p: dict[str, Any], call: KernelCall) -> KernelCall:
+    """The Cortex-M0 kernel's call, or the portable `call` when the shape does not fit it."""
+    if p["dtype"] != "int8" or p["depth_multiplier"] != 1 or (p["dil_h"], p["dil_w"]) != (1, 1) or p["kh"] > MAX_KH:
+        return call
+    w = g.tensor(op.inputs[1]).data
+    b_idx = op.inputs[2] if len(op.inputs) > 2 else -1
+    bias = g.tensor(b_idx).data if b_idx >= 0 else None
+    bound = acc_bound(p, w, bias)
+    if (bound >= _LIM).any():
+        return call
+    mode = requant_mode(p, bound) if (2 * bound < _LIM).all() else MODE_EXACT
+    wpack, qpack = pack_m0(p, w, bias, mode)
+    null = CExpr("NULL")
+    params = {**call.params, "multiplier": null, "shift": null, "w_offset_sum": null}
+    return replace(
+        call,
+        func="evo_depthwise_conv2d_s8_m0",
+        sources=["depthwise_conv2d_s8_m0.c"],
+        header="depthwise_fast.h",
+        params=params,
+        args=[TensorArg(op.inputs[0]), ConstArray("dwmw", wpack), ConstArray("dwmq", qpack), TensorArg(op.outputs[0]), call.args[-1]],
+        scratch_bytes=m0_scratch_bytes(p),
+    )

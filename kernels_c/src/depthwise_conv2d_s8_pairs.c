@@ -58,31 +58,49 @@ static inline uint32_t dwp_column(const int8_t *row, int32_t x, int32_t w, int32
     return v;
 }
 
-/* Widen input row `row` into ring row `dst` ([quad][slot][4] words). */
+/* Widen the pixel pair (a, b) of one quad into its four pair words. */
+static inline void dwp_widen_pair(uint32_t *dst, uint32_t a, uint32_t b, uint32_t off2)
+{
+    const uint32_t lo = evo_s32_pkhbt(a, b), hi = evo_s32_pkhtb(a, b);
+    dst[0] = evo_s32_sxtab16(off2, lo);
+    dst[1] = evo_s32_sxtab16_r8(off2, lo);
+    dst[2] = evo_s32_sxtab16(off2, hi);
+    dst[3] = evo_s32_sxtab16_r8(off2, hi);
+}
+
+/* Widen input row `row` into ring row `dst` ([quad][slot][4] words): slot k holds padded columns
+ * 2k and 2k + 1, i.e. input columns x = 2k - pad_w and x + 1. */
 static void dwp_widen_row(uint32_t *dst, const int8_t *row, const evo_depthwise_conv2d_s8_params_t *p,
                           const dwp_geom_t *g, uint32_t off2, uint32_t zp4)
 {
     const int32_t w = p->in.w, ch = p->in.c, pw = p->pad_w;
+    /* slots [k_lo, k_hi) have both columns inside the image */
+    const int32_t k_lo = (pw + 1) / 2;
+    int32_t k_hi = (w + pw - 1) / 2 + ((w + pw - 1) % 2 != 0 ? 1 : 0);
     int32_t q, k;
+    while (k_hi > k_lo && 2 * (k_hi - 1) - pw + 1 >= w) {
+        --k_hi;
+    }
+    if (k_hi > g->slots) {
+        k_hi = g->slots;
+    }
     for (q = 0; q < g->quads; ++q) {
         const int32_t nc = (ch - 4 * q) < 4 ? (ch - 4 * q) : 4;
         const int8_t *rq = row + 4 * q;
-        int32_t x = -pw;
-        for (k = 0; k < g->slots; ++k, x += 2) {
-            uint32_t a, b, lo, hi;
-            if (nc == 4 && x >= 0 && x + 1 < w) {
-                a = evo_s32_ld(rq + (size_t)x * ch);
-                b = evo_s32_ld(rq + (size_t)(x + 1) * ch);
-            } else {
-                a = dwp_column(rq, x, w, ch, nc, zp4);
-                b = dwp_column(rq, x + 1, w, ch, nc, zp4);
+        for (k = 0; k < g->slots; ++k) {
+            const int32_t x = 2 * k - pw;
+            if (nc == 4 && k == k_lo && k_hi > k_lo) { /* the interior: pointer steps, no checks */
+                const int8_t *src = rq + (size_t)x * ch;
+                const size_t step = 2 * (size_t)ch;
+                for (; k < k_hi; ++k) {
+                    dwp_widen_pair(dst, evo_s32_ld(src), evo_s32_ld(src + ch), off2);
+                    dst += 4;
+                    src += step;
+                }
+                --k;
+                continue;
             }
-            lo = evo_s32_pkhbt(a, b);
-            hi = evo_s32_pkhtb(a, b);
-            dst[0] = evo_s32_sxtab16(off2, lo);
-            dst[1] = evo_s32_sxtab16_r8(off2, lo);
-            dst[2] = evo_s32_sxtab16(off2, hi);
-            dst[3] = evo_s32_sxtab16_r8(off2, hi);
+            dwp_widen_pair(dst, dwp_column(rq, x, w, ch, nc, zp4), dwp_column(rq, x + 1, w, ch, nc, zp4), off2);
             dst += 4;
         }
     }

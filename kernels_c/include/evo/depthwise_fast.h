@@ -33,4 +33,18 @@ evo_status_t evo_depthwise_conv2d_s8_pairs_rows(const evo_depthwise_conv2d_s8_pa
                                                 const int32_t *wpack, const int32_t *qpack, int8_t *output,
                                                 void *scratch);
 
+/* evo_depthwise_conv2d_s8_m0 (Cortex-M0/M0+; any core): int32 weights, zero-point-padded ring of
+ * input rows, input offset folded into the accumulator start.
+ *   wpack: per channel c, kernel row r, tap k: w[r][k][c] as int32.
+ *   qpack: 4 header words {mode, 0, 0, 0}, then per channel 5 words {B, M >> 16, M & 0xFFFF, T, e}
+ *          with B = bias + input_offset * sum of the channel's weights (the accumulator start) and
+ *          T, e as above (mode 0/1: out = clamp((T + (a2 >> 31) + mulhi_round(a2, M)) >> e), a2 =
+ *          2 * acc); mode 2: {B, M, 0, 0, shift} and the exact evo_requantize.
+ *   scratch: evo_depthwise_conv2d_s8_m0_get_buffer_size(p) bytes. */
+int32_t evo_depthwise_conv2d_s8_m0_get_buffer_size(const evo_depthwise_conv2d_s8_params_t *p);
+evo_status_t evo_depthwise_conv2d_s8_m0(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *input,
+                                        const int32_t *wpack, const int32_t *qpack, int8_t *output, void *scratch);
+evo_status_t evo_depthwise_conv2d_s8_m0_rows(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *input,
+                                             const int32_t *wpack, const int32_t *qpack, int8_t *output, void *scratch);
+
 #endif
