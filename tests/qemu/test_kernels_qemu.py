@@ -90,8 +90,8 @@ def test_single_op_kernels_bit_exact_on_core(board, expected, tmp_path):
             assert np.array_equal(got, want), f"{name} on {board}: output {i} differs from TFLM / host"
 
 
-# ----------------------------------------------------------------------------- specialised depthwise
-# All SHAPES of tests/property/test_depthwise_fast.py (tap-pair kernel on M4F/M7/M33: channel tails,
+# ----------------------------------------------------------------------------- specialised depthwise, pool
+# All SHAPES of tests/property/test_depthwise_fast.py and POOLS of test_avg_pool_fast.py (tap-pair kernel on M4F/M7/M33: channel tails,
 # strides 1-3, SAME/VALID, 1x1 to 5x5, clamps, the exact-requantisation fallback's neighbours,
 # multiplier 2 on the portable kernel) side by side in ONE model per board: one build, one run.
 
@@ -101,8 +101,12 @@ def _depthwise_merged(small: bool):
     from tests.support.merge import merge_graphs
 
     # the micro:bit (16 KB RAM) takes the small cases only
+    from tests.property.test_avg_pool_fast import POOLS
+    from tests.property.test_avg_pool_fast import _model as _pool_model
+
     graphs = [read_tflite(_model(i, *s)) for i, s in enumerate(SHAPES) if not small or s[0] * s[1] * s[2] <= 600]
-    g = merge_graphs(graphs, "dw_fast")
+    graphs += [read_tflite(_pool_model(*c)) for c in POOLS if not small or np.prod(c[0]) <= 600]
+    g = merge_graphs(graphs, "dw_fast")  # average pools ride along (evo_avg_pool2d_s8_simd on DSP cores)
     inputs = random_inputs(g, 11)
     want = []
     for k, gk in enumerate(graphs):
