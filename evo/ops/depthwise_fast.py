@@ -31,11 +31,19 @@ MAX_KH = 16  # DWP_MAX_KH in depthwise_conv2d_s8_pairs.c
 _LIM = 2**31
 
 
+def _fits(p: dict[str, Any]) -> bool:
+    """int8, no dilation, kh <= MAX_KH, and depth multiplier 1 or a single input channel (then every
+    output channel reads it)."""
+    return (p["dtype"] == "int8" and (p["depth_multiplier"] == 1 or p["in"][3] == 1)
+            and (p["dil_h"], p["dil_w"]) == (1, 1) and p["kh"] <= MAX_KH)
+
+
 def pairs_geometry(p: dict[str, Any]) -> dict[str, int]:
     """dwp_geometry in depthwise_conv2d_s8_pairs.c."""
-    ng = p["kw"] // 2 + 1
-    return {"ng": ng, "slots": (p["stride_w"] * (p["out"][2] - 1)) // 2 + ng, "quads": (p["in"][3] + 3) // 4,
-            "layouts": 1 if p["stride_w"] % 2 == 0 else 2}
+    layouts = 1 if p["stride_w"] % 2 == 0 else 2  # odd strides also start windows at odd columns
+    ng = (p["kw"] + 1) // 2 if layouts == 1 else p["kw"] // 2 + 1
+    return {"ng": ng, "slots": (p["stride_w"] * (p["out"][2] - 1)) // 2 + ng, "quads": (p["out"][3] + 3) // 4,
+            "layouts": layouts}
 
 
 def pairs_scratch_bytes(p: dict[str, Any]) -> int:
@@ -67,7 +75,7 @@ def requant_mode(p: dict[str, Any], bound: np.ndarray) -> int:
 def pack_pairs(p: dict[str, Any], w: np.ndarray, bias: np.ndarray | None, mode: int) -> tuple[np.ndarray, np.ndarray]:
     """(wpack, qpack) int32 arrays in the layout of evo/depthwise_fast.h."""
     geo = pairs_geometry(p)
-    kh, kw, c = p["kh"], p["kw"], p["in"][3]
+    kh, kw, c = p["kh"], p["kw"], p["out"][3]
     ng, quads = geo["ng"], geo["quads"]
     layouts = []
     for shift in range(geo["layouts"]):  # layout 1: windows starting at an odd column, taps shifted by one
@@ -99,7 +107,7 @@ def pack_pairs(p: dict[str, Any], w: np.ndarray, bias: np.ndarray | None, mode: 
 
 def pairs_call(g, op, p: dict[str, Any], call: KernelCall) -> KernelCall:
     """The tap-pair kernel's call, or the portable `call` when the shape does not fit it."""
-    if p["dtype"] != "int8" or p["depth_multiplier"] != 1 or (p["dil_h"], p["dil_w"]) != (1, 1) or p["kh"] > MAX_KH:
+    if not _fits(p):
         return call
     w = g.tensor(op.inputs[1]).data
     b_idx = op.inputs[2] if len(op.inputs) > 2 else -1
@@ -131,7 +139,7 @@ def m0_scratch_bytes(p: dict[str, Any]) -> int:
 
 def pack_m0(p: dict[str, Any], w: np.ndarray, bias: np.ndarray | None, mode: int) -> tuple[np.ndarray, np.ndarray]:
     """(wpack, qpack) of evo_depthwise_conv2d_s8_m0 (evo/depthwise_fast.h)."""
-    kh, kw, c = p["kh"], p["kw"], p["in"][3]
+    kh, kw, c = p["kh"], p["kw"], p["out"][3]
     wk = w.reshape(kh * kw, c).astype(np.int64)
     wpack = wk.T.astype(np.int32).reshape(-1)  # [channel][tap]
     b = np.zeros(c, np.int64) if bias is None else bias.astype(np.int64)
@@ -150,7 +158,7 @@ def pack_m0(p: dict[str, Any], w: np.ndarray, bias: np.ndarray | None, mode: int
 
 def m0_call(g, op, p: dict[str, Any], call: KernelCall) -> KernelCall:
     """The Cortex-M0 kernel's call, or the portable `call` when the shape does not fit it."""
-    if p["dtype"] != "int8" or p["depth_multiplier"] != 1 or (p["dil_h"], p["dil_w"]) != (1, 1) or p["kh"] > MAX_KH:
+    if not _fits(p):
         return call
     w = g.tensor(op.inputs[1]).data
     b_idx = op.inputs[2] if len(op.inputs) > 2 else -1

@@ -63,11 +63,12 @@ static inline int32_t m0_requant(int32_t acc, const int32_t *q)
 static void m0_row_3x3(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *const *rows, const int32_t *w,
                        const int32_t *q, int8_t *out)
 {
-    const int32_t ch = p->in.c, ow = p->out.w, lo = p->act_min, hi = p->act_max;
+    const int32_t ch = p->in.c, och = p->out.c, ow = p->out.w, lo = p->act_min, hi = p->act_max;
     const size_t xstep = (size_t)p->stride_w * ch, ch2 = 2 * (size_t)ch;
+    const int32_t cin_step = ch == 1 ? 0 : 1; /* one input channel: every output channel reads it */
     int32_t c, x;
-    for (c = 0; c < ch; ++c, w += 9, q += 5) {
-        const int8_t *v0 = rows[0] + c, *v1 = rows[1] + c, *v2 = rows[2] + c;
+    for (c = 0; c < och; ++c, w += 9, q += 5) {
+        const int8_t *v0 = rows[0] + c * cin_step, *v1 = rows[1] + c * cin_step, *v2 = rows[2] + c * cin_step;
         int8_t *o = out + c;
         for (x = 0; x < ow; ++x) {
             int32_t acc = q[0], res;
@@ -76,7 +77,7 @@ static void m0_row_3x3(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *
             acc += v2[0] * w[6] + v2[ch] * w[7] + v2[ch2] * w[8];
             res = m0_requant(acc, q);
             *o = (int8_t)EVO_CLAMP(res, lo, hi);
-            o += ch;
+            o += och;
             v0 += xstep;
             v1 += xstep;
             v2 += xstep;
@@ -88,7 +89,8 @@ evo_status_t evo_depthwise_conv2d_s8_m0(const evo_depthwise_conv2d_s8_params_t *
                                         const int32_t *wpack, const int32_t *qpack, int8_t *output, void *scratch)
 {
     const m0_geom_t g = m0_geometry(p);
-    const int32_t kh = p->kh, kw = p->kw, ih = p->in.h, iw = p->in.w, ch = p->in.c, taps = kh * kw;
+    const int32_t kh = p->kh, kw = p->kw, ih = p->in.h, iw = p->in.w, ch = p->in.c, och = p->out.c, taps = kh * kw;
+    const int32_t cin_step = ch == 1 ? 0 : 1;
     const int32_t mode = qpack[0];
     const int8_t zp = (int8_t)(-p->input_offset);
     const size_t xstep = (size_t)p->stride_w * ch;
@@ -97,14 +99,15 @@ evo_status_t evo_depthwise_conv2d_s8_m0(const evo_depthwise_conv2d_s8_params_t *
     const int8_t *rows[M0_MAX_KH];
     int32_t b, oy, ox, c, r, k;
 
-    if (p->in.n != p->out.n || p->in.c != p->out.c || p->depth_multiplier != 1 || p->dil_h != 1 || p->dil_w != 1 ||
+    if (p->in.n != p->out.n || ch * p->depth_multiplier != och || (p->depth_multiplier != 1 && ch != 1) ||
+        p->dil_h != 1 || p->dil_w != 1 ||
         kh < 1 || kh > M0_MAX_KH || kw < 1 || p->stride_h < 1 || p->stride_w < 1 || scratch == NULL) {
         return EVO_ERR_ARG;
     }
     memset(zrow, zp, (size_t)g.row);
     for (b = 0; b < p->in.n; ++b) {
         const int8_t *in_b = input + (size_t)b * ih * iw * ch;
-        int8_t *out = output + (size_t)b * p->out.h * p->out.w * ch;
+        int8_t *out = output + (size_t)b * p->out.h * p->out.w * och;
         int32_t next = 0; /* first input row not yet in the ring */
         for (oy = 0; oy < p->out.h; ++oy) {
             const int32_t iy0 = oy * p->stride_h - p->pad_h;
@@ -126,18 +129,18 @@ evo_status_t evo_depthwise_conv2d_s8_m0(const evo_depthwise_conv2d_s8_params_t *
             }
             if (kh == 3 && kw == 3 && mode != EVO_DWP_MODE_EXACT) {
                 m0_row_3x3(p, rows, wpack, qpack + 4, out);
-                out += (size_t)p->out.w * ch;
+                out += (size_t)p->out.w * och;
                 continue;
             }
             for (ox = 0; ox < p->out.w; ++ox) {
                 const int32_t *w = wpack;
                 const int32_t *q = qpack + 4;
                 const size_t at = (size_t)ox * xstep;
-                for (c = 0; c < ch; ++c, w += taps, q += 5) {
+                for (c = 0; c < och; ++c, w += taps, q += 5) {
                     int32_t acc = q[0], res;
                     const int32_t *wr = w;
                     for (r = 0; r < kh; ++r) {
-                        const int8_t *v = rows[r] + at + c;
+                        const int8_t *v = rows[r] + at + c * cin_step;
                         for (k = 0; k < kw; ++k) {
                             acc += v[(size_t)k * ch] * wr[k];
                         }
@@ -150,7 +153,7 @@ evo_status_t evo_depthwise_conv2d_s8_m0(const evo_depthwise_conv2d_s8_params_t *
                     }
                     out[c] = (int8_t)EVO_CLAMP(res, p->act_min, p->act_max);
                 }
-                out += ch;
+                out += och;
             }
         }
     }

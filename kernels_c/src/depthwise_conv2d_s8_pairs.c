@@ -19,7 +19,7 @@
 #define DWP_MAX_KH 16
 
 typedef struct {
-    int32_t ng;      /* tap pairs per kernel row: kw / 2 + 1 */
+    int32_t ng;      /* tap pairs per kernel row: ceil(kw / 2) (one layout), kw / 2 + 1 (two) */
     int32_t slots;   /* pairs per widened row and quad */
     int32_t quads;   /* ceil(C / 4) */
     int32_t layouts; /* 1 when every window starts at an even column (even stride), else 2 */
@@ -28,10 +28,10 @@ typedef struct {
 static dwp_geom_t dwp_geometry(const evo_depthwise_conv2d_s8_params_t *p)
 {
     dwp_geom_t g;
-    g.ng = p->kw / 2 + 1;
-    g.slots = (p->stride_w * (p->out.w - 1)) / 2 + g.ng;
-    g.quads = (p->in.c + 3) / 4;
     g.layouts = (p->stride_w % 2 == 0) ? 1 : 2;
+    g.ng = g.layouts == 1 ? (p->kw + 1) / 2 : p->kw / 2 + 1;
+    g.slots = (p->stride_w * (p->out.w - 1)) / 2 + g.ng;
+    g.quads = (p->out.c + 3) / 4;
     return g;
 }
 
@@ -74,6 +74,7 @@ static void dwp_widen_row(uint32_t *dst, const int8_t *row, const evo_depthwise_
                           const dwp_geom_t *g, uint32_t off2, uint32_t zp4)
 {
     const int32_t w = p->in.w, ch = p->in.c, pw = p->pad_w;
+    const int32_t och = p->out.c;
     /* slots [k_lo, k_hi) have both columns inside the image */
     const int32_t k_lo = (pw + 1) / 2;
     int32_t k_hi = (w + pw - 1) / 2 + ((w + pw - 1) % 2 != 0 ? 1 : 0);
@@ -85,10 +86,17 @@ static void dwp_widen_row(uint32_t *dst, const int8_t *row, const evo_depthwise_
         k_hi = g->slots;
     }
     for (q = 0; q < g->quads; ++q) {
-        const int32_t nc = (ch - 4 * q) < 4 ? (ch - 4 * q) : 4;
+        const int32_t nc = (och - 4 * q) < 4 ? (och - 4 * q) : 4;
         const int8_t *rq = row + 4 * q;
         for (k = 0; k < g->slots; ++k) {
             const int32_t x = 2 * k - pw;
+            if (ch == 1 && och > 1) { /* one input channel (depth multiplier = C): every lane reads it */
+                const uint32_t a = (x >= 0 && x < w) ? (uint32_t)(uint8_t)row[x] * 0x01010101u : zp4;
+                const uint32_t b = (x + 1 >= 0 && x + 1 < w) ? (uint32_t)(uint8_t)row[x + 1] * 0x01010101u : zp4;
+                dwp_widen_pair(dst, a, b, off2);
+                dst += 4;
+                continue;
+            }
             if (nc == 4 && k == k_lo && k_hi > k_lo) { /* the interior: pointer steps, no checks */
                 const int8_t *src = rq + (size_t)x * ch;
                 const size_t step = 2 * (size_t)ch;
@@ -397,7 +405,7 @@ evo_status_t evo_depthwise_conv2d_s8_pairs(const evo_depthwise_conv2d_s8_params_
                                            const int32_t *wpack, const int32_t *qpack, int8_t *output, void *scratch)
 {
     const dwp_geom_t g = dwp_geometry(p);
-    const int32_t kh = p->kh, ih = p->in.h, ch = p->in.c, mode = qpack[0];
+    const int32_t kh = p->kh, ih = p->in.h, ich = p->in.c, ch = p->out.c, mode = qpack[0];
     const uint32_t off2 = ((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u;
     const uint32_t zp4 = (uint32_t)(uint8_t)(int8_t)(-p->input_offset) * 0x01010101u;
     const size_t ring_row = (size_t)g.quads * g.slots * 4; /* words */
@@ -406,12 +414,13 @@ evo_status_t evo_depthwise_conv2d_s8_pairs(const evo_depthwise_conv2d_s8_params_
     const uint32_t *rows[DWP_MAX_KH];
     int32_t b, q, oy, r;
 
-    if (p->in.n != p->out.n || p->in.c != p->out.c || p->depth_multiplier != 1 || p->dil_h != 1 || p->dil_w != 1 ||
+    if (p->in.n != p->out.n || p->in.c * p->depth_multiplier != p->out.c || (p->depth_multiplier != 1 && p->in.c != 1) ||
+        p->dil_h != 1 || p->dil_w != 1 ||
         kh < 1 || kh > DWP_MAX_KH || p->kw < 1 || p->stride_h < 1 || p->stride_w < 1 || scratch == NULL) {
         return EVO_ERR_ARG;
     }
     for (b = 0; b < p->in.n; ++b) {
-        const int8_t *in_b = input + (size_t)b * ih * p->in.w * ch;
+        const int8_t *in_b = input + (size_t)b * ih * p->in.w * ich;
         int8_t *out_b = output + (size_t)b * p->out.h * p->out.w * ch;
         int32_t next = 0; /* first input row not yet widened */
         for (oy = 0; oy < p->out.h; ++oy) {
@@ -424,7 +433,7 @@ evo_status_t evo_depthwise_conv2d_s8_pairs(const evo_depthwise_conv2d_s8_params_
                 next = iy0 + r_lo;
             }
             for (; next < iy0 + r_hi; ++next) {
-                dwp_widen_row(ring + (size_t)(next % kh) * ring_row, in_b + (size_t)next * p->in.w * ch, p, &g, off2, zp4);
+                dwp_widen_row(ring + (size_t)(next % kh) * ring_row, in_b + (size_t)next * p->in.w * ich, p, &g, off2, zp4);
             }
             q = 0;
             if (g.ng == 2 && p->stride_w <= 2 && mode != EVO_DWP_MODE_EXACT && ch >= 4) {

@@ -27,6 +27,8 @@ SHAPES = [
     (7, 5, 5, 1, 1, (1, 1), "VALID", "NONE", (12, -12), False, 1),  # 1x1
     (4, 10, 33, 3, 2, (2, 2), "SAME", "NONE", (-128, 0), True, 1),
     (5, 5, 3, 3, 3, (1, 1), "SAME", "RELU6", (-128, -128), True, 2),  # multiplier 2: portable kernel
+    (6, 7, 1, 3, 3, (1, 1), "SAME", "RELU", (9, -128), True, 4),  # one input channel, multiplier 4
+    (49, 40, 1, 10, 8, (2, 2), "SAME", "RELU", (-128, -128), True, 8),  # micro_speech's layer
 ]
 
 
@@ -47,8 +49,9 @@ def test_specialised_depthwise_matches_tflm(i, core):
     want, _ = run_tflm(model, g, inputs)
     compiled = compile_graph(g, target=Target(core))
     funcs = {s.call.func for s in compiled.program.steps if s.call is not None}
-    if core == "M4" and SHAPES[i][-1] == 1:
-        assert funcs & {"evo_depthwise_conv2d_s8_pairs", "evo_depthwise_conv2d_s8_pairs_rows"}, funcs
+    specialised = SHAPES[i][-1] == 1 or SHAPES[i][2] == 1
+    kernel = {"M4": "evo_depthwise_conv2d_s8_pairs", "M0": "evo_depthwise_conv2d_s8_m0"}[core]
+    assert bool(funcs & {kernel, kernel + "_rows"}) == specialised, funcs
     with HostModel.build(g, compiled=compiled) as m:
         got = m.run(inputs)
     for a, b in zip(got, want):
