@@ -455,12 +455,9 @@ evo_status_t evo_depthwise_conv2d_s8_pairs(const evo_depthwise_conv2d_s8_params_
                 for (r = 0; r < nrows; ++r) {
                     rows[r] = ring + (size_t)((iy0 + r_lo + r) % kh) * ring_row + (size_t)q * g.slots * 4;
                 }
-                if (mode == EVO_DWP_MODE_FAST && g.ng == 2) {
-                    dwp_out_row(p, &g, rows, nrows, wq, qq, out + 4 * q, nc, 2, EVO_DWP_MODE_FAST);
-                } else if (mode == EVO_DWP_MODE_FAST) {
+                /* channel tails, wide filters, odd strides > 1, exact requantisation */
+                if (mode == EVO_DWP_MODE_FAST) {
                     dwp_out_row(p, &g, rows, nrows, wq, qq, out + 4 * q, nc, g.ng, EVO_DWP_MODE_FAST);
-                } else if (mode == EVO_DWP_MODE_FAST_CLAMP && g.ng == 2) {
-                    dwp_out_row(p, &g, rows, nrows, wq, qq, out + 4 * q, nc, 2, EVO_DWP_MODE_FAST_CLAMP);
                 } else if (mode == EVO_DWP_MODE_FAST_CLAMP) {
                     dwp_out_row(p, &g, rows, nrows, wq, qq, out + 4 * q, nc, g.ng, EVO_DWP_MODE_FAST_CLAMP);
                 } else {
