@@ -33,9 +33,10 @@ _LIM = 2**31
 
 def _fits(p: dict[str, Any]) -> bool:
     """int8, no dilation, kh <= MAX_KH, and depth multiplier 1 or a single input channel (then every
-    output channel reads it)."""
+    output channel reads it). Filters one tap wide (1-D convolutions along H, e.g. str_ww) stay on
+    the portable kernel: a row window buys nothing there and measured slower under QEMU."""
     return (p["dtype"] == "int8" and (p["depth_multiplier"] == 1 or p["in"][3] == 1)
-            and (p["dil_h"], p["dil_w"]) == (1, 1) and p["kh"] <= MAX_KH)
+            and (p["dil_h"], p["dil_w"]) == (1, 1) and p["kh"] <= MAX_KH and p["kw"] >= 2)
 
 
 def pairs_geometry(p: dict[str, Any]) -> dict[str, int]:
