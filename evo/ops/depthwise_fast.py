@@ -50,7 +50,8 @@ def pairs_geometry(p: dict[str, Any]) -> dict[str, int]:
 def pairs_scratch_bytes(p: dict[str, Any]) -> int:
     """evo_depthwise_conv2d_s8_pairs_get_buffer_size: a ring of kh widened rows (int16 per element)."""
     geo = pairs_geometry(p)
-    return (p["kh"] * geo["quads"] * geo["slots"] * 16 + 15) & ~15
+    ring_quads = 1 if p["in"][3] == 1 and p["out"][3] > 1 else geo["quads"]  # one input channel: one copy
+    return (p["kh"] * ring_quads * geo["slots"] * 16 + 15) & ~15
 
 
 def acc_bound(p: dict[str, Any], w: np.ndarray, bias: np.ndarray | None) -> np.ndarray:

@@ -21,7 +21,8 @@
 typedef struct {
     int32_t ng;      /* tap pairs per kernel row: ceil(kw / 2) (one layout), kw / 2 + 1 (two) */
     int32_t slots;   /* pairs per widened row and quad */
-    int32_t quads;   /* ceil(C / 4) */
+    int32_t quads;   /* ceil(C / 4) (output channels) */
+    int32_t rquads;  /* quads held per ring row: 1 when one input channel feeds every quad alike */
     int32_t layouts; /* 1 when every window starts at an even column (even stride), else 2 */
 } dwp_geom_t;
 
@@ -32,13 +33,14 @@ static dwp_geom_t dwp_geometry(const evo_depthwise_conv2d_s8_params_t *p)
     g.ng = g.layouts == 1 ? (p->kw + 1) / 2 : p->kw / 2 + 1;
     g.slots = (p->stride_w * (p->out.w - 1)) / 2 + g.ng;
     g.quads = (p->out.c + 3) / 4;
+    g.rquads = (p->in.c == 1 && p->out.c > 1) ? 1 : g.quads;
     return g;
 }
 
 int32_t evo_depthwise_conv2d_s8_pairs_get_buffer_size(const evo_depthwise_conv2d_s8_params_t *p)
 {
     const dwp_geom_t g = dwp_geometry(p);
-    return (p->kh * g.quads * g.slots * 16 + 15) & ~15;
+    return (p->kh * g.rquads * g.slots * 16 + 15) & ~15;
 }
 
 /* Channels [4q, 4q + nc) of input column x, or the zero point in the padding (and past C). */
@@ -85,7 +87,7 @@ static void dwp_widen_row(uint32_t *dst, const int8_t *row, const evo_depthwise_
     if (k_hi > g->slots) {
         k_hi = g->slots;
     }
-    for (q = 0; q < g->quads; ++q) {
+    for (q = 0; q < g->rquads; ++q) {
         const int32_t nc = (och - 4 * q) < 4 ? (och - 4 * q) : 4;
         const int8_t *rq = row + 4 * q;
         for (k = 0; k < g->slots; ++k) {
@@ -347,7 +349,7 @@ static EVO_ALWAYS_INLINE void dwp_out_row_twins(const evo_depthwise_conv2d_s8_pa
 {
     const int32_t ow = p->out.w;
     const size_t os = (size_t)p->out.c;
-    const size_t quad_w = (size_t)g->layouts * p->kh * 2 * 4, quad_v = (size_t)g->slots * 4;
+    const size_t quad_w = (size_t)g->layouts * p->kh * 2 * 4, quad_v = g->rquads == 1 ? 0 : (size_t)g->slots * 4;
     const uint32_t *rows[DWP_MAX_KH];
     int32_t qi, r;
     for (r = 0; r < nrows; ++r) {
@@ -408,7 +410,8 @@ evo_status_t evo_depthwise_conv2d_s8_pairs(const evo_depthwise_conv2d_s8_params_
     const int32_t kh = p->kh, ih = p->in.h, ich = p->in.c, ch = p->out.c, mode = qpack[0];
     const uint32_t off2 = ((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u;
     const uint32_t zp4 = (uint32_t)(uint8_t)(int8_t)(-p->input_offset) * 0x01010101u;
-    const size_t ring_row = (size_t)g.quads * g.slots * 4; /* words */
+    const size_t ring_row = (size_t)g.rquads * g.slots * 4; /* words */
+    const size_t ring_quad = g.rquads == 1 ? 0 : (size_t)g.slots * 4;
     const size_t quad_w = (size_t)g.layouts * kh * g.ng * 4;
     uint32_t *const ring = (uint32_t *)scratch;
     const uint32_t *rows[DWP_MAX_KH];
@@ -453,7 +456,7 @@ evo_status_t evo_depthwise_conv2d_s8_pairs(const evo_depthwise_conv2d_s8_params_
                 const int32_t *wq = wpack + (size_t)q * quad_w + (size_t)r_lo * g.ng * 4;
                 const int32_t *qq = qpack + 4 + 16 * q;
                 for (r = 0; r < nrows; ++r) {
-                    rows[r] = ring + (size_t)((iy0 + r_lo + r) % kh) * ring_row + (size_t)q * g.slots * 4;
+                    rows[r] = ring + (size_t)((iy0 + r_lo + r) % kh) * ring_row + (size_t)q * ring_quad;
                 }
                 /* channel tails, wide filters, odd strides > 1, exact requantisation */
                 if (mode == EVO_DWP_MODE_FAST) {
