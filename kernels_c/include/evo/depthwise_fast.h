@@ -1,15 +1,19 @@
 /* Depthwise convolution kernels specialised at generation time for a core (evo/ops/depthwise_fast.py
  * lays out their constants). Same parameter struct as evo_depthwise_conv2d_s8 (its multiplier,
- * shift and w_offset_sum pointers are unused: the packed constants replace them); depth
- * multiplier 1, dilation 1. Bit-exact with evo_depthwise_conv2d_s8.
+ * shift and w_offset_sum pointers are unused: the packed constants replace them); dilation 1,
+ * depth multiplier 1 or a single input channel (any multiplier: every output channel reads it).
+ * Bit-exact with evo_depthwise_conv2d_s8. Both read each input row only when first copying it into
+ * their ring, before writing the output row that needs it, so they also run in place (the *_rows
+ * entries, for the planner's row streaming). "C" below is the output channel count.
  *
  * evo_depthwise_conv2d_s8_pairs (Cortex-M4/M7/M33, plain C elsewhere): input rows are widened once
  * into a ring of int16 pairs of horizontally adjacent pixels (padding = 0 after the input offset),
  * so each pair of filter taps of a channel is one SMLAD. Pairs start at even padded columns.
- *   wpack: per quad q, layout l, kernel row r, tap pair j < kw / 2 + 1, channel c (4 per quad): the
+ *   wpack: per quad q, layout l, kernel row r, tap pair j < ng, channel c (4 per quad): the
  *          int32 word (2 * w[r][2j - l][c], 2 * w[r][2j + 1 - l][c]) (0 outside the filter or past
- *          C). Layout 1 (windows starting at an odd column) exists only for odd strides. Weights
- *          are doubled so the accumulator is 2 * acc, which SMMLAR needs (below).
+ *          C). Layout 1 (windows starting at an odd column) exists only for odd strides; ng is
+ *          ceil(kw / 2) with one layout, kw / 2 + 1 with two. Weights are doubled so the
+ *          accumulator is 2 * acc, which SMMLAR needs (below).
  *   qpack: 4 header words {mode, 0, 0, 0}, then per quad 16 words: 4 accumulator starts
  *          (2 * bias), then {M, T, e} per channel. mode 0/1 ("fast"): out = SSAT8(SMMLAR(a2, M,
  *          T + (a2 >> 31)) >> e) (mode 1 also clamps to [act_min, act_max]), where a2 = 2 * acc,
