@@ -12,6 +12,8 @@
  * Loop order: output row, then quad of channels, then output pixel. Input rows are read only when
  * first widened, before the output row that needs them is written, so the kernel may run in place
  * like the row-streaming wrappers of evo/inplace.h. */
+#include <string.h>
+
 #include "evo/depthwise_fast.h"
 #include "evo/fixedpoint.h"
 #include "evo/simd32.h"
@@ -92,6 +94,10 @@ static void dwp_widen_row(uint32_t *dst, const int8_t *row, const evo_depthwise_
         const int8_t *rq = row + 4 * q;
         for (k = 0; k < g->slots; ++k) {
             const int32_t x = 2 * k - pw;
+            if (x >= w || x + 1 < 0) { /* both columns are padding: zero since the ring was cleared */
+                dst += 4;
+                continue;
+            }
             if (ch == 1 && och > 1) { /* one input channel (depth multiplier = C): every lane reads it */
                 const uint32_t a = (x >= 0 && x < w) ? (uint32_t)(uint8_t)row[x] * 0x01010101u : zp4;
                 const uint32_t b = (x + 1 >= 0 && x + 1 < w) ? (uint32_t)(uint8_t)row[x + 1] * 0x01010101u : zp4;
@@ -422,6 +428,7 @@ evo_status_t evo_depthwise_conv2d_s8_pairs(const evo_depthwise_conv2d_s8_params_
         kh < 1 || kh > DWP_MAX_KH || p->kw < 1 || p->stride_h < 1 || p->stride_w < 1 || scratch == NULL) {
         return EVO_ERR_ARG;
     }
+    memset(ring, 0, (size_t)kh * ring_row * sizeof(uint32_t)); /* all-padding slots stay 0 */
     for (b = 0; b < p->in.n; ++b) {
         const int8_t *in_b = input + (size_t)b * ih * p->in.w * ich;
         int8_t *out_b = output + (size_t)b * p->out.h * p->out.w * ch;
