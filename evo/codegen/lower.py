@@ -120,7 +120,8 @@ def op_context(op: Op):
 
 # Kernels that run without their scratch buffer (NULL), only slower.
 OPTIONAL_SCRATCH = {"evo_conv2d_s8"}
-ROWS_KERNELS = {"evo_conv2d_s8", "evo_conv2d_s8_dsp", "evo_conv2d_f32", "evo_depthwise_conv2d_s8", "evo_depthwise_conv2d_f32"}
+ROWS_KERNELS = {"evo_conv2d_s8", "evo_conv2d_s8_dsp", "evo_conv2d_f32", "evo_depthwise_conv2d_s8", "evo_depthwise_conv2d_f32",
+                "evo_depthwise_conv2d_s8_pairs", "evo_depthwise_conv2d_s8_m0"}
 
 
 @dataclass
@@ -157,7 +158,8 @@ def _rows_call(call: KernelCall, window: int) -> KernelCall:
     """The row-streaming wrapper of a conv call: its scratch is the kernel's own buffer followed
     by the input-row window (evo/inplace.h)."""
     base = call.func[len("evo_"):]
-    return replace(call, func=call.func + "_rows", sources=list(call.sources) + [f"{base}_rows.c"], header="inplace.h",
+    header = "inplace.h" if call.header == "conv.h" else call.header  # specialised kernels declare their own
+    return replace(call, func=call.func + "_rows", sources=list(call.sources) + [f"{base}_rows.c"], header=header,
                    scratch_bytes=call.scratch_bytes + window)
 
 

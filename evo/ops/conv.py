@@ -30,6 +30,7 @@ from evo.ops import conv_s16
 from evo.ops.base import ConstArray, KernelCall, OpImpl, Scratch, TensorArg, register
 from evo.ops.conv_dsp import specialise_conv, specialise_fc
 from evo.ref import fixedpoint as fx
+from evo.target import Target
 
 ACTIVATIONS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
 HEADER = "conv.h"
@@ -397,6 +398,15 @@ class DepthwiseConv2D(_Conv2DBase):
         if b is not None:
             acc = acc + b.astype(np.float32)
         return [_clamp_out(acc, p, "float32")]
+
+    def specialise(self, g: Graph, op: Op, p: dict[str, Any], call: KernelCall, target: Target) -> KernelCall:
+        from evo.ops import depthwise_fast
+
+        if target.has_dsp:
+            return depthwise_fast.pairs_call(g, op, p, call)
+        if target.core == "M0":
+            return depthwise_fast.m0_call(g, op, p, call)
+        return call
 
 
 # ----------------------------------------------------------------------------- fully connected

@@ -15,6 +15,7 @@ Arithmetic follows TFLite Micro's reference kernels:
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ from evo.errors import EvoError
 from evo.ir import Graph, Op
 from evo.ops.base import KernelCall, OpImpl, TensorArg, register
 from evo.ref import fixedpoint as fx
+from evo.target import Target
 
 _SUPPORTED = ("int8", "float32")
 _SUFFIX = {"int8": "s8", "int16": "s16", "float32": "f32"}
@@ -181,6 +183,12 @@ def pool_params(p: dict[str, Any]) -> dict[str, Any]:
 class AveragePool2D(_Pool2D):
     types = ("AVERAGE_POOL_2D",)
     kind = "avg"
+
+    def specialise(self, g: Graph, op: Op, p: dict[str, Any], call: KernelCall, target: Target) -> KernelCall:
+        # int16-lane window sums are exact up to 255 elements (evo/pool_fast.h)
+        if target.has_dsp and g.tensor(op.inputs[0]).dtype == "int8" and p["filter_h"] * p["filter_w"] <= 255:
+            return replace(call, func="evo_avg_pool2d_s8_simd", sources=["avg_pool2d_s8_simd.c"], header="pool_fast.h")
+        return call
 
     def reference(self, g: Graph, op: Op, p: dict[str, Any], inputs: list[np.ndarray | None]) -> list[np.ndarray]:
         x = inputs[0]

@@ -98,3 +98,43 @@ def test_single_op_kernels_bit_exact_on_core(board, expected, tmp_path):
         for i, want in enumerate(tflm):
             got = np.asarray(r.outputs[i]).reshape(want.shape)
             assert np.array_equal(got, want), f"{name} on {board}: output {i} differs from TFLM / host"
+
+
+# ----------------------------------------------------------------------------- specialised depthwise, pool
+# All SHAPES of tests/property/test_depthwise_fast.py and POOLS of test_avg_pool_fast.py (tap-pair kernel on M4F/M7/M33: channel tails,
+# strides 1-3, SAME/VALID, 1x1 to 5x5, clamps, the exact-requantisation fallback's neighbours,
+# multiplier 2 on the portable kernel) side by side in ONE model per board: one build, one run.
+
+
+def _depthwise_merged(small: bool):
+    from tests.property.test_depthwise_fast import SHAPES, _model
+    from tests.support.merge import merge_graphs
+
+    # the micro:bit (16 KB RAM) takes the small cases only
+    from tests.property.test_avg_pool_fast import POOLS
+    from tests.property.test_avg_pool_fast import _model as _pool_model
+
+    graphs = [read_tflite(_model(i, *s)) for i, s in enumerate(SHAPES) if not small or s[0] * s[1] * s[2] <= 600]
+    graphs += [read_tflite(_pool_model(*c)) for c in POOLS if not small or np.prod(c[0]) <= 600]
+    g = merge_graphs(graphs, "dw_fast")  # average pools ride along (evo_avg_pool2d_s8_simd on DSP cores)
+    inputs = random_inputs(g, 11)
+    want = []
+    for k, gk in enumerate(graphs):
+        from evo.frontend.tflite_writer import write_tflite
+
+        out, _ = run_tflm(write_tflite(gk), gk, [inputs[k]])
+        want += list(out)
+    return g, inputs, want
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_specialised_depthwise_bit_exact_on_core(board, tmp_path):
+    b = load_board(board)
+    g, inputs, want = _depthwise_merged(small=b.core == "cortex-m0")
+    compiled = compile_graph(g, target=target_for_board(b))
+    if b.core != "cortex-m0":
+        assert any(s.call.func.startswith("evo_depthwise_conv2d_s8_pairs") for s in compiled.program.steps if s.call)
+    r = run_qemu(build_firmware(compiled, b, inputs, tmp_path / "dw"))
+    assert r.exit_code == 0 and r.status == 0, f"{board}: exit {r.exit_code}, status {r.status}"
+    for i, w in enumerate(want):
+        assert np.array_equal(np.asarray(r.outputs[i]).reshape(w.shape), w), f"{board}: depthwise case output {i} differs from TFLM"

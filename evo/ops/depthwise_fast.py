@@ -1,0 +1,183 @@
+"""Generation-time specialisation of int8 DEPTHWISE_CONV_2D for a Cortex-M core.
+
+`pairs_call` re-lays the filter and the requantisation constants out for the tap-pair kernel
+(kernels_c/src/depthwise_conv2d_s8_pairs.c, layout in evo/depthwise_fast.h): weights as int16
+pairs of horizontally adjacent taps, doubled; per channel {2 * bias} and {M, T, e}.
+
+Why the fast requantisation is exact (mode 0/1). TFLM computes, for shift = -e <= -1 (no left
+shift) and multiplier M in [0, 2^31):
+    hm  = SaturatingRoundingDoublingHighMul(a, M) = floor((a * M + 2^30) / 2^31)
+          (no saturation: M != INT32_MIN; equality with TFLM's nudge form: evo/arm_dsp.h),
+    out = RoundingDivideByPOT(hm, e) + zp = floor((hm + 2^(e-1) - [hm < 0]) / 2^e) + zp.
+With a2 = 2a (the kernel accumulates doubled weights), SMMLAR(a2, M, t) = t + floor((2aM + 2^31)
+/ 2^32) = t + hm. [hm < 0] may be replaced by [a < 0] (= -(a2 >> 31)): a < 0 with hm >= 0
+forces hm = 0, whose rounding is 0 either way for e >= 1. Adding zp * 2^e before the shift adds
+zp after it. So out = (SMMLAR(a2, M, T + (a2 >> 31)) >> e) with T = 2^(e-1) + zp * 2^e, provided
+nothing overflows int32: |2a| < 2^31 and |hm| + |T| + 1 < 2^31, both bounded here from the
+weights, the bias and the input offset. Otherwise (e = 0, a left shift, huge T) mode 2 uses the
+exact requantisation; a doubled accumulator that could overflow keeps the portable kernel.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from evo.ops.base import CExpr, ConstArray, KernelCall, TensorArg
+
+MODE_FAST, MODE_FAST_CLAMP, MODE_EXACT = 0, 1, 2
+MAX_KH = 16  # DWP_MAX_KH in depthwise_conv2d_s8_pairs.c
+_LIM = 2**31
+
+
+def _fits(p: dict[str, Any]) -> bool:
+    """int8, no dilation, kh <= MAX_KH, and depth multiplier 1 or a single input channel (then every
+    output channel reads it). Filters one tap wide (1-D convolutions along H, e.g. str_ww) stay on
+    the portable kernel: a row window buys nothing there and measured slower under QEMU."""
+    return (p["dtype"] == "int8" and (p["depth_multiplier"] == 1 or p["in"][3] == 1)
+            and (p["dil_h"], p["dil_w"]) == (1, 1) and p["kh"] <= MAX_KH and p["kw"] >= 2)
+
+
+def pairs_geometry(p: dict[str, Any]) -> dict[str, int]:
+    """dwp_geometry in depthwise_conv2d_s8_pairs.c."""
+    layouts = 1 if p["stride_w"] % 2 == 0 else 2  # odd strides also start windows at odd columns
+    ng = (p["kw"] + 1) // 2 if layouts == 1 else p["kw"] // 2 + 1
+    return {"ng": ng, "slots": (p["stride_w"] * (p["out"][2] - 1)) // 2 + ng, "quads": (p["out"][3] + 3) // 4,
+            "layouts": layouts}
+
+
+def pairs_scratch_bytes(p: dict[str, Any]) -> int:
+    """evo_depthwise_conv2d_s8_pairs_get_buffer_size: a ring of kh widened rows (int16 per element)."""
+    geo = pairs_geometry(p)
+    ring_quads = 1 if p["in"][3] == 1 and p["out"][3] > 1 else geo["quads"]  # one input channel: one copy
+    return (p["kh"] * ring_quads * geo["slots"] * 16 + 15) & ~15
+
+
+def acc_bound(p: dict[str, Any], w: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+    """Per channel, the largest |accumulator| any int8 input can give."""
+    off = p["input_offset"]
+    xmax = max(abs(-128 + off), abs(127 + off))
+    wsum = np.abs(w.astype(np.int64)).reshape(-1, w.shape[-1]).sum(axis=0)
+    b = np.zeros(w.shape[-1], np.int64) if bias is None else np.abs(bias.astype(np.int64))
+    return b + xmax * wsum
+
+
+def requant_mode(p: dict[str, Any], bound: np.ndarray) -> int:
+    shifts = p["shift"].astype(np.int64)
+    e = -shifts
+    if (shifts > -1).any() or (e > 30).any():
+        return MODE_EXACT
+    t = (1 << (e - 1)) + p["output_offset"] * (1 << e)
+    if (bound + 2 + np.abs(t) >= _LIM).any():
+        return MODE_EXACT
+    return MODE_FAST if (p["act_min"], p["act_max"]) == (-128, 127) else MODE_FAST_CLAMP
+
+
+def pack_pairs(p: dict[str, Any], w: np.ndarray, bias: np.ndarray | None, mode: int) -> tuple[np.ndarray, np.ndarray]:
+    """(wpack, qpack) int32 arrays in the layout of evo/depthwise_fast.h."""
+    geo = pairs_geometry(p)
+    kh, kw, c = p["kh"], p["kw"], p["out"][3]
+    ng, quads = geo["ng"], geo["quads"]
+    layouts = []
+    for shift in range(geo["layouts"]):  # layout 1: windows starting at an odd column, taps shifted by one
+        wk = np.zeros((kh, 2 * ng, 4 * quads), np.int64)
+        wk[:, shift : shift + kw, :c] = 2 * w.reshape(kh, kw, c).astype(np.int64)
+        lo, hi = wk[:, 0::2, :] & 0xFFFF, (wk[:, 1::2, :] & 0xFFFF) << 16  # [kh, ng, C']
+        words = (lo | hi).astype(np.uint32).view(np.int32)
+        layouts.append(words.reshape(kh, ng, quads, 4).transpose(2, 0, 1, 3))  # [quad, r, j, c]
+    wpack = np.stack(layouts, axis=1)  # [quad, layout, r, j, c]
+
+    n = 4 * quads
+    b2 = np.zeros(n, np.int64)
+    if bias is not None:
+        b2[:c] = 2 * bias.astype(np.int64)
+    m = np.zeros(n, np.int64)
+    m[:c] = p["multiplier"]
+    sh = np.zeros(n, np.int64)
+    sh[:c] = p["shift"]
+    if mode == MODE_EXACT:
+        t, e = np.zeros(n, np.int64), sh
+    else:
+        e = np.where(np.arange(n) < c, -sh, 1)
+        t = (1 << (e - 1)) + p["output_offset"] * (1 << e)
+    per = np.stack([m, t, e], axis=1).reshape(quads, 12)
+    q = np.concatenate([b2.reshape(quads, 4), per], axis=1).reshape(-1)
+    qpack = np.concatenate([np.array([mode, 0, 0, 0], np.int64), q]).astype(np.int32)
+    return wpack.reshape(-1), qpack
+
+
+def pairs_call(g, op, p: dict[str, Any], call: KernelCall) -> KernelCall:
+    """The tap-pair kernel's call, or the portable `call` when the shape does not fit it."""
+    if not _fits(p):
+        return call
+    w = g.tensor(op.inputs[1]).data
+    b_idx = op.inputs[2] if len(op.inputs) > 2 else -1
+    bias = g.tensor(b_idx).data if b_idx >= 0 else None
+    bound = acc_bound(p, w, bias)
+    if (2 * bound >= _LIM).any():
+        return call
+    mode = requant_mode(p, bound)
+    wpack, qpack = pack_pairs(p, w, bias, mode)
+    null = CExpr("NULL")
+    params = {**call.params, "multiplier": null, "shift": null, "w_offset_sum": null}
+    return replace(
+        call,
+        func="evo_depthwise_conv2d_s8_pairs",
+        sources=["depthwise_conv2d_s8_pairs.c"],
+        header="depthwise_fast.h",
+        params=params,
+        args=[TensorArg(op.inputs[0]), ConstArray("dwpw", wpack), ConstArray("dwpq", qpack), TensorArg(op.outputs[0]), call.args[-1]],
+        scratch_bytes=pairs_scratch_bytes(p),
+    )
+
+
+def m0_scratch_bytes(p: dict[str, Any]) -> int:
+    """evo_depthwise_conv2d_s8_m0_get_buffer_size: kh zero-point-padded int8 rows and one zero-point row."""
+    need = p["stride_w"] * (p["out"][2] - 1) + p["kw"]
+    wp = max(need, p["pad_w"] + p["in"][2])
+    return ((p["kh"] + 1) * wp * p["in"][3] + 15) & ~15
+
+
+def pack_m0(p: dict[str, Any], w: np.ndarray, bias: np.ndarray | None, mode: int) -> tuple[np.ndarray, np.ndarray]:
+    """(wpack, qpack) of evo_depthwise_conv2d_s8_m0 (evo/depthwise_fast.h)."""
+    kh, kw, c = p["kh"], p["kw"], p["out"][3]
+    wk = w.reshape(kh * kw, c).astype(np.int64)
+    wpack = wk.T.astype(np.int32).reshape(-1)  # [channel][tap]
+    b = np.zeros(c, np.int64) if bias is None else bias.astype(np.int64)
+    start = b + p["input_offset"] * wk.sum(axis=0)  # TFLM's int32 sum; |.| < 2^31 by acc_bound
+    m = p["multiplier"].astype(np.int64)
+    sh = p["shift"].astype(np.int64)
+    if mode == MODE_EXACT:
+        per = np.stack([start, m, np.zeros(c, np.int64), np.zeros(c, np.int64), sh], axis=1)
+    else:
+        e = -sh
+        t = (1 << (e - 1)) + p["output_offset"] * (1 << e)
+        per = np.stack([start, m >> 16, m & 0xFFFF, t, e], axis=1)
+    qpack = np.concatenate([np.array([mode, 0, 0, 0], np.int64), per.reshape(-1)]).astype(np.int32)
+    return wpack, qpack
+
+
+def m0_call(g, op, p: dict[str, Any], call: KernelCall) -> KernelCall:
+    """The Cortex-M0 kernel's call, or the portable `call` when the shape does not fit it."""
+    if not _fits(p):
+        return call
+    w = g.tensor(op.inputs[1]).data
+    b_idx = op.inputs[2] if len(op.inputs) > 2 else -1
+    bias = g.tensor(b_idx).data if b_idx >= 0 else None
+    bound = acc_bound(p, w, bias)
+    if (bound >= _LIM).any():
+        return call
+    mode = requant_mode(p, bound) if (2 * bound < _LIM).all() else MODE_EXACT
+    wpack, qpack = pack_m0(p, w, bias, mode)
+    null = CExpr("NULL")
+    params = {**call.params, "multiplier": null, "shift": null, "w_offset_sum": null}
+    return replace(
+        call,
+        func="evo_depthwise_conv2d_s8_m0",
+        sources=["depthwise_conv2d_s8_m0.c"],
+        header="depthwise_fast.h",
+        params=params,
+        args=[TensorArg(op.inputs[0]), ConstArray("dwmw", wpack), ConstArray("dwmq", qpack), TensorArg(op.outputs[0]), call.args[-1]],
+        scratch_bytes=m0_scratch_bytes(p),
+    )

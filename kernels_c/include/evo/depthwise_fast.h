@@ -1,0 +1,54 @@
+/* Depthwise convolution kernels specialised at generation time for a core (evo/ops/depthwise_fast.py
+ * lays out their constants). Same parameter struct as evo_depthwise_conv2d_s8 (its multiplier,
+ * shift and w_offset_sum pointers are unused: the packed constants replace them); dilation 1,
+ * depth multiplier 1 or a single input channel (any multiplier: every output channel reads it).
+ * Bit-exact with evo_depthwise_conv2d_s8. Both read each input row only when first copying it into
+ * their ring, before writing the output row that needs it, so they also run in place (the *_rows
+ * entries, for the planner's row streaming). "C" below is the output channel count.
+ *
+ * evo_depthwise_conv2d_s8_pairs (Cortex-M4/M7/M33, plain C elsewhere): input rows are widened once
+ * into a ring of int16 pairs of horizontally adjacent pixels (padding = 0 after the input offset),
+ * so each pair of filter taps of a channel is one SMLAD. Pairs start at even padded columns.
+ *   wpack: per quad q, layout l, kernel row r, tap pair j < ng, channel c (4 per quad): the
+ *          int32 word (2 * w[r][2j - l][c], 2 * w[r][2j + 1 - l][c]) (0 outside the filter or past
+ *          C). Layout 1 (windows starting at an odd column) exists only for odd strides; ng is
+ *          ceil(kw / 2) with one layout, kw / 2 + 1 with two. Weights are doubled so the
+ *          accumulator is 2 * acc, which SMMLAR needs (below).
+ *   qpack: 4 header words {mode, 0, 0, 0}, then per quad 16 words: 4 accumulator starts
+ *          (2 * bias), then {M, T, e} per channel. mode 0/1 ("fast"): out = SSAT8(SMMLAR(a2, M,
+ *          T + (a2 >> 31)) >> e) (mode 1 also clamps to [act_min, act_max]), where a2 = 2 * acc,
+ *          T = 2^(e-1) + output_offset * 2^e; equal to TFLM's rounding-doubling-high-multiply and
+ *          rounding right shift by e >= 1 (see depthwise_fast.py for the proof and its range
+ *          conditions, checked at generation time). mode 2: exact evo_requantize with shift e.
+ *   scratch: evo_depthwise_conv2d_s8_pairs_get_buffer_size(p) bytes, 4-byte aligned. */
+#ifndef EVO_DEPTHWISE_FAST_H
+#define EVO_DEPTHWISE_FAST_H
+
+#include "evo/conv.h"
+
+#define EVO_DWP_MODE_FAST 0
+#define EVO_DWP_MODE_FAST_CLAMP 1
+#define EVO_DWP_MODE_EXACT 2
+
+int32_t evo_depthwise_conv2d_s8_pairs_get_buffer_size(const evo_depthwise_conv2d_s8_params_t *p);
+evo_status_t evo_depthwise_conv2d_s8_pairs(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *input,
+                                           const int32_t *wpack, const int32_t *qpack, int8_t *output, void *scratch);
+evo_status_t evo_depthwise_conv2d_s8_pairs_rows(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *input,
+                                                const int32_t *wpack, const int32_t *qpack, int8_t *output,
+                                                void *scratch);
+
+/* evo_depthwise_conv2d_s8_m0 (Cortex-M0/M0+; any core): int32 weights, zero-point-padded ring of
+ * input rows, input offset folded into the accumulator start.
+ *   wpack: per channel c, kernel row r, tap k: w[r][k][c] as int32.
+ *   qpack: 4 header words {mode, 0, 0, 0}, then per channel 5 words {B, M >> 16, M & 0xFFFF, T, e}
+ *          with B = bias + input_offset * sum of the channel's weights (the accumulator start) and
+ *          T, e as above (mode 0/1: out = clamp((T + (a2 >> 31) + mulhi_round(a2, M)) >> e), a2 =
+ *          2 * acc); mode 2: {B, M, 0, 0, shift} and the exact evo_requantize.
+ *   scratch: evo_depthwise_conv2d_s8_m0_get_buffer_size(p) bytes. */
+int32_t evo_depthwise_conv2d_s8_m0_get_buffer_size(const evo_depthwise_conv2d_s8_params_t *p);
+evo_status_t evo_depthwise_conv2d_s8_m0(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *input,
+                                        const int32_t *wpack, const int32_t *qpack, int8_t *output, void *scratch);
+evo_status_t evo_depthwise_conv2d_s8_m0_rows(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *input,
+                                             const int32_t *wpack, const int32_t *qpack, int8_t *output, void *scratch);
+
+#endif
