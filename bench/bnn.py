@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from evo.compiler import compile_graph  # noqa: E402
 from evo.frontend.tflite_reader import load_model  # noqa: E402
 from evo.targets.boards import load_board  # noqa: E402
-from evo.targets.firmware import build_firmware  # noqa: E402
+from evo.targets.firmware import build_firmware, target_for_board  # noqa: E402
 from evo.targets.qemu import run_qemu  # noqa: E402
 
 EX = ROOT / "examples" / "bnn_digits"
@@ -41,7 +41,7 @@ def measure(path: Path, inputs: list[np.ndarray], board: str, tmp: Path, binariz
         _, g = load_model(path)
     finally:
         binarize.run = run_pass
-    compiled = compile_graph(g)
+    compiled = compile_graph(g, target=target_for_board(load_board(board)))  # both sides get the core's best kernels
     runs = []
     for i, x in enumerate(inputs):
         fw = build_firmware(compiled, load_board(board), [x], tmp / f"{path.stem}_{int(binarize_pass)}_{i}")
