@@ -32,6 +32,7 @@ from evo.errors import EvoError
 from evo.frontend.flexbuffers import custom_options
 from evo.ir import Graph, Op
 from evo.ops.base import CExpr, ConstArray, KernelCall, OpImpl, Scratch, TensorArg, register
+from evo.ops.bnn_tiled import specialise_bconv
 from evo.ops.conv import _patches, compute_out_size, compute_padding
 from evo.ref import fixedpoint as fx
 
@@ -384,6 +385,9 @@ class LceBconv2d(OpImpl):
             args=[TensorArg(op.inputs[0]), TensorArg(op.inputs[1]), TensorArg(op.outputs[0])] + ([] if pw else [Scratch()]),
             scratch_bytes=0 if pw else 4 * p["kh"] * p["kw"] * p["words"],
         )
+
+    def specialise(self, g, op, p, call, target):
+        return specialise_bconv(g, op, p, call, target)
 
     def macs(self, g, op):
         """Binary MACs (one per weight bit and output pixel)."""

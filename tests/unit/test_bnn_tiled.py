@@ -1,0 +1,63 @@
+"""The Cortex-M-tuned binary convolution (evo/ops/bnn_tiled.py, kernels_c/src/bconv2d_tiled_*.c)
+compiled for the M4 target and run on the host through its plain-C fallback: equal to EVO's
+NumPy reference (itself checked against LCE's stored outputs and a float oracle) over input
+channels 1..200, output channels that are not multiples of 4 or 32, strides, SAME/VALID, both
+pad values, non-square kernels and inputs, dilation."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from evo.compiler import compile_graph
+from evo.ops.bnn import pack_bits
+from evo.ops.bnn_tiled import tap_popcounts, tile_filter
+from evo.ref import executor
+from evo.target import Target
+from evo.targets.host import HostModel
+from tests.unit.test_bnn_kernels import assert_close, bnn_graph, random_packed
+
+M4 = Target("M4")
+CHANNELS = [1, 31, 32, 33, 48, 64, 96, 200]
+
+
+def run_m4_vs_ref(g, rng, shape, runs=2):
+    compiled = compile_graph(g, target=M4)
+    assert [s.call.func for s in compiled.program.steps][0].startswith("evo_bconv2d_tiled_")
+    with HostModel.build(g, compiled=compiled) as m:
+        for _ in range(runs):
+            x = [random_packed(rng, shape).astype(np.int32)]
+            assert_close(m.run(x)[0], executor.run(g, x)[g.outputs[0]], g.name)
+
+
+@pytest.mark.parametrize("cin", CHANNELS)
+def test_tiled_channels(cin):
+    cases = (("f32", "SAME", 0, (1, 1), (1, 1), 37), ("bin", "SAME", 1, (2, 2), (1, 1), 70), ("s8", "VALID", 0, (1, 2), (1, 1), 6),
+             ("f32", "SAME", 1, (2, 1), (2, 1), 3), ("s8", "SAME", 0, (1, 1), (1, 2), 9), ("bin", "VALID", 0, (1, 1), (1, 1), 33))
+    for out, padding, pv, stride, dil, cout in cases:
+        g, rng = bnn_graph(cin, cout, 6, 9, 3, 2, stride, dil, padding, pv, out, seed=cin + cout)
+        run_m4_vs_ref(g, rng, (1, 6, 9, cin))
+
+
+@pytest.mark.parametrize("out", ["f32", "bin"])
+def test_tiled_pointwise_and_large_kernel(out):
+    g, rng = bnn_graph(96, 40, 5, 3, 1, 1, padding="VALID", out=out)
+    run_m4_vs_ref(g, rng, (1, 5, 3, 96))
+    g, rng = bnn_graph(40, 11, 9, 7, 5, 3, (1, 1), (1, 1), "SAME", 0 if out == "f32" else 1, out, act=1)
+    run_m4_vs_ref(g, rng, (1, 9, 7, 40))
+
+
+def test_tile_layout_and_tap_popcounts():
+    rng = np.random.default_rng(0)
+    filt = pack_bits(rng.random((6, 2, 2, 40)) < 0.5).astype(np.int32)  # 2 words per tap, 8 per filter
+    t = tile_filter(filt).reshape(2, 32)  # two tiles of 4 lanes x 8 words
+    flat = np.zeros((8, 8), np.int32)
+    flat[:6] = filt.reshape(6, -1)
+    for tile in range(2):
+        for lane in range(4):
+            c = flat[4 * tile + lane]
+            assert list(t[tile, 3 * lane: 3 * lane + 3]) == list(c[0:3])  # block 0
+            assert list(t[tile, 12 + 3 * lane: 15 + 3 * lane]) == list(c[3:6])  # block 1
+            assert [t[tile, 24 + lane], t[tile, 28 + lane]] == list(c[6:8])  # tail words
+    pops = tap_popcounts(filt).reshape(6, 4)
+    bits = np.unpackbits(filt.astype("<u4").view(np.uint8), axis=-1).reshape(6, 4, -1).sum(-1)
+    assert np.array_equal(pops, bits)
