@@ -21,7 +21,7 @@ from evo.ir import Graph
 from evo.passes import binarize
 from evo.ref import executor
 from evo.targets.boards import load_board
-from evo.targets.firmware import build_firmware
+from evo.targets.firmware import build_firmware, target_for_board
 from evo.targets.qemu import run_qemu
 from tests.unit.test_bnn_int8 import _Builder, chain_graph, qbconv_model
 from tests.unit.test_bnn_kernels import assert_close, bfc_graph, bmaxpool_graph, bnn_graph, random_packed
@@ -101,7 +101,7 @@ def _run_batch(graphs, make_inputs, board, tmp_path):
     g = merge(graphs)
     rng = np.random.default_rng(7)
     xs = [make_inputs(gi, rng) for gi in graphs]
-    fw = build_firmware(compile_graph(g), load_board(board), xs, tmp_path / "fw")
+    fw = build_firmware(compile_graph(g, target=target_for_board(load_board(board))), load_board(board), xs, tmp_path / "fw")
     r = run_qemu(fw)
     assert r.exit_code == 0 and r.status == 0 and len(r.outputs) == len(graphs)
     ref = executor.run(g, xs)
@@ -134,7 +134,7 @@ def test_lce_model_on_m4f(shared_models, tmp_path):
     _, g = load_model(shared_models / "synthetic" / "bnn_lce_float.tflite")
     z = np.load(shared_models / "synthetic" / "bnn_lce_float.io.npz")
     x, want = z["input"][:1], z["output"][:1]
-    fw = build_firmware(compile_graph(g), load_board("qemu-mps2-an386"), [x], tmp_path / "fw")
+    fw = build_firmware(compile_graph(g, target=target_for_board(load_board("qemu-mps2-an386"))), load_board("qemu-mps2-an386"), [x], tmp_path / "fw")
     r = run_qemu(fw)
     assert r.exit_code == 0 and r.status == 0
     assert_close(np.asarray(r.outputs[0], np.float32), want.astype(np.float32), "bnn_lce_float on M4F")
@@ -145,7 +145,7 @@ def test_stock_int8_model_on_m4f(shared_models, tmp_path):
 
     _, g = load_model(shared_models / "synthetic" / "bnn_keras_int8.tflite")
     z = np.load(shared_models / "synthetic" / "bnn_keras_int8.io.npz")
-    fw = build_firmware(compile_graph(g), load_board("qemu-mps2-an386"), [z["input"][1:2]], tmp_path / "fw")
+    fw = build_firmware(compile_graph(g, target=target_for_board(load_board("qemu-mps2-an386"))), load_board("qemu-mps2-an386"), [z["input"][1:2]], tmp_path / "fw")
     r = run_qemu(fw)
     assert r.exit_code == 0 and r.status == 0
     assert np.array_equal(np.asarray(r.outputs[0]).reshape(1, -1), z["output"][1:2]), "bnn_keras_int8 on M4F"
@@ -159,7 +159,7 @@ def test_bnn_digits_on_m4f(tmp_path):
     ex = Path(__file__).resolve().parents[2] / "examples" / "bnn_digits"
     _, g = load_model(ex / "bnn_digits.tflite")
     z = np.load(ex / "test_set.npz")
-    fw = build_firmware(compile_graph(g), load_board("qemu-mps2-an386"), [z["x"][:1]], tmp_path / "fw")
+    fw = build_firmware(compile_graph(g, target=target_for_board(load_board("qemu-mps2-an386"))), load_board("qemu-mps2-an386"), [z["x"][:1]], tmp_path / "fw")
     r = run_qemu(fw)
     assert r.exit_code == 0 and r.status == 0
     assert_close(np.asarray(r.outputs[0], np.float32), z["lce_output"][:1].astype(np.float32), "bnn_digits on M4F")
@@ -173,7 +173,8 @@ def test_popcount_is_inline_on_m0(tmp_path):
 
     root = Path(__file__).resolve().parents[2]
     kernels = ["bconv2d_bin", "bconv2d_f32", "bconv2d_s8", "bconv2d_q8", "bconv2d_pw_bin", "bconv2d_pw_f32", "bbfc_bin", "bbfc_f32",
-               "bbqfc_s8", "bbfc_q8", "bmaxpool2d", "qbconv2d_s8", "lce_quantize_s8", "lce_quantize_f32"]
+               "bbqfc_s8", "bbfc_q8", "bmaxpool2d", "qbconv2d_s8", "lce_quantize_s8", "lce_quantize_f32",
+               "bconv2d_tiled_bin", "bconv2d_tiled_f32", "bconv2d_tiled_s8", "bconv2d_tiled_q8"]
     for k in kernels:
         obj = tmp_path / f"{k}.o"
         subprocess.run(["arm-none-eabi-gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-mcpu=cortex-m0", "-mthumb", "-mfloat-abi=soft",

@@ -61,3 +61,27 @@ def test_tile_layout_and_tap_popcounts():
     pops = tap_popcounts(filt).reshape(6, 4)
     bits = np.unpackbits(filt.astype("<u4").view(np.uint8), axis=-1).reshape(6, 4, -1).sum(-1)
     assert np.array_equal(pops, bits)
+
+
+@pytest.mark.parametrize("mode,codes,cin,stride,dil", [
+    ("pad0", "keras", 64, (1, 1), (1, 1)),
+    ("pad0", "offset", 31, (2, 1), (1, 2)),
+    ("pad1", "keras", 33, (1, 1), (1, 1)),
+    ("valid", "keras", 48, (1, 1), (2, 1)),
+])
+def test_tiled_binarized_int8_chain(mode, codes, cin, stride, dil):
+    """Binarized stock int8 convolutions (q8 output through TFLM's requantisation, zero-point
+    padding corrected with the per-tap popcounts): equal to the int8 model as written."""
+    from tests.unit.test_bnn_int8 import _binarized, chain_graph
+
+    g = chain_graph(cin, 7, 6, stride=stride, dil=dil, mode=mode, codes=codes, seed=cin)
+    bg = _binarized(g)
+    compiled = compile_graph(bg, target=M4)
+    funcs = [s.call.func for s in compiled.program.steps if s.call is not None]
+    assert any(f.startswith("evo_bconv2d_tiled_") for f in funcs), funcs
+    rng = np.random.default_rng(1)
+    with HostModel.build(bg, compiled=compiled) as m:
+        for _ in range(2):
+            x = rng.integers(-128, 128, g.tensor(g.inputs[0]).shape).astype(np.int8)
+            want = executor.run(g, [x])[g.outputs[0]]
+            assert np.array_equal(np.asarray(m.run([x])[0]).reshape(want.shape), want)
