@@ -1,0 +1,60 @@
+"""Which ops run the target's specialised kernel (e.g. a Cortex-M DSP kernel) and which keep
+the portable one.
+
+A specialised kernel can cost RAM: a widened-input scratch, a different in-place option, and
+row streaming only knows the portable kernels. "memory" (the default) therefore starts from the
+portable program - the memory-optimal one, stream groups included - and specialises only what
+leaves its arena where it was: ops inside stream groups stay portable; the others are
+specialised, and those live where the arena rises above the portable one go back to portable,
+in batches, until it fits. "speed" specialises every op whatever the RAM."""
+from __future__ import annotations
+
+from evo.codegen.lower import Program, _lower_fixed, lower_streams
+from evo.codegen.stream_choice import streamed
+
+
+def choose_kernels(g, portable: dict, special: dict, macs: dict, alias_ops: set[int], strategies, optimize_schedule: bool,
+                   inplace: bool, stream: str, prefer: str) -> tuple[Program, dict]:
+    """(program, its calls before row-streaming wrappers) for the `prefer` policy."""
+    alt = sorted(i for i in special if special[i] is not portable[i])
+    if prefer == "speed" or not alt:
+        calls = special if prefer == "speed" else portable
+        prog = lower_streams(g, calls, macs, alias_ops, strategies, optimize_schedule, inplace, stream)
+        prog.specialised, prog.prefer = (alt if prefer == "speed" else []), prefer
+        return prog, calls
+
+    base = lower_streams(g, portable, macs, alias_ops, strategies, optimize_schedule, inplace, stream)
+    limit = base.plan.arena_bytes
+    groups = [[st.op.index for st in sp.stages] for _, sp in sorted(base.streams.items())]
+    in_groups = {m for grp in groups for m in grp}
+    keep = [i for i in alt if i not in in_groups]
+    fallback = set(alt) - set(keep)
+    prog, calls = base, portable
+    while keep:
+        trial_calls = {**portable, **{i: special[i] for i in keep}}
+        if groups:
+            trial = streamed(g, trial_calls, macs, alias_ops, strategies, optimize_schedule, inplace, "groups", groups)
+        else:
+            trial = _lower_fixed(g, trial_calls, macs, alias_ops, strategies, optimize_schedule, inplace)
+        if trial.plan.arena_bytes <= limit:
+            trial.whole_lower_bound_bytes = base.whole_lower_bound_bytes
+            prog, calls = trial, trial_calls
+            break
+        drop = _over_limit_ops(trial, limit) & set(keep) or set(keep)
+        keep = [i for i in keep if i not in drop]
+        fallback |= drop
+    else:
+        fallback = set(alt)
+    prog.specialised = sorted(set(alt) - fallback)
+    prog.memory_fallback = sorted(fallback)
+    prog.prefer = prefer
+    return prog, calls
+
+
+def _over_limit_ops(prog: Program, limit: int) -> set[int]:
+    """Ops at the steps where some buffer is placed above `limit` bytes."""
+    steps = set()
+    for b, off in zip(prog.plan.buffers, prog.plan.offsets):
+        if off + b.size > limit:
+            steps.update(range(b.first, b.last + 1))
+    return {prog.steps[s].op.index for s in steps if s < len(prog.steps)}
