@@ -13,6 +13,9 @@ from evo.codegen.lower import Program, _lower_fixed, lower_streams
 from evo.codegen.stream_choice import streamed
 
 
+RETRIES = 6  # reverted ops retried one at a time (each costs a full placement)
+
+
 def choose_kernels(g, portable: dict, special: dict, macs: dict, alias_ops: set[int], strategies, optimize_schedule: bool,
                    inplace: bool, stream: str, prefer: str) -> tuple[Program, dict]:
     """(program, its calls before row-streaming wrappers) for the `prefer` policy."""
@@ -29,22 +32,33 @@ def choose_kernels(g, portable: dict, special: dict, macs: dict, alias_ops: set[
     in_groups = {m for grp in groups for m in grp}
     keep = [i for i in alt if i not in in_groups]
     fallback = set(alt) - set(keep)
-    prog, calls = base, portable
-    while keep:
-        trial_calls = {**portable, **{i: special[i] for i in keep}}
+    dropped: list[int] = []  # reverted for memory (not for streaming)
+
+    def plan(chosen):
+        trial_calls = {**portable, **{i: special[i] for i in chosen}}
         if groups:
             trial = streamed(g, trial_calls, macs, alias_ops, strategies, optimize_schedule, inplace, "groups", groups)
         else:
             trial = _lower_fixed(g, trial_calls, macs, alias_ops, strategies, optimize_schedule, inplace)
+        trial.whole_lower_bound_bytes = base.whole_lower_bound_bytes
+        return trial, trial_calls
+
+    prog, calls = base, portable
+    while keep:
+        trial, trial_calls = plan(keep)
         if trial.plan.arena_bytes <= limit:
-            trial.whole_lower_bound_bytes = base.whole_lower_bound_bytes
             prog, calls = trial, trial_calls
             break
         drop = _over_limit_ops(trial, limit) & set(keep) or set(keep)
         keep = [i for i in keep if i not in drop]
-        fallback |= drop
-    else:
-        fallback = set(alt)
+        dropped += sorted(drop)
+    # Batches revert more than needed: give the heaviest reverted ops one try each, alone.
+    for i in sorted(dropped, key=lambda i: (-macs[i], i))[:RETRIES]:
+        trial, trial_calls = plan(sorted(keep + [i]))
+        if trial.plan.arena_bytes <= limit:
+            keep = sorted(keep + [i])
+            prog, calls = trial, trial_calls
+    fallback = set(alt) - set(keep)
     prog.specialised = sorted(set(alt) - fallback)
     prog.memory_fallback = sorted(fallback)
     prog.prefer = prefer
