@@ -207,8 +207,10 @@ def lower(g: Graph, ram_budget: int | None = None, strategies: tuple[str, ...] |
         from evo.memory.evict import apply_budget, budget_error
 
         tried = []
+        # Streaming every op alone only knows the portable kernels: memory-first takes them there.
+        op_calls = portable if prefer == "memory" else calls
         for mode in ("current", "ops"):
-            cand = prog if mode == "current" else streamed(g, calls, macs, alias_ops, strategies, optimize_schedule, inplace, "ops")
+            cand = prog if mode == "current" else streamed(g, op_calls, macs, alias_ops, strategies, optimize_schedule, inplace, "ops")
             if cand is None:
                 continue
             try:
@@ -219,6 +221,8 @@ def lower(g: Graph, ram_budget: int | None = None, strategies: tuple[str, ...] |
             out.whole_lower_bound_bytes = whole_bound
             out.ram_budget = ram_budget
             out.specialised, out.memory_fallback, out.prefer = prog.specialised, prog.memory_fallback, prefer
+            if mode == "ops" and op_calls is portable:
+                out.specialised, out.memory_fallback = [], sorted(prog.specialised + prog.memory_fallback)
             return _finish(out, target, pools, strategies)
         raise budget_error(ram_budget, tried)
     prog.ram_budget = ram_budget

@@ -106,3 +106,12 @@ def test_cli_prefer(tmp_path, capsys):
     r = json.loads(capsys.readouterr().out)
     assert r["kernels"]["prefer"] == "speed" and r["kernels"]["memory_fallback"] == []
     assert r["arena_bytes"] > report["arena_bytes"]
+
+
+def test_ram_budget_on_dsp_target_reaches_what_the_host_reaches():
+    """Below the arena, per-op row streaming (portable kernels only) must stay available."""
+    _, g = _load("pretrainedResnet_quant")
+    host = lower(g, ram_budget=16000)
+    prog = lower(g, ram_budget=16000, target=M4)
+    assert prog.plan.arena_bytes == host.plan.arena_bytes <= 16000
+    assert prog.ext_bytes == host.ext_bytes
