@@ -308,7 +308,8 @@ def _memory_text(r: dict) -> list[str]:
         lines.append(f"external memory {r['ext_bytes']:,} B, {r['moved_bytes']:,} B moved per inference")
     k = r.get("kernels")
     if k:
-        kept = f", {len(k['memory_fallback'])} kept portable to hold the arena (--prefer speed uses them all)" if k["memory_fallback"] else ""
+        n = len(k["memory_fallback"])
+        kept = f", {n} kept portable to hold the arena (--prefer speed uses them all)" if n else ""
         lines.append(f"kernels: {len(k['specialised'])} ops specialised for {k['target']}{kept}")
     return lines
 

@@ -30,8 +30,7 @@ def choose_kernels(g, portable: dict, special: dict, macs: dict, alias_ops: set[
     limit = base.plan.arena_bytes
     groups = [[st.op.index for st in sp.stages] for _, sp in sorted(base.streams.items())]
     in_groups = {m for grp in groups for m in grp}
-    keep = [i for i in alt if i not in in_groups]
-    fallback = set(alt) - set(keep)
+    keep = [i for i in alt if i not in in_groups]  # stream members stay portable
     dropped: list[int] = []  # reverted for memory (not for streaming)
 
     def plan(chosen):
@@ -58,9 +57,8 @@ def choose_kernels(g, portable: dict, special: dict, macs: dict, alias_ops: set[
         if trial.plan.arena_bytes <= limit:
             keep = sorted(keep + [i])
             prog, calls = trial, trial_calls
-    fallback = set(alt) - set(keep)
-    prog.specialised = sorted(set(alt) - fallback)
-    prog.memory_fallback = sorted(fallback)
+    prog.specialised = sorted(keep)
+    prog.memory_fallback = sorted(set(alt) - set(keep))
     prog.prefer = prefer
     return prog, calls
 
