@@ -6,7 +6,7 @@ the ratio to the SMLAD limit (MACs / 2: two 16-bit MACs per instruction on M4/M7
 (weights, code) and RAM (arena, measured stack). These are emulated *instruction* counts, not
 cycles: see the README. Prints a table and writes JSON (default bench/results/mcu.json).
 
-    .venv/bin/python bench/mcu.py [--models kws_ref_model,...] [--boards qemu-mps2-an386,...]
+    .venv/bin/python bench/mcu.py [--models kws_ref_model,...] [--boards qemu-mps2-an386,...] [--prefer memory|speed]
 """
 from __future__ import annotations
 
@@ -35,12 +35,12 @@ DEFAULT_BOARDS = ["qemu-mps2-an386", "qemu-mps2-an500", "qemu-mps2-an505", "qemu
 CORE = {"qemu-mps2-an386": "M4F", "qemu-netduinoplus2": "M4F", "qemu-mps2-an500": "M7", "qemu-mps2-an505": "M33", "qemu-microbit": "M0"}
 
 
-def bench(name: str, board_name: str) -> dict:
+def bench(name: str, board_name: str, prefer: str = "memory") -> dict:
     path = MODELS / f"{name}.tflite" if (MODELS / f"{name}.tflite").exists() else ROOT / "examples" / "digits" / f"{name}.tflite"
     _, g = load_model(path)
     board = load_board(board_name)
-    compiled = compile_graph(g, target=target_for_board(board))
-    row = dict(model=name, board=board_name, core=CORE.get(board_name, board.core), macs=compiled.report["macs"])
+    compiled = compile_graph(g, target=target_for_board(board), prefer=prefer)
+    row = dict(model=name, board=board_name, core=CORE.get(board_name, board.core), macs=compiled.report["macs"], prefer=prefer)
     with tempfile.TemporaryDirectory(prefix="evo_bench_") as tmp:
         try:
             fw = build_firmware(compiled, board, random_inputs(g, 0), Path(tmp))
@@ -70,11 +70,12 @@ def main() -> int:
     ap.add_argument("--models", default=",".join(DEFAULT_MODELS))
     ap.add_argument("--boards", default=",".join(DEFAULT_BOARDS))
     ap.add_argument("--json", default=str(ROOT / "bench" / "results" / "mcu.json"))
+    ap.add_argument("--prefer", choices=("memory", "speed"), default="memory", help="kernel choice (evo compile --prefer)")
     args = ap.parse_args()
     if not MODELS.is_dir():
         print("../shared/models is not present; benchmarking the bundled digits model only", file=sys.stderr)
         args.models = "digits_int8"
-    rows = [bench(m, b) for m in args.models.split(",") for b in args.boards.split(",")]
+    rows = [bench(m, b, args.prefer) for m in args.models.split(",") for b in args.boards.split(",")]
     body = []
     for r in rows:
         if "error" in r:

@@ -50,6 +50,8 @@ def _quant_opts(args) -> dict | None:
                 image_range=args.image_range, limit=args.calib_limit, ram_budget=budget if auto else None)
 
 
+PREFER_HELP = ("with --board: 'memory' (default) uses the core's specialised kernels only where the arena stays "
+               "as small as with portable C; 'speed' uses them everywhere, even if that needs more RAM")
 POOLS_HELP = "memory pools, fastest first: NAME:BYTES,... (e.g. dtcm:64k,sram:256k; the last size may be left out)"
 
 
@@ -68,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--name", help="C name prefix (default: the model file's name)")
     s.add_argument("--ram-budget", type=int, metavar="BYTES", help="arena limit: evict tensors to an external memory (see `evo plan`)")
     s.add_argument("--board", help="generate kernels specialised for this board's core (default: portable C for any target)")
+    s.add_argument("--prefer", choices=("memory", "speed"), default="memory", help=PREFER_HELP)
     s.add_argument("--pools", metavar="SPEC", help=POOLS_HELP)
     s.add_argument("--json", action="store_true")
     _quant_args(s, required=False)
@@ -91,6 +94,7 @@ def _parser() -> argparse.ArgumentParser:
         if name == "run":
             s.add_argument("--output", metavar="FILE", help="save outputs (.npy: the first, .npz: all)")
             s.add_argument("--board", help="run the firmware on a board: under QEMU for qemu-* boards, else flashed and read over its serial port")
+            s.add_argument("--prefer", choices=("memory", "speed"), default="memory", help=PREFER_HELP)
             s.add_argument("--port", help="serial port of a hardware board (default: the first /dev/ttyACM* or /dev/ttyUSB*)")
             s.add_argument("--timeout", type=float, default=120.0, help="seconds before a QEMU run counts as hung")
         else:
@@ -106,6 +110,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--ram-budget", type=int, metavar="BYTES", help="arena limit: evicted tensors go to the board's slowest RAM region")
     s.add_argument("--pools", metavar="SPEC", help="memory pools in the board's RAM regions: auto, or REGION[:BYTES],... fastest first")
+    s.add_argument("--prefer", choices=("memory", "speed"), default="memory", help=PREFER_HELP)
     s.add_argument("--json", action="store_true")
 
     s = sub.add_parser("profile", help="per-layer instruction counts under QEMU")
@@ -162,7 +167,7 @@ def _dispatch(args) -> int:
         return 0
     if args.command == "compile":
         r = commands.compile_model(args.model, args.output, args.name, quant=_quant_opts(args), ram_budget=args.ram_budget,
-                                   pools=args.pools, board=args.board)
+                                   pools=args.pools, board=args.board, prefer=args.prefer)
         if args.json:
             print(json.dumps(r, indent=1))
         else:
@@ -188,7 +193,7 @@ def _dispatch(args) -> int:
         return 0
     if args.command == "run" and args.board:
         r = commands.run_on_board(args.model, args.board, args.input, args.seed, args.image_range, args.timeout, args.port,
-                                  ram_budget=args.ram_budget, pools=args.pools)
+                                  ram_budget=args.ram_budget, pools=args.pools, prefer=args.prefer)
         arrays = r.pop("_arrays")
         if args.output:
             commands.save_outputs(args.output, list(r["outputs"]), arrays)
@@ -196,7 +201,7 @@ def _dispatch(args) -> int:
         return 0
     if args.command == "build":
         r = commands.build_for_board(args.model, args.board, args.output, args.input, args.seed, args.image_range,
-                                     ram_budget=args.ram_budget, pools=args.pools)
+                                     ram_budget=args.ram_budget, pools=args.pools, prefer=args.prefer)
         print(json.dumps(r, indent=1) if args.json else _build_text(r))
         return 0
     if args.command == "profile":
@@ -301,6 +306,11 @@ def _memory_text(r: dict) -> list[str]:
         lines.append("pools: " + ", ".join(f"{p['name']} {p['bytes']:,} B" for p in r["pools"]))
     if r.get("ext_bytes"):
         lines.append(f"external memory {r['ext_bytes']:,} B, {r['moved_bytes']:,} B moved per inference")
+    k = r.get("kernels")
+    if k:
+        n = len(k["memory_fallback"])
+        kept = f", {n} kept portable to hold the arena (--prefer speed uses them all)" if n else ""
+        lines.append(f"kernels: {len(k['specialised'])} ops specialised for {k['target']}{kept}")
     return lines
 
 

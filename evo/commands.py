@@ -32,8 +32,9 @@ def host_pools(text: str | None):
 
 
 def compile_model(path: str, out_dir: str, name: str | None, quant: dict | None = None, ram_budget: int | None = None,
-                  pools: str | None = None, board: str | None = None) -> dict:
-    """`board`: specialise the kernels for its core and take --pools from its RAM regions."""
+                  pools: str | None = None, board: str | None = None, prefer: str = "memory") -> dict:
+    """`board`: specialise the kernels for its core (as far as `prefer` allows) and take --pools
+    from its RAM regions."""
     target, pool_specs = HOST, None
     if board is not None:
         from evo.targets.boards import load_board
@@ -50,12 +51,12 @@ def compile_model(path: str, out_dir: str, name: str | None, quant: dict | None 
         g.name = Path(path).stem
     else:
         _, g = load_model(path)
-    compiled = compile_graph(g, name, source=Path(path).name, ram_budget=ram_budget, pools=pool_specs, target=target)
+    compiled = compile_graph(g, name, source=Path(path).name, ram_budget=ram_budget, pools=pool_specs, target=target, prefer=prefer)
     write_folder(compiled, Path(out_dir))
     r = compiled.report
     return dict(name=compiled.name, out_dir=str(out_dir), arena_bytes=r["arena_bytes"], weight_bytes=r["weight_bytes"],
                 lower_bound_bytes=r["lower_bound_bytes"], macs=r["macs"], ops=len(r["ops"]),
-                files=sorted(compiled.files.files), **{k: r[k] for k in ("pools", "ext_bytes", "moved_bytes") if k in r})
+                files=sorted(compiled.files.files), **{k: r[k] for k in ("pools", "ext_bytes", "moved_bytes", "kernels") if k in r})
 
 
 def quantize_model(path: str, out_path: str, quant: dict) -> dict:
@@ -149,19 +150,20 @@ def board_pools(text: str | None, board):
     return out
 
 
-def _board_model(path: str, board, ram_budget: int | None = None, pools=None):
+def _board_model(path: str, board, ram_budget: int | None = None, pools=None, prefer: str = "memory"):
     """A .tflite file -> (graph, ModelSpec) compiled for `board`'s core; a folder from `evo compile`
     -> (None, ModelSpec)."""
     from evo.targets.firmware import ModelSpec, target_for_board
 
     p = Path(path)
     if p.is_dir():
-        if ram_budget is not None or pools is not None:
-            raise EvoError("--ram-budget and --pools apply when compiling; a compiled folder has them fixed",
+        if ram_budget is not None or pools is not None or prefer != "memory":
+            raise EvoError("--ram-budget, --pools and --prefer apply when compiling; a compiled folder has them fixed",
                            "pass them to `evo compile`, or pass the .tflite model")
         return None, ModelSpec.from_dir(p)
     _, g = load_model(p)
-    return g, ModelSpec.from_compiled(compile_graph(g, source=p.name, ram_budget=ram_budget, pools=pools, target=target_for_board(board)))
+    return g, ModelSpec.from_compiled(compile_graph(g, source=p.name, ram_budget=ram_budget, pools=pools, target=target_for_board(board),
+                                                       prefer=prefer))
 
 
 def _board_inputs(g, spec, input_path: str | None, seed: int, image_range) -> list[np.ndarray]:
@@ -175,12 +177,12 @@ def _board_inputs(g, spec, input_path: str | None, seed: int, image_range) -> li
 
 
 def build_for_board(path: str, board_name: str, out_dir: str | None, input_path: str | None, seed: int, image_range,
-                    ram_budget: int | None = None, pools: str | None = None) -> dict:
+                    ram_budget: int | None = None, pools: str | None = None, prefer: str = "memory") -> dict:
     from evo.targets.boards import load_board
     from evo.targets.firmware import build_firmware
 
     board = load_board(board_name)
-    g, spec = _board_model(path, board, ram_budget, board_pools(pools, board))
+    g, spec = _board_model(path, board, ram_budget, board_pools(pools, board), prefer)
     inputs = _board_inputs(g, spec, input_path, seed, image_range)
     out = Path(out_dir) if out_dir else Path("build") / "fw" / f"{spec.name}-{board.name}"
     fw = build_firmware(spec, board, inputs, out)
@@ -191,17 +193,18 @@ def build_for_board(path: str, board_name: str, out_dir: str | None, input_path:
 def _memory_summary(spec) -> dict:
     """Pools and external memory of a compiled model (present only when used)."""
     r = spec.report
-    return {k: r[k] for k in ("pools", "ext_bytes", "moved_bytes") if k in r}
+    return {k: r[k] for k in ("pools", "ext_bytes", "moved_bytes", "kernels") if k in r}
 
 
 def run_on_board(path: str, board_name: str, input_path: str | None, seed: int, image_range, timeout: float,
-                 port: str | None = None, keep_dir: str | None = None, ram_budget: int | None = None, pools: str | None = None) -> dict:
+                 port: str | None = None, keep_dir: str | None = None, ram_budget: int | None = None, pools: str | None = None,
+                 prefer: str = "memory") -> dict:
     from evo.targets.boards import load_board
     from evo.targets.firmware import build_firmware
     from evo.targets.qemu import run_qemu
 
     board = load_board(board_name)
-    g, spec = _board_model(path, board, ram_budget, board_pools(pools, board))
+    g, spec = _board_model(path, board, ram_budget, board_pools(pools, board), prefer)
     if g is None:
         raise EvoError("`evo run --board` needs the .tflite model (to check the result on the host)", "pass the model file")
     inputs = _board_inputs(g, spec, input_path, seed, image_range)

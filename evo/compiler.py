@@ -26,9 +26,11 @@ class Compiled:
 
 
 def compile_graph(g: Graph, name: str | None = None, source: str | None = None, ram_budget: int | None = None,
-                  pools: list | None = None, target: Target = HOST) -> Compiled:
+                  pools: list | None = None, target: Target = HOST, prefer: str = "memory") -> Compiled:
+    """`prefer`: "memory" (specialised kernels only where the arena stays at the portable
+    program's) or "speed" (every specialised kernel, whatever the RAM); see evo/codegen/specialise.py."""
     name = c_ident(name or g.name, "model")
-    prog = lower(g, ram_budget=ram_budget, pools=pools, target=target)
+    prog = lower(g, ram_budget=ram_budget, pools=pools, target=target, prefer=prefer)
     files = generate(prog, name, source or f"{g.name}.tflite")
     report = build_report(prog, name, source or f"{g.name}.tflite", files.weight_bytes)
     files.files["evo_report.json"] = json.dumps(report, indent=1, sort_keys=True) + "\n"

@@ -50,6 +50,11 @@ class Program:
     streams: dict = field(default_factory=dict)
     whole_lower_bound_bytes: int = 0  # lower bound of the best schedule with whole tensors only
     calls: dict = field(default_factory=dict)  # op -> its call before row-streaming wrappers (eviction reruns from it)
+    # Kernel specialisation (evo/codegen/specialise.py): ops running the target's specialised kernel,
+    # and ops that have one but keep the portable call because it would raise the arena.
+    specialised: list[int] = field(default_factory=list)
+    memory_fallback: list[int] = field(default_factory=list)
+    prefer: str = "memory"
 
     @property
     def streamed_tensors(self) -> set[int]:
@@ -179,7 +184,7 @@ def inplace_options(g: Graph, calls: dict[int, KernelCall | None]) -> dict[int, 
 
 def lower(g: Graph, ram_budget: int | None = None, strategies: tuple[str, ...] | None = None,
           optimize_schedule: bool = True, inplace: bool = True, stream: str = "auto", pools: list | None = None,
-          target: Target = HOST) -> Program:
+          target: Target = HOST, prefer: str = "memory") -> Program:
     """Graph -> Program. `strategies`: placement strategies to try (default: all, best kept);
     `ram_budget`: arena limit in bytes, met by evicting tensors to an external memory and, below
     what eviction alone reaches, by row-streaming single operators between memories.
@@ -187,26 +192,25 @@ def lower(g: Graph, ram_budget: int | None = None, strategies: tuple[str, ...] |
     peak (evo/memory/stream.py), "off" never; "groups" fuses every group and "ops" streams every
     streamable op on its own, whatever the peak.
     `pools`: PoolSpecs, fastest first, to split the arena over (one arena when None);
-    `target`: the core the C is generated for (kernels may specialise by it)."""
-    from evo.codegen.stream_choice import auto_stream, streamed
+    `target`: the core the C is generated for (kernels may specialise by it);
+    `prefer`: "memory" keeps a specialised kernel only where the arena stays at the portable
+    program's, "speed" specialises every op whatever the RAM (evo/codegen/specialise.py)."""
+    from evo.codegen.specialise import choose_kernels
+    from evo.codegen.stream_choice import streamed
+    if prefer not in PREFER:
+        raise EvoError(f"unknown --prefer '{prefer}'", f"use one of: {', '.join(PREFER)}")
     check_supported(g)
-    calls, macs, alias_ops = _calls(g, target)
-    whole = _lower_fixed(g, calls, macs, alias_ops, strategies, optimize_schedule, inplace)
-    whole.whole_lower_bound_bytes = whole.lower_bound_bytes
-    prog = whole
-    if stream == "auto":
-        prog = auto_stream(g, calls, macs, alias_ops, strategies, optimize_schedule, inplace, whole)
-    elif stream in ("ops", "groups"):  # forced (tests, experiments)
-        prog = streamed(g, calls, macs, alias_ops, strategies, optimize_schedule, inplace, stream) or whole
-    elif stream != "off":
-        raise ValueError(f"unknown stream mode {stream}")
-    prog.whole_lower_bound_bytes = whole.lower_bound_bytes
+    portable, special, macs, alias_ops = _calls(g, target)
+    prog, calls = choose_kernels(g, portable, special, macs, alias_ops, strategies, optimize_schedule, inplace, stream, prefer)
+    whole_bound = prog.whole_lower_bound_bytes
     if ram_budget is not None and prog.plan.arena_bytes > ram_budget:
         from evo.memory.evict import apply_budget, budget_error
 
         tried = []
+        # Streaming every op alone only knows the portable kernels: memory-first takes them there.
+        op_calls = portable if prefer == "memory" else calls
         for mode in ("current", "ops"):
-            cand = prog if mode == "current" else streamed(g, calls, macs, alias_ops, strategies, optimize_schedule, inplace, "ops")
+            cand = prog if mode == "current" else streamed(g, op_calls, macs, alias_ops, strategies, optimize_schedule, inplace, "ops")
             if cand is None:
                 continue
             try:
@@ -214,8 +218,11 @@ def lower(g: Graph, ram_budget: int | None = None, strategies: tuple[str, ...] |
             except EvoError as e:
                 tried.append(e)
                 continue
-            out.whole_lower_bound_bytes = whole.lower_bound_bytes
+            out.whole_lower_bound_bytes = whole_bound
             out.ram_budget = ram_budget
+            out.specialised, out.memory_fallback, out.prefer = prog.specialised, prog.memory_fallback, prefer
+            if mode == "ops" and op_calls is portable:
+                out.specialised, out.memory_fallback = [], sorted(prog.specialised + prog.memory_fallback)
             return _finish(out, target, pools, strategies)
         raise budget_error(ram_budget, tried)
     prog.ram_budget = ram_budget
@@ -239,22 +246,45 @@ def _step_macs(prog: Program) -> dict:
     return {s.op.index: s.macs for s in prog.steps}
 
 
+PREFER = ("memory", "speed")
+
+
+def lower_streams(g, calls, macs, alias_ops, strategies, optimize_schedule: bool, inplace: bool, stream: str) -> Program:
+    """The program of fixed calls, with row streaming chosen by `stream` (see `lower`)."""
+    from evo.codegen.stream_choice import auto_stream, streamed
+    whole = _lower_fixed(g, calls, macs, alias_ops, strategies, optimize_schedule, inplace)
+    prog = whole
+    if stream == "auto":
+        prog = auto_stream(g, calls, macs, alias_ops, strategies, optimize_schedule, inplace, whole)
+    elif stream in ("ops", "groups"):  # forced (tests, experiments)
+        prog = streamed(g, calls, macs, alias_ops, strategies, optimize_schedule, inplace, stream) or whole
+    elif stream != "off":
+        raise ValueError(f"unknown stream mode {stream}")
+    prog.whole_lower_bound_bytes = whole.lower_bound_bytes
+    return prog
+
+
 def _calls(g: Graph, target: Target = HOST):
+    """Each op's portable call and its call specialised for `target` (the same object when the
+    op has no specialisation), MACs, and the ops that only alias their input."""
     reg = registry()
     calls: dict[int, KernelCall | None] = {}
+    special: dict[int, KernelCall | None] = {}
     macs: dict[int, int] = {}
     alias_ops: set[int] = set()
     for op in g.ops:
         impl = reg[op.type]
         if impl.alias_output_to_input and op.inputs and op.inputs[0] >= 0 and not g.tensor(op.inputs[0]).is_const:
             alias_ops.add(op.index)
-            calls[op.index], macs[op.index] = None, 0
+            calls[op.index] = special[op.index] = None
+            macs[op.index] = 0
             continue
         with op_context(op):
             p = impl.prepare(g, op)
-            calls[op.index] = impl.specialise(g, op, p, impl.emit(g, op, p), target)
+            calls[op.index] = impl.emit(g, op, p)
+            special[op.index] = impl.specialise(g, op, p, calls[op.index], target)
             macs[op.index] = impl.macs(g, op)
-    return calls, macs, alias_ops
+    return calls, special, macs, alias_ops
 
 
 def _lower_fixed(g: Graph, calls: dict, macs: dict, alias_ops: set[int], strategies, optimize_schedule: bool, inplace: bool) -> Program:

@@ -51,6 +51,14 @@ def build_report(prog: Program, name: str, source: str, weight_bytes: int) -> di
             row["pool"] = pp.pool_name(prog.tensor_buffer[row["index"]])
         for row in inputs + outputs:
             row["pool"] = pp.pool_name(prog.tensor_buffer[row["tensor"]])
+    if prog.specialised or prog.memory_fallback:
+        # Which ops run the target's specialised kernel; which have one but keep the portable
+        # call because it would raise the arena (or sit in a row-streamed group).
+        extra["kernels"] = dict(target=prog.target.core, prefer=prog.prefer, specialised=list(prog.specialised),
+                                memory_fallback=list(prog.memory_fallback))
+        fallback = set(prog.memory_fallback)
+        for row in ops:
+            row["kernel_fallback"] = "memory" if row["index"] in fallback else None
     return dict(
         name=name,
         source=source,

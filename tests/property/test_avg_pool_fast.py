@@ -41,7 +41,7 @@ def test_simd_average_pool_matches_tflm(i, fill):
     x = rng.integers(-128, 128, shape) if fill == "random" else rng.choice(np.array([-128, 127]), shape)
     inputs = [x.astype(np.int8)]
     want, _ = run_tflm(model, g, inputs)
-    compiled = compile_graph(g, target=Target("M4"))
+    compiled = compile_graph(g, target=Target("M4"), prefer="speed")
     func = compiled.program.steps[0].call.func
     assert func == ("evo_avg_pool2d_s8" if i == 4 else "evo_avg_pool2d_s8_simd")
     with HostModel.build(g, compiled=compiled) as m:

@@ -47,7 +47,7 @@ def test_specialised_depthwise_matches_tflm(i, core):
     g = read_tflite(model)
     inputs = random_inputs(g, i)
     want, _ = run_tflm(model, g, inputs)
-    compiled = compile_graph(g, target=Target(core))
+    compiled = compile_graph(g, target=Target(core), prefer="speed")
     funcs = {s.call.func for s in compiled.program.steps if s.call is not None}
     specialised = (SHAPES[i][-1] == 1 or SHAPES[i][2] == 1) and SHAPES[i][4] >= 2
     kernel = {"M4": "evo_depthwise_conv2d_s8_pairs", "M0": "evo_depthwise_conv2d_s8_m0"}[core]
@@ -81,7 +81,7 @@ def test_exact_mode_matches_tflm(i, monkeypatch):
     g = read_tflite(model)
     inputs = random_inputs(g, i)
     want, _ = run_tflm(model, g, inputs)
-    with HostModel.build(g, compiled=compile_graph(g, target=Target("M4"))) as m:
+    with HostModel.build(g, compiled=compile_graph(g, target=Target("M4"), prefer="speed")) as m:
         got = m.run(inputs)
     for a, b in zip(got, want):
         assert np.array_equal(a, b)

@@ -92,7 +92,7 @@ def expected():
 def test_single_op_kernels_bit_exact_on_core(board, expected, tmp_path):
     b = load_board(board)
     for name, (g, inputs, tflm) in expected.items():
-        fw = build_firmware(compile_graph(g, target=target_for_board(b)), b, inputs, tmp_path / name)
+        fw = build_firmware(compile_graph(g, target=target_for_board(b), prefer="speed"), b, inputs, tmp_path / name)
         r = run_qemu(fw)
         assert r.exit_code == 0 and r.status == 0, f"{name} on {board}: exit {r.exit_code}, status {r.status}"
         for i, want in enumerate(tflm):
@@ -131,7 +131,7 @@ def _depthwise_merged(small: bool):
 def test_specialised_depthwise_bit_exact_on_core(board, tmp_path):
     b = load_board(board)
     g, inputs, want = _depthwise_merged(small=b.core == "cortex-m0")
-    compiled = compile_graph(g, target=target_for_board(b))
+    compiled = compile_graph(g, target=target_for_board(b), prefer="speed")
     if b.core != "cortex-m0":
         assert any(s.call.func.startswith("evo_depthwise_conv2d_s8_pairs") for s in compiled.program.steps if s.call)
     r = run_qemu(build_firmware(compiled, b, inputs, tmp_path / "dw"))

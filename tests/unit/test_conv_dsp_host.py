@@ -86,7 +86,7 @@ DSP = {"conv_pruned_odd", "conv_pruned_even", "fc_pruned", "conv1x1_k64", "conv3
 def test_dsp_kernels_on_host_bit_exact(name):
     model = CASES[name]()
     g = read_tflite(model)
-    compiled = compile_graph(g, target=M4)
+    compiled = compile_graph(g, target=M4, prefer="speed")
     funcs = {s.call.func for s in compiled.program.steps if s.call is not None}
     inputs = random_inputs(g, 3)
     tflm, _ = run_tflm(model, g, inputs)
@@ -104,7 +104,7 @@ def test_streams_respect_the_board_flash():
     g = read_tflite(CASES["conv1x1_k64"]())
 
     def funcs(target):
-        return {s.call.func.removesuffix("_rows") for s in compile_graph(g, target=target).program.steps if s.call}
+        return {s.call.func.removesuffix("_rows") for s in compile_graph(g, target=target, prefer="speed").program.steps if s.call}
 
     assert funcs(Target("M4", flash_bytes=80 * 1024)) == {"evo_conv2d_s8_dsp"}
     assert funcs(Target("M4", flash_bytes=64 * 1024)) == {"evo_conv2d_s8"}

@@ -1,0 +1,72 @@
+"""Which ops run the target's specialised kernel (e.g. a Cortex-M DSP kernel) and which keep
+the portable one.
+
+A specialised kernel can cost RAM: a widened-input scratch, a different in-place option, and
+row streaming only knows the portable kernels. "memory" (the default) therefore starts from the
+portable program - the memory-optimal one, stream groups included - and specialises only what
+leaves its arena where it was: ops inside stream groups stay portable; the others are
+specialised, and those live where the arena rises above the portable one go back to portable,
+in batches, until it fits. "speed" specialises every op whatever the RAM."""
+from __future__ import annotations
+
+from evo.codegen.lower import Program, _lower_fixed, lower_streams
+from evo.codegen.stream_choice import streamed
+
+
+RETRIES = 6  # reverted ops retried one at a time (each costs a full placement)
+
+
+def choose_kernels(g, portable: dict, special: dict, macs: dict, alias_ops: set[int], strategies, optimize_schedule: bool,
+                   inplace: bool, stream: str, prefer: str) -> tuple[Program, dict]:
+    """(program, its calls before row-streaming wrappers) for the `prefer` policy."""
+    alt = sorted(i for i in special if special[i] is not portable[i])
+    if prefer == "speed" or not alt:
+        calls = special if prefer == "speed" else portable
+        prog = lower_streams(g, calls, macs, alias_ops, strategies, optimize_schedule, inplace, stream)
+        prog.specialised, prog.prefer = (alt if prefer == "speed" else []), prefer
+        return prog, calls
+
+    base = lower_streams(g, portable, macs, alias_ops, strategies, optimize_schedule, inplace, stream)
+    limit = base.plan.arena_bytes
+    groups = [[st.op.index for st in sp.stages] for _, sp in sorted(base.streams.items())]
+    in_groups = {m for grp in groups for m in grp}
+    keep = [i for i in alt if i not in in_groups]  # stream members stay portable
+    dropped: list[int] = []  # reverted for memory (not for streaming)
+
+    def plan(chosen):
+        trial_calls = {**portable, **{i: special[i] for i in chosen}}
+        if groups:
+            trial = streamed(g, trial_calls, macs, alias_ops, strategies, optimize_schedule, inplace, "groups", groups)
+        else:
+            trial = _lower_fixed(g, trial_calls, macs, alias_ops, strategies, optimize_schedule, inplace)
+        trial.whole_lower_bound_bytes = base.whole_lower_bound_bytes
+        return trial, trial_calls
+
+    prog, calls = base, portable
+    while keep:
+        trial, trial_calls = plan(keep)
+        if trial.plan.arena_bytes <= limit:
+            prog, calls = trial, trial_calls
+            break
+        drop = _over_limit_ops(trial, limit) & set(keep) or set(keep)
+        keep = [i for i in keep if i not in drop]
+        dropped += sorted(drop)
+    # Batches revert more than needed: give the heaviest reverted ops one try each, alone.
+    for i in sorted(dropped, key=lambda i: (-macs[i], i))[:RETRIES]:
+        trial, trial_calls = plan(sorted(keep + [i]))
+        if trial.plan.arena_bytes <= limit:
+            keep = sorted(keep + [i])
+            prog, calls = trial, trial_calls
+    prog.specialised = sorted(keep)
+    prog.memory_fallback = sorted(set(alt) - set(keep))
+    prog.prefer = prefer
+    return prog, calls
+
+
+def _over_limit_ops(prog: Program, limit: int) -> set[int]:
+    """Ops at the steps where some buffer is placed above `limit` bytes."""
+    steps = set()
+    for b, off in zip(prog.plan.buffers, prog.plan.offsets):
+        if off + b.size > limit:
+            steps.update(range(b.first, b.last + 1))
+    return {prog.steps[s].op.index for s in steps if s < len(prog.steps)}
