@@ -261,6 +261,11 @@ class Add(_AddSub):
     sign = 1
     c_name = "add"
 
+    def specialise(self, g, op, p, call, target):
+        from evo.ops.add_dsp import specialise_add  # DSP-core table kernel (same-shape int8)
+
+        return specialise_add(g, op, p, call, target)
+
 
 @register
 class Sub(_AddSub):
