@@ -32,9 +32,10 @@ static inline uint32_t sxtb16_ror8(uint32_t v) { return evo_s32_sxtab16_r8(0, v)
 
 /* a[0..3] += the record's four channels . x over `steps` whole steps; returns the advanced
  * weight pointer. */
-static EVO_ALWAYS_INLINE const int32_t *dot_quad(const int8_t *x, const int32_t *w, int32_t steps, int32_t a[4])
+static EVO_ALWAYS_INLINE const int32_t *dot_quad(const int8_t *x, const int32_t *w, int32_t steps, int32_t *acc0, int32_t *acc1,
+                                                 int32_t *acc2, int32_t *acc3)
 {
-    int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+    int32_t a0 = *acc0, a1 = *acc1, a2 = *acc2, a3 = *acc3;
 #if defined(__ARM_FEATURE_DSP)
     {
         /* LDM fills its registers in ascending order: pin the four weight words to r8-r11 */
@@ -50,9 +51,16 @@ static EVO_ALWAYS_INLINE const int32_t *dot_quad(const int8_t *x, const int32_t 
                              :
                              : "memory");
         }
+        for (; steps > 0; --steps) {
+            __asm__ volatile(EVO_FC_STEP
+                             : [xe] "=&r"(xe), [xo] "=&r"(xo), [w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2), [w3] "=&r"(w3),
+                               [x] "+r"(x), [w] "+r"(w), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3)
+                             :
+                             : "memory");
+        }
     }
 #endif
-    for (; steps > 0; --steps, x += 4, w += 8) {
+    for (; steps > 0; --steps, x += 4, w += 8) { /* plain C (no DSP extension) */
         const uint32_t v = evo_s32_ld(x);
         const uint32_t xe = sxtb16_plain(v), xo = sxtb16_ror8(v);
         a0 = evo_s32_smlad((uint32_t)w[1], xo, evo_s32_smlad((uint32_t)w[0], xe, a0));
@@ -60,17 +68,17 @@ static EVO_ALWAYS_INLINE const int32_t *dot_quad(const int8_t *x, const int32_t 
         a2 = evo_s32_smlad((uint32_t)w[5], xo, evo_s32_smlad((uint32_t)w[4], xe, a2));
         a3 = evo_s32_smlad((uint32_t)w[7], xo, evo_s32_smlad((uint32_t)w[6], xe, a3));
     }
-    a[0] = a0;
-    a[1] = a1;
-    a[2] = a2;
-    a[3] = a3;
+    *acc0 = a0;
+    *acc1 = a1;
+    *acc2 = a2;
+    *acc3 = a3;
     return w;
 }
 
 /* evo/mm_s16.h: (SMMLAR(acc2, m, rc) - (acc2 < 0)) >> e, clamped; q = (m, rc, e, channel). */
 static EVO_ALWAYS_INLINE void requant(int8_t *out, int32_t acc2, const int32_t *q, int32_t lo, int32_t hi)
 {
-    int32_t t = (evo_s32_smmlar(acc2, q[0], q[1]) - (acc2 < 0 ? 1 : 0)) >> q[2];
+    int32_t t = evo_s32_ssat8((evo_s32_smmlar(acc2, q[0], q[1]) - (acc2 < 0 ? 1 : 0)) >> q[2]);
     t = t < lo ? lo : t;
     out[q[3]] = (int8_t)(t > hi ? hi : t);
 }
@@ -92,18 +100,16 @@ evo_status_t evo_fully_connected_s8_dsp_direct(const evo_fully_connected_s8_dsp_
         int32_t quad;
         memcpy(tail, x + 4 * full, (size_t)(depth & 3));
         for (quad = 0; quad < quads; ++quad) {
-            int32_t a[4];
-            const int32_t *q;
-            memcpy(a, rec, sizeof(a));
-            q = dot_quad(x, rec + 4, full, a);
+            int32_t a0 = rec[0], a1 = rec[1], a2 = rec[2], a3 = rec[3];
+            const int32_t *q = dot_quad(x, rec + 4, full, &a0, &a1, &a2, &a3);
             if (full < steps) {
-                q = dot_quad((const int8_t *)tail, q, 1, a);
+                q = dot_quad((const int8_t *)tail, q, 1, &a0, &a1, &a2, &a3);
             }
             /* pair B first: a dummy B stores to A's channels, which A then overwrites */
-            requant(out, a[2], q + 8, lo, hi);
-            requant(out, a[3], q + 12, lo, hi);
-            requant(out, a[0], q, lo, hi);
-            requant(out, a[1], q + 4, lo, hi);
+            requant(out, a2, q + 8, lo, hi);
+            requant(out, a3, q + 12, lo, hi);
+            requant(out, a0, q, lo, hi);
+            requant(out, a1, q + 4, lo, hi);
             rec = q + 16;
         }
         evo_mm_constants(stream, out);
