@@ -1,4 +1,4 @@
-/* ADD, int8, same-shape inputs, specialised at generation time (evo/ops/add_dsp.py).
+/* ADD, int8, same-shape inputs, specialised at generation time (evo/ops/elementwise_dsp.py).
  *
  * TFLM's ADD rescales each input on its own: y_i = RoundingDivideByPOT(SaturatingRoundingDoubling-
  * HighMul((x_i - zp_i) << 20, m_i), s_i) depends on one int8 value, so the generator tabulates

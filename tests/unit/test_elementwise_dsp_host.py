@@ -1,4 +1,4 @@
-"""ADD int8 on DSP cores (evo/ops/add_dsp.py, kernels_c/src/add_s8_dsp.c) built for the M4 target
+"""ADD int8 on DSP cores (evo.ops.elementwise_dsp.py, kernels_c/src/add_s8_dsp.c) built for the M4 target
 and run on the host through the plain-C twins: bit-exact with TFLM on every int8 input pair,
 random shapes (lengths not multiples of 4), every fused activation and scale sets from equal
 scales (output multiplier exactly 2^30) to far apart ones."""
@@ -9,7 +9,7 @@ import pytest
 
 from evo.compiler import compile_graph
 from evo.frontend.tflite_reader import read_tflite
-from evo.ops.add_dsp import add_table_params
+from evo.ops.elementwise_dsp import add_table_params
 from evo.ops.base import impl_for
 from evo.target import Target
 from evo.targets.host import HostModel
@@ -21,8 +21,8 @@ M4 = Target("M4")
 ACTS = ["NONE", "RELU", "RELU6", "RELU_N1_TO_1"]
 
 
-def _model(shape, q1, q2, qo, act):
-    return single_op_model("ADD", [T(shape, "int8", *q1), T(shape, "int8", *q2)], [T(shape, "int8", *qo)],
+def _model(shape, q1, q2, qo, act, op="ADD"):
+    return single_op_model(op, [T(shape, "int8", *q1), T(shape, "int8", *q2)], [T(shape, "int8", *qo)],
                            {"fused_activation_function": act})
 
 
@@ -64,15 +64,31 @@ def test_add_dsp_every_input_pair(name, act):
     assert np.array_equal(got[0], tflm[0])
 
 
-@pytest.mark.parametrize("seed", range(8))
-def test_add_dsp_random_shapes(seed):
+MUL_SCALES = {
+    "mul_small": ((0.05, 3), (0.04, -128), (0.02, -7)),
+    "mul_wide": ((0.9, 127), (0.011, 0), (0.3, 100)),
+}
+
+
+@pytest.mark.parametrize("act", ACTS)
+@pytest.mark.parametrize("name", sorted(MUL_SCALES))
+def test_mul_dsp_every_input_pair(name, act):
+    funcs, got, tflm = _run(_model((1, 256, 256), *MUL_SCALES[name], act, "MUL"), _all_pairs())
+    assert funcs == {"evo_mul_s8_dsp"}, funcs
+    assert np.array_equal(got[0], tflm[0])
+
+
+@pytest.mark.parametrize("op", ["ADD", "MUL"])
+@pytest.mark.parametrize("seed", range(6))
+def test_dsp_random_shapes(seed, op):
     rng = np.random.default_rng(seed)
     shape = tuple(int(v) for v in rng.integers(1, 8, size=int(rng.integers(1, 5))))
     q1, q2, qo = _random_q(rng), _random_q(rng), _random_q(rng)
-    model = _model(shape, q1, q2, qo, ACTS[seed % 4])
+    model = _model(shape, q1, q2, qo, ACTS[seed % 4], op)
     inputs = [rng.integers(-128, 128, shape).astype(np.int8) for _ in range(2)]
     funcs, got, tflm = _run(model, inputs)
-    assert funcs <= {"evo_add_s8_dsp", "evo_add_s8"}
+    name = op.lower()
+    assert funcs <= {f"evo_{name}_s8_dsp", f"evo_{name}_s8"}
     assert np.array_equal(got[0], tflm[0])
 
 
@@ -90,6 +106,12 @@ def test_add_dsp_random_scales_are_exact_or_fall_back():
             continue  # rescale factor >= 1: TFLM rejects it too
         accepted += add_table_params(impl.prepare(g, g.ops[0])) is not None
     assert accepted >= 30
+
+
+def test_mul_output_multiplier_above_half_keeps_the_portable_kernel():
+    """No right shift (real multiplier >= 0.5): outside the kernel's range."""
+    model = _model((9,), (0.5, 0), (0.5, 0), (0.3, 0), "NONE", "MUL")
+    assert _funcs(compile_graph(read_tflite(model), target=M4)) == {"evo_mul_s8"}
 
 
 def test_add_broadcast_and_host_keep_the_portable_kernel():

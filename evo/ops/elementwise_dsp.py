@@ -1,10 +1,11 @@
-"""Generation-time specialisation of int8 ADD (same-shape inputs) for cores with the DSP extension:
-kernels_c/src/add_s8_dsp.c, two table loads, one SMMLAR and a shift per element (evo/add_dsp.h).
+"""Generation-time specialisation of int8 ADD and MUL (same-shape inputs) for cores with the DSP
+extension: kernels_c/src/add_s8_dsp.c (two table loads, one SMMLAR and a shift per element,
+evo/add_dsp.h) and mul_s8_dsp.c (one multiply, one SMMLAR and a shift, evo/mul_dsp.h).
 
-Each input's rescaled value depends on one int8 value, so it is tabulated here with TFLM's own
-arithmetic (2 KB of flash per ADD). The output stage is checked on all 65,536 input pairs against
-TFLM's arithmetic; any difference, or parameters outside the kernel's range, keeps the portable
-kernel."""
+ADD: each input's rescaled value depends on one int8 value, so it is tabulated here with TFLM's
+own arithmetic (2 KB of flash per ADD). Both kernels' output stage is checked on all 65,536 input
+pairs against TFLM's arithmetic; any difference, or parameters outside the kernels' range, keeps
+the portable kernel."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -74,3 +75,38 @@ def specialise_add(g, op, p: dict[str, Any], call: KernelCall, target: Target) -
                    params_type="evo_add_s8_dsp_params_t", params=params,
                    args=[TensorArg(op.inputs[0]), TensorArg(op.inputs[1]), ConstArray("add_table", table),
                          TensorArg(op.outputs[0])])
+
+
+def mul_params(p: dict[str, Any]) -> dict[str, int] | None:
+    """evo_mul_s8_dsp's parameters, or None where it would not be bit-exact."""
+    e = -int(p["output_shift"])
+    m = int(p["output_multiplier"])
+    zo = int(p["output_offset"])
+    if p["dtype"] != "int8" or not (1 <= e <= 31) or m <= 0:
+        return None
+    rc = (1 << (e - 1)) + zo * (1 << e)
+    if not -(1 << 31) <= rc - 1 < rc < (1 << 31) - (1 << 17):
+        return None
+    v = np.arange(-128, 128, dtype=np.int64)
+    prod = ((v + int(p["input1_offset"]))[:, None] * (v + int(p["input2_offset"]))[None, :]).reshape(-1)
+    x2 = 2 * prod
+    got = _smmlar(x2, m, rc - (x2 < 0)) >> e
+    want = fx.wrap_int32(fx.multiply_by_quantized_multiplier(prod, m, int(p["output_shift"])) + zo)
+    lo, hi = int(p["act_min"]), int(p["act_max"])
+    if not np.array_equal(np.clip(got, lo, hi), np.clip(want, lo, hi)):
+        return None
+    return {"input1_offset": int(p["input1_offset"]), "input2_offset": int(p["input2_offset"]), "multiplier": m, "rc": rc,
+            "shift": e, "act_min": lo, "act_max": hi}
+
+
+def specialise_mul(g, op, p: dict[str, Any], call: KernelCall, target: Target) -> KernelCall:
+    if not target.has_dsp or p["dtype"] != "int8" or call.func != "evo_mul_s8":
+        return call
+    if len({tuple(g.tensor(i).shape) for i in (op.inputs[0], op.inputs[1], op.outputs[0])}) != 1:
+        return call  # broadcasting keeps the portable kernel
+    params = mul_params(p)
+    if params is None:
+        return call
+    return replace(call, func="evo_mul_s8_dsp", sources=["mul_s8_dsp.c"], header="mul_dsp.h",
+                   params_type="evo_mul_s8_dsp_params_t", params={"size": int(g.tensor(op.outputs[0]).size), **params},
+                   args=[TensorArg(op.inputs[0]), TensorArg(op.inputs[1]), TensorArg(op.outputs[0])])
