@@ -1,7 +1,10 @@
 """Generation-time specialisation of int8 CONV_2D and FULLY_CONNECTED for cores with the DSP
 extension (Cortex-M4/M7/M33): the kernels of kernels_c/src/conv2d_s8_dsp.c and
 fully_connected_s8_dsp.c on the int16 matrix-product engine (kernels_c/include/evo/mm_s16.h,
-which documents the weight stream and the requantisation built here).
+which documents the weight stream and the requantisation built here). FULLY_CONNECTED runs
+fully_connected_s8_dsp_direct.c by default (FC_DIRECT): the same stream re-laid by quad_stream,
+no arena scratch (the widened-input kernel needs 2 * depth bytes, which sets AD's arena), about
+1.2x the widened kernel's instructions on 128-deep layers.
 
 The stream stores the weights as doubled int16 pairs, about twice the int8 weight bytes; the
 bias and requantisation parameters are folded into it (the original bias, multiplier, shift and
