@@ -261,6 +261,11 @@ class Add(_AddSub):
     sign = 1
     c_name = "add"
 
+    def specialise(self, g, op, p, call, target):
+        from evo.ops.elementwise_dsp import specialise_add  # DSP-core table kernel (same-shape int8)
+
+        return specialise_add(g, op, p, call, target)
+
 
 @register
 class Sub(_AddSub):
@@ -311,6 +316,11 @@ class Mul(OpImpl):
     def emit(self, g, op, p):
         keys = ["input1_offset", "input2_offset", "output_offset", "output_multiplier", "output_shift", "act_min", "act_max"]
         return _emit_binary(op, p, "mul", "evo_mul_s8_params_t", keys)
+
+    def specialise(self, g, op, p, call, target):
+        from evo.ops.elementwise_dsp import specialise_mul  # DSP-core kernel (same-shape int8)
+
+        return specialise_mul(g, op, p, call, target)
 
     def macs(self, g: Graph, op: Op) -> int:
         return _out_size(g, op)

@@ -138,3 +138,57 @@ def test_specialised_depthwise_bit_exact_on_core(board, tmp_path):
     assert r.exit_code == 0 and r.status == 0, f"{board}: exit {r.exit_code}, status {r.status}"
     for i, w in enumerate(want):
         assert np.array_equal(np.asarray(r.outputs[i]).reshape(w.shape), w), f"{board}: depthwise case output {i} differs from TFLM"
+
+
+# ----------------------------------------------------------------------------- ADD, MUL, scratch-free FC
+# The table ADD (add_s8_dsp.c) and MUL (mul_s8_dsp.c) on every int8 input pair for the scale sets
+# of tests/unit/test_elementwise_dsp_host.py (DSP boards: 64 K elements each), odd-length random ones, and
+# every scratch-free FULLY_CONNECTED case of tests/unit/test_fc_dsp_direct.py, in one model per board.
+
+
+def _add_fc_merged(small: bool):
+    from evo.frontend.tflite_writer import write_tflite
+    from tests.support.merge import merge_graphs
+    from tests.unit import test_elementwise_dsp_host as add
+    from tests.unit.test_fc_dsp_direct import CASES as FC
+
+    models = [_fc_model(s, "int8", (nb, k), u, k, act, pc, True, izp, ozp, wzp, 0.03, 0.2, False)
+              for s, nb, u, k, act, pc, izp, ozp, wzp in FC]
+    rng = np.random.default_rng(5)
+    for i, shape in enumerate([(3,), (7, 5), (2, 3, 9, 1), (1, 4, 4, 17)]):
+        for op in ("ADD", "MUL"):
+            models.append(add._model(shape, add._random_q(rng), add._random_q(rng), add._random_q(rng), add.ACTS[i], op))
+    pairs = []
+    if not small:
+        for i, name in enumerate(sorted(add.SCALES)):
+            models.append(add._model((1, 256, 256), *add.SCALES[name], add.ACTS[i]))
+            pairs.append(len(models) - 1)
+        for i, name in enumerate(sorted(add.MUL_SCALES)):
+            models.append(add._model((1, 256, 256), *add.MUL_SCALES[name], add.ACTS[i + 1], "MUL"))
+            pairs.append(len(models) - 1)
+    graphs = [read_tflite(m) for m in models]
+    g = merge_graphs(graphs, "add_fc")
+    inputs = random_inputs(g, 13)
+    pos, want = 0, []
+    for k, gk in enumerate(graphs):
+        n = len(gk.inputs)
+        if k in pairs:
+            inputs[pos:pos + 2] = add._all_pairs()
+        out, _ = run_tflm(write_tflite(gk), gk, inputs[pos:pos + n])
+        want += list(out)
+        pos += n
+    return g, inputs, want
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_add_and_scratch_free_fc_bit_exact_on_core(board, tmp_path):
+    b = load_board(board)
+    g, inputs, want = _add_fc_merged(small=b.core == "cortex-m0")
+    compiled = compile_graph(g, target=target_for_board(b))
+    funcs = {s.call.func for s in compiled.program.steps if s.call}
+    if b.core != "cortex-m0":
+        assert {"evo_add_s8_dsp", "evo_mul_s8_dsp", "evo_fully_connected_s8_dsp_direct"} <= funcs, funcs
+    r = run_qemu(build_firmware(compiled, b, inputs, tmp_path / "add_fc"))
+    assert r.exit_code == 0 and r.status == 0, f"{board}: exit {r.exit_code}, status {r.status}"
+    for i, w in enumerate(want):
+        assert np.array_equal(np.asarray(r.outputs[i]).reshape(w.shape), w), f"{board}: ADD/FC case output {i} differs from TFLM"

@@ -34,6 +34,9 @@ evo_status_t evo_conv2d_s8_dsp(const evo_conv2d_s8_dsp_params_t *p, const int8_t
                                const int32_t *bias, int8_t *output, void *scratch);
 evo_status_t evo_fully_connected_s8_dsp(const evo_fully_connected_s8_dsp_params_t *p, const int8_t *input,
                                         const int32_t *stream, int8_t *output, void *scratch);
+/* The same without scratch (scratch_bytes 0): the input is widened in registers per channel pair. */
+evo_status_t evo_fully_connected_s8_dsp_direct(const evo_fully_connected_s8_dsp_params_t *p, const int8_t *input,
+                                               const int32_t *stream, int8_t *output);
 
 /* The stream's K: filter rows padded to whole steps when there are several (so interior pixels
  * widen row by row straight from the input), else kw * in_c. Twin of conv_row_bytes in
