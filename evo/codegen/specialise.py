@@ -5,8 +5,8 @@ A specialised kernel can cost RAM: a widened-input scratch, a different in-place
 row streaming only knows the portable kernels. "memory" (the default) therefore starts from the
 portable program - the memory-optimal one, stream groups included - and specialises only what
 leaves its arena where it was: ops inside stream groups stay portable; the others are
-specialised, and those live where the arena rises above the portable one go back to portable,
-in batches, until it fits. "speed" specialises every op whatever the RAM."""
+specialised, and those live where the arena rises above the portable one go back to their lean
+variant (KernelCall.lean) if they have one, else to portable, in batches, until it fits. "speed" specialises every op whatever the RAM."""
 from __future__ import annotations
 
 from evo.codegen.lower import Program, _lower_fixed, lower_streams
@@ -43,12 +43,17 @@ def choose_kernels(g, portable: dict, special: dict, macs: dict, alias_ops: set[
         return trial, trial_calls
 
     prog, calls = base, portable
+    special = dict(special)
     while keep:
         trial, trial_calls = plan(keep)
         if trial.plan.arena_bytes <= limit:
             prog, calls = trial, trial_calls
             break
-        drop = _over_limit_ops(trial, limit) & set(keep) or set(keep)
+        over = _over_limit_ops(trial, limit) & set(keep) or set(keep)
+        lean = {i for i in over if special[i].lean is not None}
+        for i in lean:  # a leaner variant of the same kernel first, then the portable call
+            special[i] = special[i].lean
+        drop = over - lean
         keep = [i for i in keep if i not in drop]
         dropped += sorted(drop)
     # Batches revert more than needed: give the heaviest reverted ops one try each, alone.

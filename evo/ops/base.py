@@ -80,6 +80,9 @@ class KernelCall:
     # Constant structs emitted before this call's params: (C type, symbol, value) with values
     # formatted like `params` (TensorArg: the constant's symbol); used by fused stream groups.
     prelude: list[tuple[str, str, Any]] = field(default_factory=list)
+    # A slower variant of this (specialised) call that needs less RAM: the memory-first kernel
+    # choice (evo/codegen/specialise.py) tries it before going back to the portable call.
+    lean: "KernelCall | None" = None
 
 
 class OpImpl:

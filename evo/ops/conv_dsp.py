@@ -1,9 +1,9 @@
 """Generation-time specialisation of int8 CONV_2D and FULLY_CONNECTED for cores with the DSP
 extension (Cortex-M4/M7/M33): the kernels of kernels_c/src/conv2d_s8_dsp.c and
 fully_connected_s8_dsp.c on the int16 matrix-product engine (kernels_c/include/evo/mm_s16.h,
-which documents the weight stream and the requantisation built here). FULLY_CONNECTED runs
-fully_connected_s8_dsp_direct.c by default (FC_DIRECT): the same stream re-laid by quad_stream,
-no arena scratch (the widened-input kernel needs 2 * depth bytes, which sets AD's arena), about
+which documents the weight stream and the requantisation built here). FULLY_CONNECTED's lean
+variant, fully_connected_s8_dsp_direct.c, runs the same stream re-laid by quad_stream with no
+arena scratch (the widened-input kernel needs 2 * depth bytes, which sets AD's arena), at about
 1.2x the widened kernel's instructions on 128-deep layers.
 
 The stream stores the weights as doubled int16 pairs, about twice the int8 weight bytes; the
@@ -146,10 +146,6 @@ def specialise_conv(g, op, p: dict[str, Any], call: KernelCall, target: Target) 
                    scratch_bytes=scratch)
 
 
-# FULLY_CONNECTED takes the scratch-free kernel (fully_connected_s8_dsp_direct.c).
-FC_DIRECT = True
-
-
 def quad_stream(stream: np.ndarray, steps: int, input_offset: int) -> np.ndarray:
     """The pair stream of `build_stream` re-laid for fully_connected_s8_dsp_direct.c: records of
     two channel pairs A, B (4 + 8 * steps + 16 words: the four accumulator starts, per step A's
@@ -193,17 +189,16 @@ def specialise_fc(g, op, p: dict[str, Any], call: KernelCall, target: Target) ->
         return call
     pairs = build_stream(w, bias, p, const)
     params = {k: call.params[k] for k in ("batches", "units", "depth", "input_offset", "act_min", "act_max")}
-    if FC_DIRECT:
-        # widens the input in registers: no arena scratch (the widened copy would be 2 * depth bytes)
-        params["scratch_bytes"] = 0
-        quads = quad_stream(pairs, (p["depth"] + 3) // 4, int(p["input_offset"]))
-        return replace(call, func="evo_fully_connected_s8_dsp_direct", sources=["fully_connected_s8_dsp_direct.c"],
-                       header=HEADER, params_type="evo_fully_connected_s8_dsp_params_t", params=params,
-                       args=[TensorArg(op.inputs[0]), ConstArray("mm", quads), TensorArg(op.outputs[0])], scratch_bytes=0)
-    stream = ConstArray("mm", pairs)
+    # The direct kernel widens the input in registers (no arena scratch); the faster one keeps a
+    # widened copy of the input (8 bytes per 4 of depth), which can set the arena (AD's): it is
+    # the lean variant the memory-first kernel choice falls back to before the portable kernel.
+    quads = quad_stream(pairs, (p["depth"] + 3) // 4, int(p["input_offset"]))
+    direct = replace(call, func="evo_fully_connected_s8_dsp_direct", sources=["fully_connected_s8_dsp_direct.c"],
+                     header=HEADER, params_type="evo_fully_connected_s8_dsp_params_t", params={**params, "scratch_bytes": 0},
+                     args=[TensorArg(op.inputs[0]), ConstArray("mm", quads), TensorArg(op.outputs[0])], scratch_bytes=0)
     scratch = (16 if p["batches"] > 1 else 8) * ((p["depth"] + 3) // 4)  # evo_fully_connected_s8_dsp
     params["scratch_bytes"] = scratch
     return replace(call, func="evo_fully_connected_s8_dsp", sources=["fully_connected_s8_dsp.c", ENGINE], header=HEADER,
                    params_type="evo_fully_connected_s8_dsp_params_t", params=params,
-                   args=[TensorArg(op.inputs[0]), stream, TensorArg(op.outputs[0]), Scratch()],
-                   scratch_bytes=scratch)
+                   args=[TensorArg(op.inputs[0]), ConstArray("mm", pairs), TensorArg(op.outputs[0]), Scratch()],
+                   scratch_bytes=scratch, lean=direct)
