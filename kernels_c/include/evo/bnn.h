@@ -213,6 +213,49 @@ static inline int32_t evo_bconv2d_gather(const evo_bconv2d_params_t *p, const in
     return npad;
 }
 
+/* Walk over a binary convolution's output pixels in row-major (b, oy, ox) order, so that every
+ * bconv kernel shares one loop nest: `pix` is the output pixel index, `in_b` the batch's input,
+ * (y0, x0) the input position of the window's top-left tap. */
+typedef struct {
+    const int32_t *in_b;
+    size_t pix;
+    int32_t b, oy, ox;
+    int32_t y0, x0;
+} evo_bconv2d_pixel_t;
+
+static inline void evo_bconv2d_pixel_place(const evo_bconv2d_params_t *p, const int32_t *input, evo_bconv2d_pixel_t *px)
+{
+    px->in_b = input + (size_t)px->b * p->in.h * p->in.w * p->words;
+    px->y0 = px->oy * p->stride_h - p->pad_h;
+    px->x0 = px->ox * p->stride_w - p->pad_w;
+}
+
+/* The first output pixel; 0 when the output is empty. */
+static inline int evo_bconv2d_pixel_first(const evo_bconv2d_params_t *p, const int32_t *input, evo_bconv2d_pixel_t *px)
+{
+    px->pix = 0;
+    px->b = px->oy = px->ox = 0;
+    evo_bconv2d_pixel_place(p, input, px);
+    return p->in.n > 0 && p->out.h > 0 && p->out.w > 0;
+}
+
+/* Step to the next output pixel; 0 after the last. */
+static inline int evo_bconv2d_pixel_next(const evo_bconv2d_params_t *p, const int32_t *input, evo_bconv2d_pixel_t *px)
+{
+    ++px->pix;
+    if (++px->ox == p->out.w) {
+        px->ox = 0;
+        if (++px->oy == p->out.h) {
+            px->oy = 0;
+            if (++px->b == p->in.n) {
+                return 0;
+            }
+        }
+    }
+    evo_bconv2d_pixel_place(p, input, px);
+    return 1;
+}
+
 /* Zero-padding correction: popcount of the filter words at the padded taps of this pixel. */
 static inline int32_t evo_bconv2d_pad_popcount(const evo_bconv2d_params_t *p, const int32_t *filt_c, int32_t y0, int32_t x0)
 {
