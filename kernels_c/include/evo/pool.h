@@ -80,6 +80,17 @@ static inline int32_t evo_pool_avg_round(int32_t sum, int32_t count)
     return sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
 }
 
+/* A row-streamed pooling stage's problem (evo/stream.h): the stage's params narrowed to one
+ * output row over in_rows input rows whose window starts pad_top rows into the filter. */
+static inline evo_pool2d_params_t evo_pool2d_row_params(const void *stage, int32_t in_rows, int32_t pad_top)
+{
+    evo_pool2d_params_t q = *(const evo_pool2d_params_t *)stage;
+    q.in.h = in_rows;
+    q.out.h = 1;
+    q.pad_h = pad_top;
+    return q;
+}
+
 evo_status_t evo_avg_pool2d_s8(const evo_avg_pool2d_params_t *p, const int8_t *input, int8_t *output);
 evo_status_t evo_avg_pool2d_f32(const evo_avg_pool2d_params_t *p, const float *input, float *output);
 evo_status_t evo_max_pool2d_s8(const evo_max_pool2d_params_t *p, const int8_t *input, int8_t *output);
