@@ -287,6 +287,31 @@ static inline int32_t evo_bconv2d_value(const evo_bconv2d_params_t *p, const int
     return EVO_CLAMP(k_eff - 2 * accum, p->clamp_min, p->clamp_max);
 }
 
+/* Float and int8 outputs of the plain kernels: clamp(K_eff - 2 accum) * multiplier + bias,
+ * stored as float (to_s8 0) or rounded and saturated to int8 (to_s8 1). Each kernel passes a
+ * constant, so the choice folds away. */
+static inline evo_status_t evo_bconv2d_affine(const evo_bconv2d_params_t *p, const int32_t *input, const int32_t *filter, void *output,
+                                              int32_t to_s8, int32_t *scratch)
+{
+    const int32_t fsize = p->kh * p->kw * p->words;
+    evo_bconv2d_pixel_t px;
+    int32_t co, more;
+    for (more = evo_bconv2d_pixel_first(p, input, &px); more; more = evo_bconv2d_pixel_next(p, input, &px)) {
+        const int32_t npad = evo_bconv2d_gather(p, px.in_b, px.y0, px.x0, scratch);
+        const size_t out = px.pix * p->out.c;
+        for (co = 0; co < p->out.c; ++co) {
+            const int32_t v = evo_bconv2d_value(p, scratch, filter + (size_t)co * fsize, px.y0, px.x0, npad);
+            const float y = (float)v * p->multiplier[co] + p->bias[co];
+            if (to_s8) {
+                ((int8_t *)output)[out + (size_t)co] = evo_bnn_round_s8(y);
+            } else {
+                ((float *)output)[out + (size_t)co] = y;
+            }
+        }
+    }
+    return EVO_OK;
+}
+
 /* LceBMaxPool2d on packed words: bitwise AND over the in-bounds window (max of +-1 values is -1
  * only when every value is -1). `in.c`/`out.c` are words. */
 typedef struct {
