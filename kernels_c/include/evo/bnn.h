@@ -243,14 +243,8 @@ static inline int evo_bconv2d_pixel_first(const evo_bconv2d_params_t *p, const i
 static inline int evo_bconv2d_pixel_next(const evo_bconv2d_params_t *p, const int32_t *input, evo_bconv2d_pixel_t *px)
 {
     ++px->pix;
-    if (++px->ox == p->out.w) {
-        px->ox = 0;
-        if (++px->oy == p->out.h) {
-            px->oy = 0;
-            if (++px->b == p->in.n) {
-                return 0;
-            }
-        }
+    if (!evo_next_bhw(&px->b, &px->oy, &px->ox, p->in.n, p->out.h, p->out.w)) {
+        return 0;
     }
     evo_bconv2d_pixel_place(p, input, px);
     return 1;

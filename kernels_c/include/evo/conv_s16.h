@@ -91,14 +91,8 @@ static inline int evo_conv_s16_window_first(const evo_conv_s16_geom_t *g, evo_co
 static inline int evo_conv_s16_window_next(const evo_conv_s16_geom_t *g, evo_conv_s16_window_t *w)
 {
     ++w->pix;
-    if (++w->ox == g->out.w) {
-        w->ox = 0;
-        if (++w->oy == g->out.h) {
-            w->oy = 0;
-            if (++w->b == g->in.n) {
-                return 0;
-            }
-        }
+    if (!evo_next_bhw(&w->b, &w->oy, &w->ox, g->in.n, g->out.h, g->out.w)) {
+        return 0;
     }
     evo_conv_s16_window_place(g, w);
     return 1;

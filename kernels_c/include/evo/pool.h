@@ -55,14 +55,8 @@ static inline int evo_pool_window_first(const evo_pool2d_params_t *p, evo_pool_w
 static inline int evo_pool_window_next(const evo_pool2d_params_t *p, evo_pool_window_t *w)
 {
     ++w->pix;
-    if (++w->ox == p->out.w) {
-        w->ox = 0;
-        if (++w->oy == p->out.h) {
-            w->oy = 0;
-            if (++w->b == p->in.n) {
-                return 0;
-            }
-        }
+    if (!evo_next_bhw(&w->b, &w->oy, &w->ox, p->in.n, p->out.h, p->out.w)) {
+        return 0;
     }
     evo_pool_window_place(p, w);
     return 1;
