@@ -16,8 +16,9 @@ evo_status_t evo_avg_pool2d_f32(const evo_avg_pool2d_params_t *p, const float *i
             float count = 0.0f;
             float avg;
             for (fy = w.fy0; fy < w.fy1; ++fy) {
-                for (fx = w.fx0; fx < w.fx1; ++fx) {
-                    total += input[evo_pool_tap(p, &w, fy, fx) + (size_t)ch];
+                size_t t = evo_pool_tap(p, &w, fy, w.fx0) + (size_t)ch;
+                for (fx = w.fx0; fx < w.fx1; ++fx, t += (size_t)c) {
+                    total += input[t];
                     count += 1.0f;
                 }
             }

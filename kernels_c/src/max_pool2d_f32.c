@@ -13,8 +13,9 @@ evo_status_t evo_max_pool2d_f32(const evo_max_pool2d_params_t *p, const float *i
         for (ch = 0; ch < c; ++ch) {
             float m = -FLT_MAX;
             for (fy = w.fy0; fy < w.fy1; ++fy) {
-                for (fx = w.fx0; fx < w.fx1; ++fx) {
-                    const float v = input[evo_pool_tap(p, &w, fy, fx) + (size_t)ch];
+                size_t t = evo_pool_tap(p, &w, fy, w.fx0) + (size_t)ch;
+                for (fx = w.fx0; fx < w.fx1; ++fx, t += (size_t)c) {
+                    const float v = input[t];
                     m = EVO_MAX(m, v);
                 }
             }

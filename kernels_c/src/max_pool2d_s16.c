@@ -1,7 +1,34 @@
 /* MAX_POOL_2D, int16 (16x8 mode): maximum of the in-bounds window, clamped to the activation range. */
-#include "evo/pool_int.h"
+#include "evo/pool.h"
 
 evo_status_t evo_max_pool2d_s16(const evo_max_pool2d_params_t *p, const int16_t *input, int16_t *output)
 {
-    return evo_max_pool2d_int(p, input, output, 1);
+    const int32_t ih = p->in.h, iw = p->in.w, c = p->in.c;
+    int32_t b, oy, ox, ch, fy, fx;
+    for (b = 0; b < p->in.n; ++b) {
+        const int16_t *in_b = input + (size_t)b * ih * iw * c;
+        for (oy = 0; oy < p->out.h; ++oy) {
+            const int32_t y_origin = oy * p->stride_h - p->pad_h;
+            const int32_t fy0 = EVO_MAX(0, -y_origin);
+            const int32_t fy1 = EVO_MIN(p->filter_h, ih - y_origin);
+            for (ox = 0; ox < p->out.w; ++ox) {
+                const int32_t x_origin = ox * p->stride_w - p->pad_w;
+                const int32_t fx0 = EVO_MAX(0, -x_origin);
+                const int32_t fx1 = EVO_MIN(p->filter_w, iw - x_origin);
+                int16_t *out = output + (((size_t)b * p->out.h + oy) * p->out.w + ox) * c;
+                for (ch = 0; ch < c; ++ch) {
+                    int32_t m = -32768;
+                    for (fy = fy0; fy < fy1; ++fy) {
+                        const int16_t *row = in_b + ((size_t)(y_origin + fy) * iw + x_origin) * c + ch;
+                        for (fx = fx0; fx < fx1; ++fx) {
+                            const int32_t v = row[(size_t)fx * c];
+                            m = EVO_MAX(m, v);
+                        }
+                    }
+                    out[ch] = (int16_t)EVO_CLAMP(m, p->act_min, p->act_max);
+                }
+            }
+        }
+    }
+    return EVO_OK;
 }

@@ -20,8 +20,8 @@ typedef struct {
 typedef evo_pool2d_params_t evo_avg_pool2d_params_t;
 typedef evo_pool2d_params_t evo_max_pool2d_params_t;
 
-/* Walk over a pooling's output pixels in row-major (b, oy, ox) order, so that every pool kernel
- * shares one loop nest and one window-bounds rule: the window's in-bounds taps are
+/* Walk over a pooling's output pixels in row-major (b, oy, ox) order (the float pools' loop nest
+ * and window-bounds rule): the window's in-bounds taps are
  * [fy0, fy1) x [fx0, fx1), tap (fy, fx) reads input row y_origin + fy, column x_origin + fx of
  * batch b, whose first element is at `batch` (an element index); `pix` is the output pixel index. */
 typedef struct {
@@ -66,12 +66,6 @@ static inline int evo_pool_window_next(const evo_pool2d_params_t *p, evo_pool_wi
 static inline size_t evo_pool_tap(const evo_pool2d_params_t *p, const evo_pool_window_t *w, int32_t fy, int32_t fx)
 {
     return w->batch + ((size_t)(w->y_origin + fy) * p->in.w + (size_t)(w->x_origin + fx)) * p->in.c;
-}
-
-/* AVERAGE_POOL_2D's integer division: round half away from zero (TFLM). */
-static inline int32_t evo_pool_avg_round(int32_t sum, int32_t count)
-{
-    return sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
 }
 
 /* A row-streamed pooling stage's problem (evo/stream.h): the stage's params narrowed to one
