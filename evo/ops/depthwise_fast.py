@@ -107,29 +107,40 @@ def pack_pairs(p: dict[str, Any], w: np.ndarray, bias: np.ndarray | None, mode: 
     return wpack.reshape(-1), qpack
 
 
+def _weights_and_bias(g, op) -> tuple[np.ndarray, np.ndarray | None]:
+    """The depthwise op's filter data and its bias data (None without a bias)."""
+    w = g.tensor(op.inputs[1]).data
+    b_idx = op.inputs[2] if len(op.inputs) > 2 else -1
+    return w, (g.tensor(b_idx).data if b_idx >= 0 else None)
+
+
+def _packed_call(op, call: KernelCall, func: str, tag: str, wpack: np.ndarray, qpack: np.ndarray, scratch: int) -> KernelCall:
+    """`call` turned into a call of the specialised kernel `func` (one source file of the same name),
+    which takes packed weights and per-channel constants instead of the multiplier arrays."""
+    null = CExpr("NULL")
+    params = {**call.params, "multiplier": null, "shift": null, "w_offset_sum": null}
+    return replace(
+        call,
+        func=func,
+        sources=[func.removeprefix("evo_") + ".c"],
+        header="depthwise_fast.h",
+        params=params,
+        args=[TensorArg(op.inputs[0]), ConstArray(tag + "w", wpack), ConstArray(tag + "q", qpack), TensorArg(op.outputs[0]), call.args[-1]],
+        scratch_bytes=scratch,
+    )
+
+
 def pairs_call(g, op, p: dict[str, Any], call: KernelCall) -> KernelCall:
     """The tap-pair kernel's call, or the portable `call` when the shape does not fit it."""
     if not _fits(p):
         return call
-    w = g.tensor(op.inputs[1]).data
-    b_idx = op.inputs[2] if len(op.inputs) > 2 else -1
-    bias = g.tensor(b_idx).data if b_idx >= 0 else None
+    w, bias = _weights_and_bias(g, op)
     bound = acc_bound(p, w, bias)
     if (2 * bound >= _LIM).any():
         return call
     mode = requant_mode(p, bound)
     wpack, qpack = pack_pairs(p, w, bias, mode)
-    null = CExpr("NULL")
-    params = {**call.params, "multiplier": null, "shift": null, "w_offset_sum": null}
-    return replace(
-        call,
-        func="evo_depthwise_conv2d_s8_pairs",
-        sources=["depthwise_conv2d_s8_pairs.c"],
-        header="depthwise_fast.h",
-        params=params,
-        args=[TensorArg(op.inputs[0]), ConstArray("dwpw", wpack), ConstArray("dwpq", qpack), TensorArg(op.outputs[0]), call.args[-1]],
-        scratch_bytes=pairs_scratch_bytes(p),
-    )
+    return _packed_call(op, call, "evo_depthwise_conv2d_s8_pairs", "dwp", wpack, qpack, pairs_scratch_bytes(p))
 
 
 def m0_scratch_bytes(p: dict[str, Any]) -> int:
@@ -162,22 +173,10 @@ def m0_call(g, op, p: dict[str, Any], call: KernelCall) -> KernelCall:
     """The Cortex-M0 kernel's call, or the portable `call` when the shape does not fit it."""
     if not _fits(p):
         return call
-    w = g.tensor(op.inputs[1]).data
-    b_idx = op.inputs[2] if len(op.inputs) > 2 else -1
-    bias = g.tensor(b_idx).data if b_idx >= 0 else None
+    w, bias = _weights_and_bias(g, op)
     bound = acc_bound(p, w, bias)
     if (bound >= _LIM).any():
         return call
     mode = requant_mode(p, bound) if (2 * bound < _LIM).all() else MODE_EXACT
     wpack, qpack = pack_m0(p, w, bias, mode)
-    null = CExpr("NULL")
-    params = {**call.params, "multiplier": null, "shift": null, "w_offset_sum": null}
-    return replace(
-        call,
-        func="evo_depthwise_conv2d_s8_m0",
-        sources=["depthwise_conv2d_s8_m0.c"],
-        header="depthwise_fast.h",
-        params=params,
-        args=[TensorArg(op.inputs[0]), ConstArray("dwmw", wpack), ConstArray("dwmq", qpack), TensorArg(op.outputs[0]), call.args[-1]],
-        scratch_bytes=m0_scratch_bytes(p),
-    )
+    return _packed_call(op, call, "evo_depthwise_conv2d_s8_m0", "dwm", wpack, qpack, m0_scratch_bytes(p))

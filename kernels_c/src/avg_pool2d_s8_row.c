@@ -6,10 +6,7 @@
 evo_status_t evo_avg_pool2d_s8_row(const void *stage, const void *const *in, int32_t in_rows, int32_t pad_top, void *out,
         void *scratch)
 {
-    evo_pool2d_params_t q = *(const evo_pool2d_params_t *)stage;
+    const evo_pool2d_params_t q = evo_pool2d_row_params(stage, in_rows, pad_top);
     (void)scratch;
-    q.in.h = in_rows;
-    q.out.h = 1;
-    q.pad_h = pad_top;
     return evo_avg_pool2d_s8(&q, (const int8_t *)in[0], (int8_t *)out);
 }

@@ -3,23 +3,5 @@
 
 evo_status_t evo_bconv2d_f32(const evo_bconv2d_params_t *p, const int32_t *input, const int32_t *filter, float *output, int32_t *scratch)
 {
-    const int32_t fsize = p->kh * p->kw * p->words;
-    int32_t b, oy, ox, co;
-    for (b = 0; b < p->in.n; ++b) {
-        const int32_t *in_b = input + (size_t)b * p->in.h * p->in.w * p->words;
-        for (oy = 0; oy < p->out.h; ++oy) {
-            const int32_t y0 = oy * p->stride_h - p->pad_h;
-            for (ox = 0; ox < p->out.w; ++ox) {
-                const int32_t x0 = ox * p->stride_w - p->pad_w;
-                const size_t pix = ((size_t)b * p->out.h + oy) * p->out.w + ox;
-                const int32_t npad = evo_bconv2d_gather(p, in_b, y0, x0, scratch);
-                float *out = output + pix * p->out.c;
-                for (co = 0; co < p->out.c; ++co) {
-                    const int32_t v = evo_bconv2d_value(p, scratch, filter + (size_t)co * fsize, y0, x0, npad);
-                    out[co] = (float)v * p->multiplier[co] + p->bias[co];
-                }
-            }
-        }
-    }
-    return EVO_OK;
+    return evo_bconv2d_affine(p, input, filter, output, 0, scratch);
 }

@@ -7,30 +7,22 @@ evo_status_t evo_bconv2d_tiled_q8(const evo_bconv2d_params_t *p, const int32_t *
     const int32_t taps = p->kh * p->kw;
     const int32_t fsize = taps * p->words;
     const evo_bnn_requant_t *rq = &p->rq;
-    int32_t b, oy, ox, co, l;
+    evo_bconv2d_pixel_t px;
+    int32_t co, l, more;
     int32_t accum[EVO_BNN_LANES];
-    for (b = 0; b < p->in.n; ++b) {
-        const int32_t *in_b = input + (size_t)b * p->in.h * p->in.w * p->words;
-        for (oy = 0; oy < p->out.h; ++oy) {
-            const int32_t y0 = oy * p->stride_h - p->pad_h;
-            for (ox = 0; ox < p->out.w; ++ox) {
-                const int32_t x0 = ox * p->stride_w - p->pad_w;
-                int8_t *out = output + (((size_t)b * p->out.h + oy) * p->out.w + ox) * p->out.c;
-                const int32_t npad = evo_bconv2d_gather(p, in_b, y0, x0, scratch);
-                const int32_t *tile = filter;
-                for (co = 0; co < p->out.c; co += EVO_BNN_LANES) {
-                    const int32_t lanes = p->out.c - co < EVO_BNN_LANES ? p->out.c - co : EVO_BNN_LANES;
-                    evo_bnn_xor_popcount4(scratch, tile, fsize, accum);
-                    tile += (size_t)fsize * EVO_BNN_LANES;
-                    for (l = 0; l < lanes; ++l) {
-                        const int32_t c = co + l;
-                        int32_t acc = rq->offset[c] + rq->factor[c] * accum[l];
-                        if (npad > 0 && !p->pad_value) { /* TFLM pads with the zero point: those taps add 0 */
-                            acc -= rq->pad_term[c] * (npad * p->in.c - 2 * evo_bnn_pad_pop(p, tap_pop + (size_t)c * taps, y0, x0));
-                        }
-                        out[c] = evo_bnn_requant_s8(rq, c, acc);
-                    }
+    for (more = evo_bconv2d_pixel_first(p, input, &px); more; more = evo_bconv2d_pixel_next(p, input, &px)) {
+        int8_t *out = output + px.pix * p->out.c;
+        const int32_t npad = evo_bconv2d_gather(p, px.in_b, px.y0, px.x0, scratch);
+        const int32_t *tile = filter;
+        for (co = 0; co < p->out.c; co += EVO_BNN_LANES) {
+            const int32_t lanes = evo_bnn_next_tile(p, scratch, &tile, fsize, co, accum);
+            for (l = 0; l < lanes; ++l) {
+                const int32_t c = co + l;
+                int32_t acc = rq->offset[c] + rq->factor[c] * accum[l];
+                if (npad > 0 && !p->pad_value) { /* TFLM pads with the zero point: those taps add 0 */
+                    acc -= rq->pad_term[c] * (npad * p->in.c - 2 * evo_bnn_pad_pop(p, tap_pop + (size_t)c * taps, px.y0, px.x0));
                 }
+                out[c] = evo_bnn_requant_s8(rq, c, acc);
             }
         }
     }

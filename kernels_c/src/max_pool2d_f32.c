@@ -5,31 +5,21 @@
 
 evo_status_t evo_max_pool2d_f32(const evo_max_pool2d_params_t *p, const float *input, float *output)
 {
-    const int32_t ih = p->in.h, iw = p->in.w, c = p->in.c;
-    int32_t b, oy, ox, ch, fy, fx;
-    for (b = 0; b < p->in.n; ++b) {
-        const float *in_b = input + (size_t)b * ih * iw * c;
-        for (oy = 0; oy < p->out.h; ++oy) {
-            const int32_t y_origin = oy * p->stride_h - p->pad_h;
-            const int32_t fy0 = EVO_MAX(0, -y_origin);
-            const int32_t fy1 = EVO_MIN(p->filter_h, ih - y_origin);
-            for (ox = 0; ox < p->out.w; ++ox) {
-                const int32_t x_origin = ox * p->stride_w - p->pad_w;
-                const int32_t fx0 = EVO_MAX(0, -x_origin);
-                const int32_t fx1 = EVO_MIN(p->filter_w, iw - x_origin);
-                float *out = output + (((size_t)b * p->out.h + oy) * p->out.w + ox) * c;
-                for (ch = 0; ch < c; ++ch) {
-                    float m = -FLT_MAX;
-                    for (fy = fy0; fy < fy1; ++fy) {
-                        const float *row = in_b + ((size_t)(y_origin + fy) * iw + x_origin) * c + ch;
-                        for (fx = fx0; fx < fx1; ++fx) {
-                            const float v = row[(size_t)fx * c];
-                            m = EVO_MAX(m, v);
-                        }
-                    }
-                    out[ch] = EVO_MIN(EVO_MAX(m, p->act_min_f), p->act_max_f);
+    const int32_t c = p->in.c;
+    evo_pool_window_t w;
+    int32_t ch, fy, fx, more;
+    for (more = evo_pool_window_first(p, &w); more; more = evo_pool_window_next(p, &w)) {
+        float *out = output + w.pix * c;
+        for (ch = 0; ch < c; ++ch) {
+            float m = -FLT_MAX;
+            for (fy = w.fy0; fy < w.fy1; ++fy) {
+                size_t t = evo_pool_tap(p, &w, fy, w.fx0) + (size_t)ch;
+                for (fx = w.fx0; fx < w.fx1; ++fx, t += (size_t)c) {
+                    const float v = input[t];
+                    m = EVO_MAX(m, v);
                 }
             }
+            out[ch] = EVO_MIN(EVO_MAX(m, p->act_min_f), p->act_max_f);
         }
     }
     return EVO_OK;

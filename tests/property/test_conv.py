@@ -25,9 +25,9 @@ zero_points = st.one_of(st.sampled_from([-128, 127, 0]), st.integers(-128, 127))
 log_scales = st.floats(-3.5, 0.5)  # scale = 10 ** x
 
 
-def _conv_model(seed, dt, n, h, w, cin, cout, kh, kw, stride, dil, pad, act, per_channel, bias, in_zp, out_zp,
-                in_scale, out_scale, depthwise=False, mult=1) -> bytes:
-    rng = np.random.default_rng(seed)
+def conv_layout(h, w, cin, cout, kh, kw, stride, dil, pad, act, depthwise, mult):
+    """(oh, ow, cout, filter shape, filter quantized axis, operator attributes) of a CONV_2D or
+    DEPTHWISE_CONV_2D single-op model (depthwise: cout = cin * mult); shared with test_conv_s16."""
     oh = compute_out_size(pad, h, kh, stride[0], dil[0])
     ow = compute_out_size(pad, w, kw, stride[1], dil[1])
     if depthwise:
@@ -39,6 +39,13 @@ def _conv_model(seed, dt, n, h, w, cin, cout, kh, kw, stride, dil, pad, act, per
                  dilation_w_factor=dil[1], fused_activation_function=act)
     if depthwise:
         attrs["depth_multiplier"] = mult
+    return oh, ow, cout, wshape, axis, attrs
+
+
+def _conv_model(seed, dt, n, h, w, cin, cout, kh, kw, stride, dil, pad, act, per_channel, bias, in_zp, out_zp,
+                in_scale, out_scale, depthwise=False, mult=1) -> bytes:
+    rng = np.random.default_rng(seed)
+    oh, ow, cout, wshape, axis, attrs = conv_layout(h, w, cin, cout, kh, kw, stride, dil, pad, act, depthwise, mult)
     if dt == "int8":
         fs = (10 ** rng.uniform(-3, -1, cout)).astype(np.float32) if per_channel else np.float32(10 ** rng.uniform(-3, -1))
         bs = (np.float32(in_scale) * np.atleast_1d(fs)).astype(np.float32)

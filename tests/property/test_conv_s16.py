@@ -10,7 +10,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evo.ops.conv import compute_out_size
+from tests.property.test_conv import conv_layout
 from tests.support.differential import check_model
 from tests.support.single_op import TensorSpec as T
 from tests.support.single_op import single_op_model
@@ -25,17 +25,7 @@ def _scales(rng, per_channel: bool, n: int):
 def conv_s16_model(seed, n, h, w, cin, cout, kh, kw, stride, dil, pad, act, per_channel, bias, in_scale, out_scale,
                    depthwise=False, mult=1) -> bytes:
     rng = np.random.default_rng(seed)
-    oh = compute_out_size(pad, h, kh, stride[0], dil[0])
-    ow = compute_out_size(pad, w, kw, stride[1], dil[1])
-    if depthwise:
-        cout = cin * mult
-        wshape, axis = (1, kh, kw, cout), 3
-    else:
-        wshape, axis = (cout, kh, kw, cin), 0
-    attrs = dict(padding=pad, stride_h=stride[0], stride_w=stride[1], dilation_h_factor=dil[0],
-                 dilation_w_factor=dil[1], fused_activation_function=act)
-    if depthwise:
-        attrs["depth_multiplier"] = mult
+    oh, ow, cout, wshape, axis, attrs = conv_layout(h, w, cin, cout, kh, kw, stride, dil, pad, act, depthwise, mult)
     fs = _scales(rng, per_channel, cout)
     bs = (np.float32(in_scale) * np.atleast_1d(fs)).astype(np.float32)
     ins = [T((n, h, w, cin), "int16", in_scale, 0),

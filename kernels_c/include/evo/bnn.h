@@ -213,6 +213,43 @@ static inline int32_t evo_bconv2d_gather(const evo_bconv2d_params_t *p, const in
     return npad;
 }
 
+/* Walk over a binary convolution's output pixels in row-major (b, oy, ox) order, so that every
+ * bconv kernel shares one loop nest: `pix` is the output pixel index, `in_b` the batch's input,
+ * (y0, x0) the input position of the window's top-left tap. */
+typedef struct {
+    const int32_t *in_b;
+    size_t pix;
+    int32_t b, oy, ox;
+    int32_t y0, x0;
+} evo_bconv2d_pixel_t;
+
+static inline void evo_bconv2d_pixel_place(const evo_bconv2d_params_t *p, const int32_t *input, evo_bconv2d_pixel_t *px)
+{
+    px->in_b = input + (size_t)px->b * p->in.h * p->in.w * p->words;
+    px->y0 = px->oy * p->stride_h - p->pad_h;
+    px->x0 = px->ox * p->stride_w - p->pad_w;
+}
+
+/* The first output pixel; 0 when the output is empty. */
+static inline int evo_bconv2d_pixel_first(const evo_bconv2d_params_t *p, const int32_t *input, evo_bconv2d_pixel_t *px)
+{
+    px->pix = 0;
+    px->b = px->oy = px->ox = 0;
+    evo_bconv2d_pixel_place(p, input, px);
+    return p->in.n > 0 && p->out.h > 0 && p->out.w > 0;
+}
+
+/* Step to the next output pixel; 0 after the last. */
+static inline int evo_bconv2d_pixel_next(const evo_bconv2d_params_t *p, const int32_t *input, evo_bconv2d_pixel_t *px)
+{
+    ++px->pix;
+    if (!evo_next_bhw(&px->b, &px->oy, &px->ox, p->in.n, p->out.h, p->out.w)) {
+        return 0;
+    }
+    evo_bconv2d_pixel_place(p, input, px);
+    return 1;
+}
+
 /* Zero-padding correction: popcount of the filter words at the padded taps of this pixel. */
 static inline int32_t evo_bconv2d_pad_popcount(const evo_bconv2d_params_t *p, const int32_t *filt_c, int32_t y0, int32_t x0)
 {
@@ -242,6 +279,31 @@ static inline int32_t evo_bconv2d_value(const evo_bconv2d_params_t *p, const int
         k_eff -= npad * p->in.c;
     }
     return EVO_CLAMP(k_eff - 2 * accum, p->clamp_min, p->clamp_max);
+}
+
+/* Float and int8 outputs of the plain kernels: clamp(K_eff - 2 accum) * multiplier + bias,
+ * stored as float (to_s8 0) or rounded and saturated to int8 (to_s8 1). Each kernel passes a
+ * constant, so the choice folds away. */
+static inline evo_status_t evo_bconv2d_affine(const evo_bconv2d_params_t *p, const int32_t *input, const int32_t *filter, void *output,
+                                              int32_t to_s8, int32_t *scratch)
+{
+    const int32_t fsize = p->kh * p->kw * p->words;
+    evo_bconv2d_pixel_t px;
+    int32_t co, more;
+    for (more = evo_bconv2d_pixel_first(p, input, &px); more; more = evo_bconv2d_pixel_next(p, input, &px)) {
+        const int32_t npad = evo_bconv2d_gather(p, px.in_b, px.y0, px.x0, scratch);
+        const size_t out = px.pix * p->out.c;
+        for (co = 0; co < p->out.c; ++co) {
+            const int32_t v = evo_bconv2d_value(p, scratch, filter + (size_t)co * fsize, px.y0, px.x0, npad);
+            const float y = (float)v * p->multiplier[co] + p->bias[co];
+            if (to_s8) {
+                ((int8_t *)output)[out + (size_t)co] = evo_bnn_round_s8(y);
+            } else {
+                ((float *)output)[out + (size_t)co] = y;
+            }
+        }
+    }
+    return EVO_OK;
 }
 
 /* LceBMaxPool2d on packed words: bitwise AND over the in-bounds window (max of +-1 values is -1

@@ -76,6 +76,60 @@ static inline int32_t evo_bnn_pad_pop(const evo_bconv2d_params_t *p, const int32
     return total;
 }
 
+/* Counts the field against the next tile of four filters: fills accum, moves *tile on, and
+ * returns how many lanes are real channels (the last tile may be partial). */
+static inline int32_t evo_bnn_next_tile(const evo_bconv2d_params_t *p, const int32_t *field, const int32_t **tile, int32_t fsize,
+                                        int32_t co, int32_t *accum)
+{
+    evo_bnn_xor_popcount4(field, *tile, fsize, accum);
+    *tile += (size_t)fsize * EVO_BNN_LANES;
+    return p->out.c - co < EVO_BNN_LANES ? p->out.c - co : EVO_BNN_LANES;
+}
+
+/* clamp(K_eff - 2 accum) for channel c, the value the float and int8 outputs scale
+ * (evo_bconv2d_value with the padded taps' popcounts taken from tap_pop). */
+static inline int32_t evo_bnn_tiled_value(const evo_bconv2d_params_t *p, const int32_t *tap_pop, int32_t c, int32_t accum,
+                                          const evo_bconv2d_pixel_t *px, int32_t npad)
+{
+    int32_t k_eff = p->kh * p->kw * p->in.c;
+    if (npad > 0 && !p->pad_value) { /* padded taps drop out: remove their +1 contribution */
+        accum -= evo_bnn_pad_pop(p, tap_pop + (size_t)c * p->kh * p->kw, px->y0, px->x0);
+        k_eff -= npad * p->in.c;
+    }
+    return EVO_CLAMP(k_eff - 2 * accum, p->clamp_min, p->clamp_max);
+}
+
+/* Float and int8 outputs: clamp(K_eff - 2 accum) * multiplier + bias, stored as float
+ * (to_s8 0) or rounded and saturated to int8 (to_s8 1). Each kernel passes a constant, so the
+ * choice folds away. */
+static inline evo_status_t evo_bconv2d_tiled_affine(const evo_bconv2d_params_t *p, const int32_t *input, const int32_t *filter,
+                                                    const int32_t *tap_pop, void *output, int32_t to_s8, int32_t *scratch)
+{
+    const int32_t fsize = p->kh * p->kw * p->words;
+    evo_bconv2d_pixel_t px;
+    int32_t co, l, more;
+    int32_t accum[EVO_BNN_LANES];
+    for (more = evo_bconv2d_pixel_first(p, input, &px); more; more = evo_bconv2d_pixel_next(p, input, &px)) {
+        const size_t out = px.pix * p->out.c;
+        const int32_t npad = evo_bconv2d_gather(p, px.in_b, px.y0, px.x0, scratch);
+        const int32_t *tile = filter;
+        for (co = 0; co < p->out.c; co += EVO_BNN_LANES) {
+            const int32_t lanes = evo_bnn_next_tile(p, scratch, &tile, fsize, co, accum);
+            for (l = 0; l < lanes; ++l) {
+                const int32_t c = co + l;
+                const int32_t v = evo_bnn_tiled_value(p, tap_pop, c, accum[l], &px, npad);
+                const float y = (float)v * p->multiplier[c] + p->bias[c];
+                if (to_s8) {
+                    ((int8_t *)output)[out + (size_t)c] = evo_bnn_round_s8(y);
+                } else {
+                    ((float *)output)[out + (size_t)c] = y;
+                }
+            }
+        }
+    }
+    return EVO_OK;
+}
+
 /* `filter` is the tiled layout above ((out.c + 3) / 4 tiles of kh*kw*words*4
  * words); `scratch` holds kh * kw * words int32. */
 evo_status_t evo_bconv2d_tiled_bin(const evo_bconv2d_params_t *p, const int32_t *input, const int32_t *filter, int32_t *output, int32_t *scratch);

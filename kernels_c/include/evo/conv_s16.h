@@ -9,6 +9,7 @@
 #define EVO_CONV_S16_H
 
 #include "evo/common.h"
+#include "evo/conv.h"
 
 typedef struct {
     evo_dims4_t in;  /* input  N, H, W, C */
@@ -44,6 +45,58 @@ typedef struct {
     const int32_t *multiplier; /* [units] */
     const int32_t *shift;      /* [units] */
 } evo_fully_connected_s16_params_t;
+
+/* The output-pixel walk shared by the 16x8 conv and depthwise kernels, over the geometry their
+ * params have in common (EVO_CONV_S16_GEOM takes it from either). Pixels go in row-major
+ * (b, oy, ox) order: `pix` is the output pixel index, `batch` the element index of batch b's
+ * input, (y0, x0) the input position of tap (0, 0), and taps [ky_lo, ky_hi) x [kx_lo, kx_hi)
+ * fall inside the image. */
+typedef struct {
+    evo_dims4_t in, out;
+    int32_t kh, kw;
+    int32_t stride_h, stride_w;
+    int32_t dil_h, dil_w;
+    int32_t pad_h, pad_w;
+} evo_conv_s16_geom_t;
+
+#define EVO_CONV_S16_GEOM(p)                                                                                  \
+    { (p)->in, (p)->out, (p)->kh, (p)->kw, (p)->stride_h, (p)->stride_w, (p)->dil_h, (p)->dil_w, (p)->pad_h, (p)->pad_w }
+
+typedef struct {
+    size_t pix, batch;
+    int32_t b, oy, ox;
+    int32_t y0, x0;
+    int32_t ky_lo, ky_hi, kx_lo, kx_hi;
+} evo_conv_s16_window_t;
+
+static inline void evo_conv_s16_window_place(const evo_conv_s16_geom_t *g, evo_conv_s16_window_t *w)
+{
+    w->batch = (size_t)w->b * g->in.h * g->in.w * g->in.c;
+    w->y0 = w->oy * g->stride_h - g->pad_h;
+    w->x0 = w->ox * g->stride_w - g->pad_w;
+    evo_conv_tap_range(w->y0, g->dil_h, g->in.h, g->kh, &w->ky_lo, &w->ky_hi);
+    evo_conv_tap_range(w->x0, g->dil_w, g->in.w, g->kw, &w->kx_lo, &w->kx_hi);
+}
+
+/* The first output pixel; 0 when the output is empty. */
+static inline int evo_conv_s16_window_first(const evo_conv_s16_geom_t *g, evo_conv_s16_window_t *w)
+{
+    w->pix = 0;
+    w->b = w->oy = w->ox = 0;
+    evo_conv_s16_window_place(g, w);
+    return g->in.n > 0 && g->out.h > 0 && g->out.w > 0;
+}
+
+/* Step to the next output pixel; 0 after the last. */
+static inline int evo_conv_s16_window_next(const evo_conv_s16_geom_t *g, evo_conv_s16_window_t *w)
+{
+    ++w->pix;
+    if (!evo_next_bhw(&w->b, &w->oy, &w->ox, g->in.n, g->out.h, g->out.w)) {
+        return 0;
+    }
+    evo_conv_s16_window_place(g, w);
+    return 1;
+}
 
 evo_status_t evo_conv2d_s16(const evo_conv2d_s16_params_t *p, const int16_t *input, const int8_t *filter,
                             const int64_t *bias, int16_t *output);
