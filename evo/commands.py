@@ -230,9 +230,9 @@ def run_on_board(path: str, board_name: str, input_path: str | None, seed: int, 
     host_match = all(c.ok for c in checks)
     host_exact = all(c.bit_exact for c in checks)
     ops = spec.report["ops"]
-    layers = [dict(index=o["index"], name=o["name"], op=o["op"], macs=o["macs"], instructions=n) for o, n in zip(ops, r.layer_instructions)]
+    layers = [dict(index=o["index"], name=o["name"], op=_op_label(o), macs=o["macs"], instructions=n) for o, n in zip(ops, r.layer_instructions)]
     if r.layer_cycles:
-        layers = [dict(index=o["index"], name=o["name"], op=o["op"], macs=o["macs"], cycles=n) for o, n in zip(ops, r.layer_cycles)]
+        layers = [dict(index=o["index"], name=o["name"], op=_op_label(o), macs=o["macs"], cycles=n) for o, n in zip(ops, r.layer_cycles)]
     result = dict(
         board=board.name,
         machine=board.qemu_machine,
@@ -255,6 +255,11 @@ def run_on_board(path: str, board_name: str, input_path: str | None, seed: int, 
     if not host_match:
         raise EvoError(f"the {board.name} run differs from the host run", "this is an EVO bug; please report it with the model")
     return result
+
+
+def _op_label(o: dict) -> str:
+    """An op's type, with the ops a row-streamed group runs (EVO_STREAM[2,3])."""
+    return o["op"] + (f"[{','.join(str(i) for i in o['fused'])}]" if o.get("fused") else "")
 
 
 def profile_on_board(path: str, board_name: str, seed: int, plot: str | None, timeout: float) -> dict:

@@ -21,6 +21,8 @@ def build_report(prog: Program, name: str, source: str, weight_bytes: int) -> di
                 output_dtype=out.dtype,
             )
         )
+        if s.op.index in prog.streams:  # a row-streamed group: the ops it runs, in order
+            ops[-1]["fused"] = [st.op.index for st in prog.streams[s.op.index].stages]
     tensors = []
     for t in sorted(prog.tensor_buffer):
         tensor = g.tensor(t)

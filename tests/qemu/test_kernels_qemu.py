@@ -187,8 +187,27 @@ def test_add_and_scratch_free_fc_bit_exact_on_core(board, tmp_path):
     compiled = compile_graph(g, target=target_for_board(b))
     funcs = {s.call.func for s in compiled.program.steps if s.call}
     if b.core != "cortex-m0":
-        assert {"evo_add_s8_dsp", "evo_mul_s8_dsp", "evo_fully_connected_s8_dsp_direct"} <= funcs, funcs
+        # FC takes its widened-input kernel where the arena has room, else the scratch-free one
+        assert {"evo_add_s8_dsp", "evo_mul_s8_dsp"} <= funcs and {"evo_fully_connected_s8_dsp", "evo_fully_connected_s8_dsp_direct"} & funcs, funcs
     r = run_qemu(build_firmware(compiled, b, inputs, tmp_path / "add_fc"))
     assert r.exit_code == 0 and r.status == 0, f"{board}: exit {r.exit_code}, status {r.status}"
     for i, w in enumerate(want):
         assert np.array_equal(np.asarray(r.outputs[i]).reshape(w.shape), w), f"{board}: ADD/FC case output {i} differs from TFLM"
+    if b.core != "cortex-m0":
+        _scratch_free_fc_on_core(b, tmp_path)
+
+
+def _scratch_free_fc_on_core(b, tmp_path):
+    """A lone FC: its widened input would raise the arena, so memory-first takes the direct kernel."""
+    from evo.frontend.tflite_writer import write_tflite
+    from tests.unit.test_fc_dsp_direct import CASES as FC
+
+    seed, batches, units, depth, act, per_channel, in_zp, out_zp, w_zp = FC[6]
+    g = read_tflite(_fc_model(seed, "int8", (batches, depth), units, depth, act, per_channel, True, in_zp, out_zp, w_zp, 0.03, 0.2, False))
+    compiled = compile_graph(g, target=target_for_board(b))
+    assert [s.call.func for s in compiled.program.steps if s.call] == ["evo_fully_connected_s8_dsp_direct"]
+    inputs = random_inputs(g, 3)
+    want, _ = run_tflm(write_tflite(g), g, inputs)
+    r = run_qemu(build_firmware(compiled, b, inputs, tmp_path / "fc_direct"))
+    assert r.exit_code == 0 and r.status == 0
+    assert np.array_equal(np.asarray(r.outputs[0]).reshape(want[0].shape), want[0])

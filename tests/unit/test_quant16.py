@@ -95,7 +95,7 @@ def test_cli(tmp_path, capsys):
     assert "int16" in {t.dtype for t in read_tflite(out.read_bytes()).tensors}
     assert main(["verify", str(out), "--layers", "--json"]) == 0
     v = json.loads(capsys.readouterr().out)
-    assert v["bit_exact"] is True and len(v["layers"]) >= 10
+    assert v["bit_exact"] is True and len(v["layers"]) + v["streamed_tensors"] >= 10
     rc = main(["quantize", str(FLOAT), "--calib", str(CALIB), "-o", str(tmp_path / "x.tflite"), "--ram-budget", "4096"])
     assert rc == 2 and "applies to --int16-activations auto only" in capsys.readouterr().err
     rc = main(["quantize", str(FLOAT), "--calib", str(CALIB), "-o", str(tmp_path / "x.tflite"), "--int16-activations", "auto", "--ram-budget", "64"])
