@@ -123,6 +123,8 @@ def op_context(op: Op):
         ) from None
 
 
+PREFER = ("memory", "speed")  # kernel choice policies (evo/codegen/specialise.py)
+
 # Kernels that run without their scratch buffer (NULL), only slower.
 OPTIONAL_SCRATCH = {"evo_conv2d_s8"}
 ROWS_KERNELS = {"evo_conv2d_s8", "evo_conv2d_s8_dsp", "evo_conv2d_f32", "evo_depthwise_conv2d_s8", "evo_depthwise_conv2d_f32",
@@ -197,6 +199,7 @@ def lower(g: Graph, ram_budget: int | None = None, strategies: tuple[str, ...] |
     program's, "speed" specialises every op whatever the RAM (evo/codegen/specialise.py)."""
     from evo.codegen.specialise import choose_kernels
     from evo.codegen.stream_choice import streamed
+
     if prefer not in PREFER:
         raise EvoError(f"unknown --prefer '{prefer}'", f"use one of: {', '.join(PREFER)}")
     check_supported(g)
@@ -246,12 +249,10 @@ def _step_macs(prog: Program) -> dict:
     return {s.op.index: s.macs for s in prog.steps}
 
 
-PREFER = ("memory", "speed")
-
-
 def lower_streams(g, calls, macs, alias_ops, strategies, optimize_schedule: bool, inplace: bool, stream: str) -> Program:
     """The program of fixed calls, with row streaming chosen by `stream` (see `lower`)."""
     from evo.codegen.stream_choice import auto_stream, streamed
+
     whole = _lower_fixed(g, calls, macs, alias_ops, strategies, optimize_schedule, inplace)
     prog = whole
     if stream == "auto":
