@@ -14,6 +14,19 @@
 #define EVO_REQUANTIZE evo_requantize
 #endif
 
+/* weights_offset * sum(x): the part of sum((x + in_off)(w + w_off)) that the weights' offset adds. */
+static int32_t input_term(const int8_t *x, int32_t depth, int32_t weights_offset)
+{
+    int32_t sum_x = 0, d;
+    if (weights_offset == 0) {
+        return 0;
+    }
+    for (d = 0; d < depth; ++d) {
+        sum_x += x[d];
+    }
+    return sum_x * weights_offset;
+}
+
 #if !defined(__ARM_FEATURE_DSP) && EVO_VECTOR_LOOPS
 #define EVO_FC_CHUNK 128 /* int16 entries of the on-stack input buffer */
 
@@ -34,14 +47,7 @@ static void fc_blocks(const evo_fully_connected_s8_params_t *p, const int8_t *in
         const int rq_ok = evo_rq_block_init(&rq, p->multiplier + u0, p->shift + u0, n);
         for (b = 0; b < p->batches; ++b) {
             const int8_t *x = input + (size_t)b * depth;
-            int32_t x_term = 0;
-            if (p->weights_offset != 0) {
-                int32_t sum_x = 0;
-                for (d = 0; d < depth; ++d) {
-                    sum_x += x[d];
-                }
-                x_term = sum_x * p->weights_offset;
-            }
+            const int32_t x_term = input_term(x, depth, p->weights_offset);
             for (j = 0; j < n; ++j) {
                 acc[j] = x_term + p->w_offset_sum[u0 + j] + (bias != NULL ? bias[u0 + j] : 0);
             }
@@ -80,14 +86,7 @@ evo_status_t evo_fully_connected_s8(const evo_fully_connected_s8_params_t *p, co
 #endif
     for (b = 0; b < p->batches; ++b) {
         const int8_t *x = input + (size_t)b * depth;
-        int32_t x_term = 0;
-        if (p->weights_offset != 0) {
-            int32_t sum_x = 0;
-            for (d = 0; d < depth; ++d) {
-                sum_x += x[d];
-            }
-            x_term = sum_x * p->weights_offset;
-        }
+        const int32_t x_term = input_term(x, depth, p->weights_offset);
         for (u = 0; u < p->units; ++u) {
             const int8_t *w = weights + (size_t)u * depth;
             int32_t acc = 0;

@@ -22,7 +22,8 @@ from evo.targets.firmware import build_firmware, target_for_board
 from evo.targets.host import HostModel
 from evo.targets.qemu import run_qemu
 from evo.verify.tflm import run_tflm
-from tests.property.test_conv import _conv_model, _fc_model
+from tests.property.test_conv import _fc_model
+from tests.unit.test_conv_dsp_host import _conv
 from tests.unit.test_conv_dsp_host import _pruned_conv
 
 pytestmark = pytest.mark.skipif(
@@ -31,15 +32,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 BOARDS = ["qemu-mps2-an386", "qemu-mps2-an500", "qemu-mps2-an505", "qemu-microbit"]
-
-
-def _conv(seed, **kw):
-    rng = np.random.default_rng(seed)
-    case = dict(seed=seed, dt="int8", n=1, dil=(1, 1), pad="SAME", act="RELU6", per_channel=True, bias=True,
-                in_zp=int(rng.integers(-128, 128)), out_zp=int(rng.integers(-128, 128)),
-                in_scale=float(10 ** rng.uniform(-2, 0)), out_scale=float(10 ** rng.uniform(-1.5, 0.5)))
-    case.update(kw)
-    return _conv_model(**case)
 
 
 CASES = {
