@@ -49,6 +49,7 @@ def bench(name: str, board_name: str, prefer: str = "memory") -> dict:
             return row
         r = run_qemu(fw)
     ops = compiled.report["ops"]
+    graph = compiled.program.graph
     row.update(
         instructions=r.instructions,
         instructions_per_mac=r.instructions / row["macs"] if row["macs"] else None,
@@ -59,10 +60,41 @@ def bench(name: str, board_name: str, prefer: str = "memory") -> dict:
         ram_arena=fw.sizes["ram_arena"],
         ram_stack_used=r.stack_bytes,
         ram_bytes=fw.sizes["ram_bytes"],
-        layers=[dict(index=o["index"], op=o["op"], macs=o["macs"], instructions=n,
+        layers=[dict(index=o["index"], op=o["op"], kernel=o["kernel"], filter=filter_shape(graph, o["index"]),
+                     macs_per_output=macs_per_output(o), macs=o["macs"], instructions=n,
                      instructions_per_mac=n / o["macs"] if o["macs"] else None) for o, n in zip(ops, r.layer_instructions)],
     )
     return row
+
+
+def filter_shape(graph, index: int) -> str | None:
+    """"3x3" for a convolution's kernel (TFLite: CONV_2D weights [cout, kh, kw, cin], depthwise [1, kh, kw, c])."""
+    op = graph.ops[index]
+    if op.type not in ("CONV_2D", "DEPTHWISE_CONV_2D"):
+        return None
+    shape = graph.tensors[op.inputs[1]].shape
+    return f"{shape[1]}x{shape[2]}"
+
+
+def macs_per_output(op_report: dict) -> int | None:
+    """K: multiply-accumulates behind each output value. Requantising and storing an output costs a
+    fixed number of instructions, so layers with small K cannot reach a low instructions-per-MAC."""
+    outputs = 1
+    for d in op_report["output_shape"]:
+        outputs *= d
+    return op_report["macs"] // outputs if op_report["macs"] and outputs else None
+
+
+def conv_target_rows(rows: list[dict], limit: float = 0.75) -> list[list[str]]:
+    """Issue 7's per-layer target: 1x1 and 3x3 CONV_2D layers at <= 0.75 instructions per MAC."""
+    body = []
+    for r in rows:
+        for layer in r.get("layers", []):
+            if layer["op"] == "CONV_2D" and layer["filter"] in ("1x1", "3x3"):
+                ipm = layer["instructions_per_mac"]
+                body.append([r["model"], r["core"], str(layer["index"]), layer["filter"], str(layer["macs_per_output"]),
+                             layer["kernel"] or "", f"{ipm:.3f}", "yes" if ipm <= limit else "no"])
+    return body
 
 
 def main() -> int:
@@ -84,6 +116,10 @@ def main() -> int:
         body.append([r["model"], r["core"], f"{r['macs']:,}", f"{r['instructions']:,}", f"{r['instructions_per_mac']:.2f}",
                      f"{r['x_smlad_limit']:.2f}", f"{r['flash_weights']:,}", f"{r['flash_code']:,}", f"{r['ram_arena']:,}", f"{r['ram_stack_used']:,}"])
     print(table(["model", "core", "MACs", "instructions", "instr/MAC", "x SMLAD limit", "flash weights B", "flash code B", "arena B", "stack used B"], body, "llrrrrrrrr"))
+    per_layer = conv_target_rows([r for r in rows if r["core"] in ("M4F", "M4")])
+    if per_layer:
+        print("\n1x1 and 3x3 convolutions on the M4F (K = MACs per output value):")
+        print(table(["model", "core", "layer", "filter", "K", "kernel", "instr/MAC", "<= 0.75"], per_layer, "llrlrlrl"))
     out = Path(args.json)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(dict(note="QEMU 7.2 instruction counts (not cycles)", results=rows), indent=1) + "\n")
