@@ -110,16 +110,24 @@ static inline void evo_mve_dot4(const int8_t *x, const int8_t *w, int32_t depth,
 #endif
 }
 
+#if EVO_MVE
+/* TFLM's MultiplyByQuantizedMultiplier on four lanes: `q` holds multiplier[4], left shift[4],
+ * -right shift[4], fix mask[4] (the record's words 4..19). */
+static inline int32x4_t evo_mve_requantize(int32x4_t v, const int32_t *q)
+{
+    v = vshlq_s32(v, vld1q_s32(q + 4));
+    v = vqrdmulhq_s32(v, vld1q_s32(q));
+    v = vqaddq_s32(v, vandq_s32(vshrq_n_s32(v, 31), vld1q_s32(q + 12)));
+    return vrshlq_s32(v, vld1q_s32(q + 8));
+}
+#endif
+
 /* Requantises the group's four sums with its record `q` and stores them at dst[q channel]. */
 static inline void evo_mve_requant4(const int32_t acc[4], const int32_t *q, int32_t output_offset, int32_t act_min,
                                     int32_t act_max, int8_t *dst)
 {
 #if EVO_MVE
-    int32x4_t v = vaddq_s32(vld1q_s32(acc), vld1q_s32(q));
-    v = vshlq_s32(v, vld1q_s32(q + 8));
-    v = vqrdmulhq_s32(v, vld1q_s32(q + 4));
-    v = vqaddq_s32(v, vandq_s32(vshrq_n_s32(v, 31), vld1q_s32(q + 16)));
-    v = vrshlq_s32(v, vld1q_s32(q + 12));
+    int32x4_t v = evo_mve_requantize(vaddq_s32(vld1q_s32(acc), vld1q_s32(q)), q + 4);
     v = vaddq_n_s32(v, output_offset);
     v = vminq_s32(vmaxq_s32(v, vdupq_n_s32(act_min)), vdupq_n_s32(act_max));
     vstrbq_scatter_offset_s32(dst, vreinterpretq_u32_s32(vld1q_s32(q + 20)), v);
