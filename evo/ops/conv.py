@@ -404,6 +404,8 @@ class DepthwiseConv2D(_Conv2DBase):
     def specialise(self, g: Graph, op: Op, p: dict[str, Any], call: KernelCall, target: Target) -> KernelCall:
         from evo.ops import depthwise_fast
 
+        if (mve := conv_mve.specialise_depthwise(g, op, p, call, target)) is not None:
+            return mve
         if target.has_dsp:
             return depthwise_fast.pairs_call(g, op, p, call)
         if target.core == "M0":

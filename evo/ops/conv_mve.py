@@ -112,3 +112,45 @@ def specialise_fc(g, op, p: dict[str, Any], call: KernelCall, target: Target, ot
                    params_type="evo_fully_connected_s8_mve_params_t", params=params,
                    args=[TensorArg(op.inputs[0]), ConstArray("wv", wv), ConstArray("qv", quant), TensorArg(op.outputs[0])],
                    scratch_bytes=0, lean=None)
+
+
+def depthwise_quant(w: np.ndarray, bias: np.ndarray, p: dict[str, Any]) -> np.ndarray:
+    """[taps, C] depthwise weights -> per group of four channels: bias + input_offset * sum of the
+    channel's taps (mod 2^32), multiplier, left shift, -right shift, fix mask (evo/mve.h)."""
+    c = w.shape[1]
+    cpad = (c + 3) & ~3
+    shift = np.broadcast_to(np.asarray(p["shift"], dtype=np.int64), (c,))
+    fields = np.zeros((5, cpad), dtype=np.int64)
+    fields[0, :c] = bias + int(p["input_offset"]) * w.astype(np.int64).sum(axis=0)
+    fields[1, :c] = np.broadcast_to(np.asarray(p["multiplier"], dtype=np.int64), (c,))
+    fields[2, :c] = np.maximum(shift, 0)
+    fields[3, :c] = np.minimum(shift, 0)
+    fields[4, :c] = np.where(shift < 0, -1, 0)
+    return _int32(fields.reshape(5, cpad // 4, 4).transpose(1, 0, 2).reshape(-1))
+
+
+def specialise_depthwise(g, op, p: dict[str, Any], call: KernelCall, target: Target) -> KernelCall | None:
+    """The MVE call for an int8 DEPTHWISE_CONV_2D with depth multiplier 1 on an MVE core, else None.
+    Its lean variant (no window scratch: border pixels test every tap) is what memory-first takes
+    where the scratch would raise the arena."""
+    # Fewer than 16 channels: the per-pixel work outweighs four-lane vectors (VWW's first
+    # depthwise, 8 channels: the DSP tap-pair kernel takes 0.6x the instructions).
+    if (not target.has_mve or p["dtype"] != "int8" or call.func != "evo_depthwise_conv2d_s8"
+            or p["depth_multiplier"] != 1 or p["in"][3] < 16):
+        return None
+    w = g.tensor(op.inputs[1]).data
+    c = int(w.shape[3])
+    taps = w.reshape(-1, c)
+    wpad = np.zeros((taps.shape[0], (c + 3) & ~3), dtype=np.int8)
+    wpad[:, :c] = taps
+    grouped = wpad.reshape(len(taps), -1, 4).transpose(1, 0, 2).reshape(-1).copy()  # [group][tap][4]
+    geo = {k: call.params[k] for k in ("in", "out", "kh", "kw", "stride_h", "stride_w", "dil_h", "dil_w", "pad_h", "pad_w")}
+    params = {**geo, "pad_value": -int(p["input_offset"]), "output_offset": int(p["output_offset"]),
+              "act_min": int(p["act_min"]), "act_max": int(p["act_max"])}
+    scratch = (len(taps) * c + 3) & ~3
+    args = [TensorArg(op.inputs[0]), ConstArray("wv", grouped), ConstArray("qv", depthwise_quant(taps, _bias(g, op, c), p)),
+            TensorArg(op.outputs[0]), Scratch()]
+    fast = replace(call, func="evo_depthwise_conv2d_s8_mve", sources=["depthwise_conv2d_s8_mve.c"], header=HEADER,
+                   params_type="evo_depthwise_conv2d_s8_mve_params_t", params={**params, "scratch_bytes": scratch},
+                   args=args, scratch_bytes=scratch, lean=None)
+    return replace(fast, lean=replace(fast, params={**params, "scratch_bytes": 0}, scratch_bytes=0))

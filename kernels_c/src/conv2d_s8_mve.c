@@ -2,21 +2,7 @@
  * its receptive field as one row of kh * kw * C bytes (im2col into the scratch; a 1x1 filter
  * without padding reads the input pixel in place), then four output channels per pass. Padded
  * taps hold the input zero point, which the folded input offset turns into 0, as in TFLM. */
-#include <string.h>
-
 #include "evo/mve.h"
-
-static void copy_run(int8_t *dst, const int8_t *src, int32_t n)
-{
-    if (n >= 16) {
-        memcpy(dst, src, (size_t)n);
-    } else {
-        int32_t i;
-        for (i = 0; i < n; ++i) { /* a few bytes: cheaper than the call */
-            dst[i] = src[i];
-        }
-    }
-}
 
 /* The receptive field of output pixel (n, oy, ox) as one contiguous row in `row`. */
 static void gather_row(const evo_conv2d_s8_mve_params_t *p, const int8_t *input, int32_t n, int32_t oy, int32_t ox, int8_t *row)
@@ -30,16 +16,16 @@ static void gather_row(const evo_conv2d_s8_mve_params_t *p, const int8_t *input,
         const int32_t iy = oy * p->stride_h - p->pad_h + ky * p->dil_h;
         const int8_t *src = input + ((n * p->in.h + iy) * in_w) * c;
         if (iy < 0 || iy >= p->in.h) {
-            memset(row, pad, (size_t)(kw * c));
+            evo_mve_fill(row, pad, kw * c);
         } else if (p->dil_w == 1 && x0 >= 0 && x1 < in_w) {
-            copy_run(row, src + x0 * c, kw * c); /* the whole filter row is one run of the input */
+            evo_mve_copy(row, src + x0 * c, kw * c); /* the whole filter row is one run of the input */
         } else {
             for (kx = 0; kx < kw; ++kx) {
                 const int32_t ix = x0 + kx * p->dil_w;
                 if (ix < 0 || ix >= in_w) {
-                    memset(row + kx * c, pad, (size_t)c);
+                    evo_mve_fill(row + kx * c, pad, c);
                 } else {
-                    copy_run(row + kx * c, src + ix * c, c);
+                    evo_mve_copy(row + kx * c, src + ix * c, c);
                 }
             }
         }

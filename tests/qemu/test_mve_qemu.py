@@ -1,7 +1,9 @@
 """Cortex-M55 (MVE / Helium) under QEMU mps3-an547: the vector requantisation of evo/mve.h against
 the scalar evo_requantize on rounding boundaries and random operands, and the MVE CONV_2D /
-FULLY_CONNECTED kernels on random shapes (channel and depth tails, padding, strides, dilation,
-pruned channels, batches, per-tensor weight zero points) bit-exact with TFLM."""
+FULLY_CONNECTED / DEPTHWISE_CONV_2D kernels on random shapes (channel and depth tails, padding,
+strides, dilation, pruned channels, batches, per-tensor weight zero points) bit-exact with TFLM,
+under both kernel policies (memory-first runs depthwise layers through the row-streaming wrapper
+and the scratch-free variant)."""
 from __future__ import annotations
 
 import shutil
@@ -131,6 +133,12 @@ def _cases() -> list[bytes]:
                             stride=(int(rng.integers(1, 3)), int(rng.integers(1, 3))), dil=dil,
                             pad=str(rng.choice(["SAME", "VALID"])), act=str(rng.choice(["NONE", "RELU", "RELU6"])),
                             per_channel=bool(rng.random() < 0.8)))
+    for seed in range(6):  # depthwise: 3x3 (unrolled) and other windows, channel tails, borders
+        k, dil = int(rng.choice([3, 3, 2, 5])), 1 if seed % 3 else 2
+        need = (k - 1) * dil + 1
+        models.append(_conv(200 + seed, h=int(rng.integers(need, need + 6)), w=int(rng.integers(need, need + 6)), cin=int(rng.integers(16, 42)),
+                            cout=0, kh=k, kw=k, stride=(int(rng.integers(1, 3)),) * 2, dil=(dil, dil),
+                            pad=str(rng.choice(["SAME", "VALID"])), depthwise=True, per_channel=bool(seed % 2)))
     models.append(_pruned_conv(13, 8, 3, act="NONE"))
     models.append(_pruned_conv(14, 11, 1))
     models.append(_pruned_conv(15, 9, 1, fc=True))
@@ -141,7 +149,8 @@ def _cases() -> list[bytes]:
     return models
 
 
-def test_mve_kernels_bit_exact_on_m55(tmp_path):
+@pytest.mark.parametrize("prefer", ["speed", "memory"])
+def test_mve_kernels_bit_exact_on_m55(prefer, tmp_path):
     board = load_board(BOARD)
     graphs = [read_tflite(m) for m in _cases()]
     g = merge_graphs(graphs, "mve_cases")
@@ -151,9 +160,12 @@ def test_mve_kernels_bit_exact_on_m55(tmp_path):
         out, _ = run_tflm(write_tflite(gk), gk, inputs[pos:pos + len(gk.inputs)])
         want += list(out)
         pos += len(gk.inputs)
-    compiled = compile_graph(g, target=target_for_board(board), prefer="speed")
-    funcs = [s.call.func for s in compiled.program.steps if s.call]
-    assert funcs.count("evo_conv2d_s8_mve") >= 10 and funcs.count("evo_fully_connected_s8_mve") >= 8, funcs
+    compiled = compile_graph(g, target=target_for_board(board), prefer=prefer)
+    calls = [s.call for s in compiled.program.steps if s.call]
+    funcs = [c.func for c in calls]
+    assert sum(f.startswith("evo_conv2d_s8_mve") for f in funcs) >= 10 and funcs.count("evo_fully_connected_s8_mve") >= 8, funcs
+    dw = [c for c in calls if c.func.startswith("evo_depthwise_conv2d_s8_mve")]
+    assert len(dw) >= 5, funcs
     r = run_qemu(build_firmware(compiled, board, inputs, tmp_path / "fw"))
     assert r.exit_code == 0 and r.status == 0
     with HostModel.build(g, compiled=compiled) as host:  # the kernels' portable C (host build) too
@@ -161,3 +173,19 @@ def test_mve_kernels_bit_exact_on_m55(tmp_path):
     for i, w in enumerate(want):
         assert np.array_equal(np.asarray(r.outputs[i]).reshape(w.shape), w), f"case output {i} differs from TFLM on M55"
         assert np.array_equal(np.asarray(host_out[i]).reshape(w.shape), w), f"case output {i} differs from TFLM on the host"
+
+
+def test_lean_depthwise_on_m55(tmp_path):
+    """A lone depthwise layer: its window scratch would raise the arena, so memory-first takes the
+    scratch-free variant (border taps tested one by one)."""
+    board = load_board(BOARD)
+    model = _conv(300, h=7, w=6, cin=20, cout=0, kh=3, kw=3, stride=(1, 1), depthwise=True, in_zp=-128)
+    g = read_tflite(model)
+    inputs = random_inputs(g, 3)
+    want, _ = run_tflm(model, g, inputs)
+    compiled = compile_graph(g, target=target_for_board(board), prefer="memory")
+    calls = [s.call for s in compiled.program.steps if s.call]
+    assert [c.func.removesuffix("_rows") for c in calls] == ["evo_depthwise_conv2d_s8_mve"] and calls[0].params["scratch_bytes"] == 0
+    r = run_qemu(build_firmware(compiled, board, inputs, tmp_path / "fw"))
+    assert r.exit_code == 0 and r.status == 0
+    assert np.array_equal(np.asarray(r.outputs[0]).reshape(want[0].shape), want[0])

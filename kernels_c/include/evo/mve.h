@@ -27,6 +27,8 @@
 #ifndef EVO_MVE_H
 #define EVO_MVE_H
 
+#include <string.h>
+
 #include "evo/common.h"
 #include "evo/fixedpoint.h"
 
@@ -60,6 +62,38 @@ typedef struct {
     int32_t scratch_bytes;   /* the im2col row: kh * kw * C bytes; 0 for 1x1 without padding */
 } evo_conv2d_s8_mve_params_t;
 
+/* DEPTHWISE_CONV_2D (depth multiplier 1): four channels per int32 vector, per tap a widening load
+ * of input and weights, VMUL and VADD (MVE has no lane-wise multiply-accumulate of two vectors).
+ * Weights: [group of four channels][tap][4] int8 (zero padded to whole groups). `quant`: per group of four channels the first 20 words
+ * of the record above (no channel field: the stores are contiguous, the last one predicated).
+ * Border pixels gather their window into the scratch with the zero point in the taps outside the
+ * image, which the folded input offset turns into 0 (TFLM skips them). */
+typedef struct {
+    evo_dims4_t in;  /* input  N, H, W, C */
+    evo_dims4_t out; /* output N, OH, OW, C */
+    int32_t kh, kw;
+    int32_t stride_h, stride_w;
+    int32_t dil_h, dil_w;
+    int32_t pad_h, pad_w;
+    int32_t pad_value; /* the input zero point */
+    int32_t output_offset;
+    int32_t act_min, act_max;
+    int32_t scratch_bytes; /* a border pixel's window: kh * kw * C bytes (rounded up to 4), or 0:
+                            * border pixels test each tap instead (slower, no scratch) */
+} evo_depthwise_conv2d_s8_mve_params_t;
+
+#define EVO_MVE_DW_QUANT_WORDS 20
+
+evo_status_t evo_depthwise_conv2d_s8_mve(const evo_depthwise_conv2d_s8_mve_params_t *p, const int8_t *input,
+                                         const int8_t *weights, const int32_t *quant, int8_t *output, void *scratch);
+evo_status_t evo_depthwise_conv2d_s8_mve_rows(const evo_depthwise_conv2d_s8_mve_params_t *p, const int8_t *input,
+                                              const int8_t *filter, const int32_t *bias, int8_t *output, void *scratch);
+
+static inline int32_t evo_depthwise_conv2d_s8_mve_get_buffer_size(const evo_depthwise_conv2d_s8_mve_params_t *p)
+{
+    return p->scratch_bytes;
+}
+
 /* `weights` and `quant` as above; the model's bias is folded into `quant`. */
 evo_status_t evo_fully_connected_s8_mve(const evo_fully_connected_s8_mve_params_t *p, const int8_t *input,
                                         const int8_t *weights, const int32_t *quant, int8_t *output);
@@ -72,6 +106,32 @@ evo_status_t evo_conv2d_s8_mve_rows(const evo_conv2d_s8_mve_params_t *p, const i
                                     const int32_t *bias, int8_t *output, void *scratch);
 
 static inline int32_t evo_conv2d_s8_mve_get_buffer_size(const evo_conv2d_s8_mve_params_t *p) { return p->scratch_bytes; }
+
+/* memcpy / memset for the im2col gathers, 16 bytes per vector instruction (newlib-nano's copy
+ * bytes one at a time). */
+static inline void evo_mve_copy(int8_t *dst, const int8_t *src, int32_t n)
+{
+#if EVO_MVE
+    for (; n > 0; n -= 16, src += 16, dst += 16) {
+        const mve_pred16_t p = vctp8q((uint32_t)n);
+        vst1q_p_s8(dst, vld1q_z_s8(src, p), p);
+    }
+#else
+    memcpy(dst, src, (size_t)n);
+#endif
+}
+
+static inline void evo_mve_fill(int8_t *dst, int8_t value, int32_t n)
+{
+#if EVO_MVE
+    const int8x16_t v = vdupq_n_s8(value);
+    for (; n > 0; n -= 16, dst += 16) {
+        vst1q_p_s8(dst, v, vctp8q((uint32_t)n));
+    }
+#else
+    memset(dst, value, (size_t)n);
+#endif
+}
 
 /* acc[0..3] = the group's four channels . x over `depth` (weights of one group, chunked). */
 static inline void evo_mve_dot4(const int8_t *x, const int8_t *w, int32_t depth, int32_t acc[4])
