@@ -4,7 +4,9 @@ For each int8 shared model and each emulated core it builds the firmware, runs i
 EVO's instruction-counting plugin, and records instructions per inference, instructions per MAC,
 the ratio to the SMLAD limit (MACs / 2: two 16-bit MACs per instruction on M4/M7/M33), flash
 (weights, code) and RAM (arena, measured stack). These are emulated *instruction* counts, not
-cycles: see the README. Prints a table and writes JSON (default bench/results/mcu.json).
+cycles: see the README. On the M55 (qemu-mps3-an547) one MVE instruction handles a 128-bit vector
+(e.g. 16 int8 MACs per VMLADAVA) and the core executes it in beats over several cycles, so
+instructions per MAC there are not comparable with the scalar cores' as a speed measure. Prints a table and writes JSON (default bench/results/mcu.json).
 
     .venv/bin/python bench/mcu.py [--models kws_ref_model,...] [--boards qemu-mps2-an386,...] [--prefer memory|speed]
 """
