@@ -10,6 +10,7 @@ from evo.errors import EvoError
 CORES = {"host": "host", "cortex-m0": "M0", "cortex-m0plus": "M0", "cortex-m3": "M3", "cortex-m4": "M4",
          "cortex-m7": "M7", "cortex-m33": "M33", "cortex-m55": "M55"}
 _DSP = {"M4", "M7", "M33", "M55"}
+_MVE = {"M55"}  # Armv8.1-M M-profile Vector Extension (Helium), integer and float
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,11 @@ class Target:
     def has_dsp(self) -> bool:
         """Armv7E-M / Armv8-M DSP extension: SMLAD, SXTB16 (two 16-bit MACs per instruction)."""
         return self.core in _DSP
+
+    @property
+    def has_mve(self) -> bool:
+        """Armv8.1-M MVE (Helium): 128-bit vectors, e.g. VMLADAVA (16 int8 MACs into one sum)."""
+        return self.core in _MVE
 
     @property
     def is_host(self) -> bool:

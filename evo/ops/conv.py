@@ -28,6 +28,7 @@ from evo.errors import EvoError
 from evo.ir import Graph, Op
 from evo.ops import conv_s16
 from evo.ops.base import ConstArray, KernelCall, OpImpl, Scratch, TensorArg, register
+from evo.ops import conv_mve
 from evo.ops.conv_dsp import specialise_conv, specialise_fc
 from evo.ref import fixedpoint as fx
 from evo.target import Target
@@ -321,8 +322,9 @@ class Conv2D(_Conv2DBase):
     inplace_rows = True  # evo_conv2d_*_rows (evo/inplace.h)
 
     def specialise(self, g, op, p, call, target):
-        """Cortex-M DSP cores: the int16 matrix-product kernel with a generation-time weight layout."""
-        return specialise_conv(g, op, p, call, target)
+        """Cortex-M DSP cores: the int16 matrix-product kernel with a generation-time weight layout;
+        MVE cores (M55): the int8 vector matrix product."""
+        return conv_mve.specialise_conv(g, op, p, call, target, specialise_conv(g, op, p, call, target))
 
     def check(self, g: Graph, op: Op) -> None:
         _check_types(g, op, 4)
@@ -402,6 +404,8 @@ class DepthwiseConv2D(_Conv2DBase):
     def specialise(self, g: Graph, op: Op, p: dict[str, Any], call: KernelCall, target: Target) -> KernelCall:
         from evo.ops import depthwise_fast
 
+        if (mve := conv_mve.specialise_depthwise(g, op, p, call, target)) is not None:
+            return mve
         if target.has_dsp:
             return depthwise_fast.pairs_call(g, op, p, call)
         if target.core == "M0":
@@ -417,8 +421,9 @@ class FullyConnected(OpImpl):
     types = ("FULLY_CONNECTED",)
 
     def specialise(self, g, op, p, call, target):
-        """Cortex-M DSP cores: the int16 matrix-product kernel with a generation-time weight layout."""
-        return specialise_fc(g, op, p, call, target)
+        """Cortex-M DSP cores: the int16 matrix-product kernel with a generation-time weight layout;
+        MVE cores (M55): the int8 vector matrix product."""
+        return conv_mve.specialise_fc(g, op, p, call, target, specialise_fc(g, op, p, call, target))
 
     def check(self, g: Graph, op: Op) -> None:
         _check_types(g, op, 2)

@@ -1,5 +1,5 @@
 """Firmware under QEMU: every int8 shared model that fits runs on M4F (mps2-an386, netduinoplus2),
-M7 (mps2-an500) and M33 (mps2-an505), bit-exact with the host build and with TFLM; the M0
+M7 (mps2-an500), M33 (mps2-an505) and M55 (mps3-an547: the MVE kernels), bit-exact with the host build and with TFLM; the M0
 (microbit, 16 KiB RAM) runs what fits and rejects the rest with the size message."""
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ INT8_MODELS = [
     "kws_ref_model", "vww_96_int8", "pretrainedResnet_quant", "ad01_int8", "person_detect", "micro_speech_quantized",
     "str_ww_ref_model", "hello_world_int8", "synthetic/tiny_cnn_int8", "synthetic/two_exit_int8",
 ]
-BOARDS = ["qemu-mps2-an386", "qemu-netduinoplus2", "qemu-mps2-an500", "qemu-mps2-an505"]
+BOARDS = ["qemu-mps2-an386", "qemu-netduinoplus2", "qemu-mps2-an500", "qemu-mps2-an505", "qemu-mps3-an547"]
 M0_FITS = ["hello_world_int8", "micro_speech_quantized"]
 M0_TOO_BIG = ["vww_96_int8", "person_detect", "pretrainedResnet_quant", "ad01_int8"]
 
