@@ -154,9 +154,10 @@ def _fits_planar(p: dict[str, Any], mode: int) -> bool:
 
 
 def planar_scratch_bytes(p: dict[str, Any]) -> int:
-    """evo_depthwise_conv2d_s8_planar_get_buffer_size: three padded rows, int16 per element, in column pairs."""
+    """evo_depthwise_conv2d_s8_planar_get_buffer_size: three padded rows, int16 per element, in column
+    pairs, then one pixel of zero points."""
     pairs = ((p["out"][2] - 1) * p["stride_w"] + 2) // 2 + 1
-    return (3 * p["out"][3] * pairs * 4 + 15) & ~15
+    return (3 * p["out"][3] * pairs * 4 + p["out"][3] + 15) & ~15
 
 
 def pack_planar(p: dict[str, Any], w: np.ndarray, bias: np.ndarray | None) -> np.ndarray:

@@ -31,232 +31,148 @@ static int32_t dw3_pairs(const evo_depthwise_conv2d_s8_params_t *p)
     return ((p->out.w - 1) * p->stride_w + 2) / 2 + 1;
 }
 
+/* The ring, then one pixel of zero points (what the padding reads). */
 int32_t evo_depthwise_conv2d_s8_planar_get_buffer_size(const evo_depthwise_conv2d_s8_params_t *p)
 {
-    return (3 * p->out.c * dw3_pairs(p) * 4 + 15) & ~15;
+    return (3 * p->out.c * dw3_pairs(p) * 4 + p->out.c + 15) & ~15;
 }
 
-/* Copy padded row `row` (NULL: a padding row) into ring slot s. Every word of the slot is written. */
-static void dw3_load_row(uint32_t *ring, const int8_t *row, const evo_depthwise_conv2d_s8_params_t *p, int32_t np,
-                         int32_t s, uint32_t off2, uint32_t zp4)
+#if defined(__GNUC__)
+#define DW3_NOINLINE __attribute__((noinline))
+#else
+#define DW3_NOINLINE
+#endif
+
+/* Channels [0, ch) of two adjacent input pixels a, b (a padding pixel points at the zero-point
+ * row, which widens to 0) into their pair words, a channel stride (cstep words) apart: per four
+ * channels two PKH and four SXTAB16. Not inlined: one small frame per call beats the spills of
+ * inlining it into the row loop. */
+static DW3_NOINLINE void dw3_widen_pair(uint32_t *dst, const int8_t *a, const int8_t *b, int32_t ch, size_t cstep,
+                                        uint32_t off2)
 {
-    const int32_t ch = p->out.c, w = p->in.w, off = p->input_offset;
-    const size_t cstep = (size_t)np * 3;
-    int32_t k, c;
+    const int32_t off = (int32_t)(int16_t)(off2 & 0xFFFFu);
+    int32_t c = ch & ~3;
+#if defined(__ARM_FEATURE_DSP) && defined(__thumb2__)
+    if (c > 0) {
+        const uint32_t s1 = (uint32_t)cstep * 4, s3 = 3 * s1;
+        uint32_t n = (uint32_t)c >> 2, va, vb, t;
+#define DW3_WIDEN_QUAD                                                                                         \
+    "ldr %[va], [%[a]], #4\n\t"                                                                                \
+    "ldr %[vb], [%[b]], #4\n\t"                                                                                \
+    "pkhbt %[t], %[va], %[vb], lsl #16\n\t"                                                                    \
+    "pkhtb %[vb], %[vb], %[va], asr #16\n\t"                                                                   \
+    "sxtab16 %[va], %[off], %[t]\n\t"                                                                          \
+    "str %[va], [%[d]]\n\t"                                                                                    \
+    "sxtab16 %[va], %[off], %[t], ror #8\n\t"                                                                  \
+    "str %[va], [%[d], %[s1]]\n\t"                                                                             \
+    "sxtab16 %[va], %[off], %[vb]\n\t"                                                                         \
+    "str %[va], [%[d], %[s1], lsl #1]\n\t"                                                                     \
+    "sxtab16 %[va], %[off], %[vb], ror #8\n\t"                                                                 \
+    "str %[va], [%[d], %[s3]]\n\t"                                                                             \
+    "add %[d], %[d], %[s1], lsl #2\n\t"
+        __asm__ volatile("lsrs %[t], %[n], #1\n\t"
+                         "beq 2f\n"
+                         "1:\n\t" DW3_WIDEN_QUAD DW3_WIDEN_QUAD "subs %[n], %[n], #2\n\t"
+                         "cmp %[n], #1\n\t"
+                         "bhi 1b\n"
+                         "2:\n\t"
+                         "cmp %[n], #0\n\t"
+                         "beq 3f\n\t" DW3_WIDEN_QUAD "3:"
+                         : [d] "+r"(dst), [a] "+r"(a), [b] "+r"(b), [n] "+r"(n), [va] "=&r"(va), [vb] "=&r"(vb),
+                           [t] "=&r"(t)
+                         : [s1] "r"(s1), [s3] "r"(s3), [off] "r"(off2)
+                         : "memory", "cc");
+#undef DW3_WIDEN_QUAD
+    }
+#else
+    {
+        const size_t s1 = cstep, s2 = 2 * cstep, s3 = 3 * cstep;
+        int32_t q;
+        for (q = 0; q < c; q += 4) {
+            const uint32_t va = evo_s32_ld(a), vb = evo_s32_ld(b);
+            const uint32_t lo = evo_s32_pkhbt(va, vb), hi = evo_s32_pkhtb(va, vb);
+            dst[0] = evo_s32_sxtab16(off2, lo);
+            dst[s1] = evo_s32_sxtab16_r8(off2, lo);
+            dst[s2] = evo_s32_sxtab16(off2, hi);
+            dst[s3] = evo_s32_sxtab16_r8(off2, hi);
+            dst += 4 * cstep;
+            a += 4;
+            b += 4;
+        }
+    }
+#endif
+    for (; c < ch; ++c, ++a, ++b) { /* the channels past the last full four */
+        *dst = ((uint32_t)(*a + off) & 0xFFFFu) | ((uint32_t)(*b + off) << 16);
+        dst += cstep;
+    }
+}
+
+/* Where a row goes in the ring: the column pairs [k0, k1) that hold an image pixel (the others
+ * stay 0, dw3_clear_padding), and the stride between channels. */
+typedef struct {
+    int32_t k0, k1;
+    size_t cstep; /* words */
+} dw3_span_t;
+
+/* Copy padded row `row` (NULL: a padding row) into ring slot s; zrow: C zero-point bytes, what
+ * the padding pixels read. */
+static void dw3_load_row(uint32_t *ring, const int8_t *row, const int8_t *zrow, const evo_depthwise_conv2d_s8_params_t *p,
+                         const dw3_span_t *sp, int32_t s, uint32_t off2)
+{
+    const int32_t ch = p->out.c, w = p->in.w;
+    int32_t k, x0 = 2 * sp->k0 - p->pad_w; /* >= -1: pair k0 holds an image pixel */
+    uint32_t *dst = ring + (size_t)sp->k0 * 3 + s;
+    for (k = sp->k0; k < sp->k1; ++k, x0 += 2, dst += 3) {
+        const int8_t *a = (row != NULL && x0 >= 0) ? row + (size_t)x0 * ch : zrow;
+        const int8_t *b = (row != NULL && x0 + 1 < w) ? row + (size_t)(x0 + 1) * ch : zrow;
+        dw3_widen_pair(dst, a, b, ch, sp->cstep, off2);
+    }
+}
+
+/* Zero the column pairs wholly outside the image, which no row load writes (cheaper than clearing
+ * the whole ring). */
+static void dw3_clear_padding(uint32_t *ring, const evo_depthwise_conv2d_s8_params_t *p, int32_t np)
+{
+    int32_t c, k;
     for (k = 0; k < np; ++k) {
-        const int32_t x0 = 2 * k - p->pad_w, x1 = x0 + 1;
-        const int in0 = row != NULL && x0 >= 0 && x0 < w, in1 = row != NULL && x1 >= 0 && x1 < w;
-        const int8_t *a = in0 ? row + (size_t)x0 * ch : NULL, *b = in1 ? row + (size_t)x1 * ch : NULL;
-        uint32_t *dst = ring + (size_t)k * 3 + s;
-        c = 0;
-        if (in0 || in1) {
-            for (; c + 4 <= ch; c += 4) { /* four channels of both columns: two PKH, four SXTAB16 */
-                const uint32_t va = in0 ? evo_s32_ld(a + c) : zp4, vb = in1 ? evo_s32_ld(b + c) : zp4;
-                const uint32_t lo = evo_s32_pkhbt(va, vb), hi = evo_s32_pkhtb(va, vb);
-                dst[0] = evo_s32_sxtab16(off2, lo);
-                dst[cstep] = evo_s32_sxtab16_r8(off2, lo);
-                dst[2 * cstep] = evo_s32_sxtab16(off2, hi);
-                dst[3 * cstep] = evo_s32_sxtab16_r8(off2, hi);
-                dst += 4 * cstep;
+        const int32_t x0 = 2 * k - p->pad_w;
+        if (x0 + 1 < 0 || x0 >= p->in.w) {
+            uint32_t *dst = ring + (size_t)k * 3;
+            for (c = 0; c < p->out.c; ++c, dst += (size_t)np * 3) {
+                dst[0] = 0;
+                dst[1] = 0;
+                dst[2] = 0;
             }
         }
-        for (; c < ch; ++c) {
-            const int32_t va = in0 ? a[c] + off : 0, vb = in1 ? b[c] + off : 0;
-            *dst = ((uint32_t)va & 0xFFFFu) | ((uint32_t)vb << 16);
-            dst += cstep;
-        }
     }
 }
 
-/* Per output row, what the row routine reads (the assembly addresses these fields by offset). */
+/* Per output row, what the row routine reads. On the DSP path this is also the layout of its stack
+ * frame (the assembly copies it there and addresses the fields by offset): the five channel
+ * fields first, so one LDM/STM pair steps them to the next channel. */
 typedef struct {
-    const uint32_t *ring; /* 0: this channel's ring words */
-    int8_t *out;          /* 4: this channel's first output */
-    const int32_t *pack;  /* 8: this channel's pack */
+    int8_t *out;          /* 0: this channel's first output */
+    const int32_t *pack;  /* 4: this channel's pack */
+    const int32_t *wrow;  /* 8: this channel's weights for the row's rotation */
     int32_t left;         /* 12: channels left, this one included */
-    int32_t rstride;      /* 16: ring bytes per channel */
-    int32_t woff;         /* 20: bytes from a pack to the row's rotated weights */
-    int32_t n2;           /* 24: output pairs */
-    int32_t cs;           /* 28: output bytes per pixel (C) */
-    int32_t odd;          /* 32: one output after the pairs */
+    int32_t consts[5];    /* 16: the channel's 2 * bias (twice), M, T, e (filled by the assembly) */
     int32_t lo, hi;       /* 36, 40: activation clamp (mode 1) */
+    int32_t n2;           /* 44: output pairs */
+    int32_t cs;           /* 48: output bytes per pixel (C) */
+    const uint32_t *ring; /* 52: channel 0's ring words (channels follow each other) */
+    int32_t odd;          /* 56: one output after the pairs */
+    int32_t rstride;      /* 60: ring bytes per channel */
 } dw3_row_t;
 
-#if defined(__ARM_FEATURE_DSP) && defined(__thumb2__)
-
-/* Registers in the loops: r0 ring, r1 out, r2 pair count, r3 C, r4-r9 weights (slot s: r4+2s =
- * (w0, w1), r5+2s = (w1, w2)), r10/r11 accumulators, r12/lr loaded words. Stack frame: [sp] 2 * bias
- * twice, [sp, #8] M, T, e, [sp, #20] lo, hi, [sp, #28] the dw3_row_t. */
-#define DW3_HEAD                                                                                               \
-    "push {r0-r12, lr}\n\t"                                                                                    \
-    "mov lr, %[a]\n\t"                                                                                         \
-    "sub sp, sp, #32\n\t"                                                                                      \
-    "str lr, [sp, #28]\n\t"                                                                                    \
-    "ldr r4, [lr, #36]\n\t"                                                                                    \
-    "ldr r5, [lr, #40]\n\t"                                                                                    \
-    "strd r4, r5, [sp, #20]\n"                                                                                 \
-    "1:\n\t"                                                                                                   \
-    "ldr lr, [sp, #28]\n\t"                                                                                    \
-    "ldm lr, {r0-r3}\n\t"                                                                                      \
-    "ldr r4, [lr, #16]\n\t"                                                                                    \
-    "add r6, r0, r4\n\t"                                                                                       \
-    "add r7, r1, #1\n\t"                                                                                       \
-    "add r8, r2, #60\n\t"                                                                                      \
-    "sub r9, r3, #1\n\t"                                                                                       \
-    "stm lr, {r6-r9}\n\t"                                                                                      \
-    "ldm r2, {r4-r8}\n\t"                                                                                      \
-    "stm sp, {r4-r8}\n\t"                                                                                      \
-    "ldr r3, [lr, #20]\n\t"                                                                                    \
-    "add r2, r2, r3\n\t"                                                                                       \
-    "ldm r2, {r4-r9}\n\t"                                                                                      \
-    "ldrd r2, r3, [lr, #24]\n\t"                                                                               \
-    "cmp r2, #0\n\t"                                                                                           \
-    "beq 3f\n"                                                                                                 \
-    "2:\n\t"
-
-/* Requantise r10 and r11 (SMMLAR form, evo/depthwise_fast.h) and store them C bytes apart. */
-#define DW3_REQUANT2(CLAMP)                                                                                    \
-    "ldrd r12, lr, [sp, #8]\n\t"                                                                               \
-    "add lr, lr, r10, asr #31\n\t"                                                                             \
-    "smmlar r10, r10, r12, lr\n\t"                                                                             \
-    "ldr lr, [sp, #12]\n\t"                                                                                    \
-    "add lr, lr, r11, asr #31\n\t"                                                                             \
-    "smmlar r11, r11, r12, lr\n\t"                                                                             \
-    "ldr r12, [sp, #16]\n\t"                                                                                   \
-    "asr r10, r10, r12\n\t"                                                                                    \
-    "asr r11, r11, r12\n\t"                                                                                    \
-    "ssat r10, #8, r10\n\t"                                                                                    \
-    "ssat r11, #8, r11\n\t" CLAMP "strb r10, [r1]\n\t"                                                         \
-    "strb r11, [r1, r3]\n\t"                                                                                   \
-    "add r1, r1, r3, lsl #1\n\t"                                                                               \
-    "subs r2, r2, #1\n\t"                                                                                      \
-    "bne 2b\n"                                                                                                 \
-    "3:\n\t"                                                                                                   \
-    "ldr lr, [sp, #28]\n\t"                                                                                    \
-    "ldr r2, [lr, #32]\n\t"                                                                                    \
-    "cmp r2, #0\n\t"                                                                                           \
-    "beq 4f\n\t"
-
-#define DW3_CLAMP2                                                                                             \
-    "ldrd r12, lr, [sp, #20]\n\t"                                                                              \
-    "cmp r10, r12\n\t"                                                                                         \
-    "it lt\n\t"                                                                                                \
-    "movlt r10, r12\n\t"                                                                                       \
-    "cmp r10, lr\n\t"                                                                                          \
-    "it gt\n\t"                                                                                                \
-    "movgt r10, lr\n\t"                                                                                        \
-    "cmp r11, r12\n\t"                                                                                         \
-    "it lt\n\t"                                                                                                \
-    "movlt r11, r12\n\t"                                                                                       \
-    "cmp r11, lr\n\t"                                                                                          \
-    "it gt\n\t"                                                                                                \
-    "movgt r11, lr\n\t"
-
-#define DW3_CLAMP1                                                                                             \
-    "ldrd r12, lr, [sp, #20]\n\t"                                                                              \
-    "cmp r10, r12\n\t"                                                                                         \
-    "it lt\n\t"                                                                                                \
-    "movlt r10, r12\n\t"                                                                                       \
-    "cmp r10, lr\n\t"                                                                                          \
-    "it gt\n\t"                                                                                                \
-    "movgt r10, lr\n\t"
-
-/* The last output alone (r0 at its column pair A, B = the next pair), then the next channel. */
-#define DW3_TAIL(CLAMP)                                                                                        \
-    "ldr r10, [sp]\n\t"                                                                                        \
-    "ldrd r12, lr, [r0]\n\t"                                                                                   \
-    "smlad r10, r12, r4, r10\n\t"                                                                              \
-    "smlad r10, lr, r6, r10\n\t"                                                                               \
-    "ldrd r12, lr, [r0, #8]\n\t"                                                                               \
-    "smlad r10, r12, r8, r10\n\t"                                                                              \
-    "smlabt r10, lr, r5, r10\n\t"                                                                              \
-    "ldrd r12, lr, [r0, #16]\n\t"                                                                              \
-    "smlabt r10, r12, r7, r10\n\t"                                                                             \
-    "smlabt r10, lr, r9, r10\n\t"                                                                              \
-    "ldrd r12, lr, [sp, #8]\n\t"                                                                               \
-    "add lr, lr, r10, asr #31\n\t"                                                                             \
-    "smmlar r10, r10, r12, lr\n\t"                                                                             \
-    "ldr r12, [sp, #16]\n\t"                                                                                   \
-    "asr r10, r10, r12\n\t"                                                                                    \
-    "ssat r10, #8, r10\n\t" CLAMP "strb r10, [r1]\n"                                                           \
-    "4:\n\t"                                                                                                   \
-    "ldr lr, [sp, #28]\n\t"                                                                                    \
-    "ldr r2, [lr, #12]\n\t"                                                                                    \
-    "cmp r2, #0\n\t"                                                                                           \
-    "bne 1b\n\t"                                                                                               \
-    "add sp, sp, #32\n\t"                                                                                      \
-    "pop {r0-r12, lr}"
-
-/* Stride 1: outputs 2i, 2i + 1 from pairs i (A) and i + 1 (B). */
-#define DW3_PAIR_S1                                                                                            \
-    "ldrd r10, r11, [sp]\n\t"                                                                                  \
-    "ldrd r12, lr, [r0], #12\n\t"                                                                              \
-    "smlad r10, r12, r4, r10\n\t"                                                                              \
-    "smlatb r11, r12, r4, r11\n\t"                                                                             \
-    "smlad r10, lr, r6, r10\n\t"                                                                               \
-    "smlatb r11, lr, r6, r11\n\t"                                                                              \
-    "ldrd r12, lr, [r0, #-4]\n\t"                                                                              \
-    "smlad r10, r12, r8, r10\n\t"                                                                              \
-    "smlatb r11, r12, r8, r11\n\t"                                                                             \
-    "smlabt r10, lr, r5, r10\n\t"                                                                              \
-    "smlad r11, lr, r5, r11\n\t"                                                                               \
-    "ldrd r12, lr, [r0, #4]\n\t"                                                                               \
-    "smlabt r10, r12, r7, r10\n\t"                                                                             \
-    "smlad r11, r12, r7, r11\n\t"                                                                              \
-    "smlabt r10, lr, r9, r10\n\t"                                                                              \
-    "smlad r11, lr, r9, r11\n\t"
-
-/* Stride 2: outputs 2i, 2i + 1 from pairs 2i (A), 2i + 1 (B), 2i + 2 (C). */
-#define DW3_PAIR_S2                                                                                            \
-    "ldrd r10, r11, [sp]\n\t"                                                                                  \
-    "ldrd r12, lr, [r0], #24\n\t"                                                                              \
-    "smlad r10, r12, r4, r10\n\t"                                                                              \
-    "smlad r10, lr, r6, r10\n\t"                                                                               \
-    "ldrd r12, lr, [r0, #-16]\n\t"                                                                             \
-    "smlad r10, r12, r8, r10\n\t"                                                                              \
-    "smlabt r10, lr, r5, r10\n\t"                                                                              \
-    "smlad r11, lr, r4, r11\n\t"                                                                               \
-    "ldrd r12, lr, [r0, #-8]\n\t"                                                                              \
-    "smlabt r10, r12, r7, r10\n\t"                                                                             \
-    "smlad r11, r12, r6, r11\n\t"                                                                              \
-    "smlabt r10, lr, r9, r10\n\t"                                                                              \
-    "smlad r11, lr, r8, r11\n\t"                                                                               \
-    "ldrd r12, lr, [r0]\n\t"                                                                                   \
-    "smlabt r11, r12, r5, r11\n\t"                                                                             \
-    "smlabt r11, lr, r7, r11\n\t"                                                                              \
-    "ldr r12, [r0, #8]\n\t"                                                                                    \
-    "smlabt r11, r12, r9, r11\n\t"
-
-#define DW3_ROW_FN(NAME, PAIR, CLAMP2, CLAMP1)                                                                 \
-    static void NAME(const dw3_row_t *a)                                                                       \
-    {                                                                                                          \
-        __asm__ volatile(DW3_HEAD PAIR DW3_REQUANT2(CLAMP2) DW3_TAIL(CLAMP1) : : [a] "r"(a) : "memory", "cc"); \
-    }
-
-DW3_ROW_FN(dw3_row_s1, DW3_PAIR_S1, "", "")
-DW3_ROW_FN(dw3_row_s1_clamp, DW3_PAIR_S1, DW3_CLAMP2, DW3_CLAMP1)
-DW3_ROW_FN(dw3_row_s2, DW3_PAIR_S2, "", "")
-DW3_ROW_FN(dw3_row_s2_clamp, DW3_PAIR_S2, DW3_CLAMP2, DW3_CLAMP1)
-
-static void dw3_row(const dw3_row_t *a, int32_t sw, int mode)
-{
-    if (sw == 1) {
-        (mode == EVO_DWP_MODE_FAST ? dw3_row_s1 : dw3_row_s1_clamp)(a);
-    } else {
-        (mode == EVO_DWP_MODE_FAST ? dw3_row_s2 : dw3_row_s2_clamp)(a);
-    }
-}
-
-#else
-
-/* The same arithmetic in C: output x of channel c reads pair k = x * sw / 2 (A) and k + 1 (B). */
-static void dw3_row(const dw3_row_t *a, int32_t sw, int mode)
+/* The same arithmetic in C (cores without DSP, the host, and rows one output wide): output x of
+ * channel c reads pair k = x * sw / 2 (A) and k + 1 (B). */
+static void dw3_row_c(const dw3_row_t *a, int32_t sw, int mode)
 {
     const int32_t ow = 2 * a->n2 + a->odd, np3 = a->rstride / 4;
     int32_t c, x, s;
     for (c = 0; c < a->left; ++c) {
         const int32_t *pk = a->pack + (size_t)c * DW3_PACK;
-        const uint32_t *w = (const uint32_t *)pk + a->woff / 4;
+        const uint32_t *w = (const uint32_t *)a->wrow + (size_t)c * DW3_PACK;
         const uint32_t *rc = a->ring + (size_t)c * np3;
         for (x = 0; x < ow; ++x) {
             const int32_t k = x * sw / 2, odd = (x * sw) & 1;
@@ -280,6 +196,176 @@ static void dw3_row(const dw3_row_t *a, int32_t sw, int mode)
     }
 }
 
+#if defined(__ARM_FEATURE_DSP) && defined(__thumb2__)
+
+typedef char dw3_frame_is_64_bytes[sizeof(dw3_row_t) == 64 ? 1 : -1]; /* the assembly's offsets */
+
+/* Registers in the loops: r0 ring, r1 out, r2 pair count, r3 C, r4-r9 weights (slot s: r4+2s =
+ * (w0, w1), r5+2s = (w1, w2)), r10/r11 accumulators, r12/lr loaded words; the frame at sp. A
+ * channel's ring is (n2 + 1 + odd) column pairs (dw3_pairs), so after its pairs the next one starts
+ * 12 (even width) or 24 (odd) bytes on at either stride. */
+#define DW3_HEAD                                                                                               \
+    "push {r0-r12, lr}\n\t"                                                                                    \
+    "mov lr, %[a]\n\t"                                                                                         \
+    "sub sp, sp, #64\n\t"                                                                                      \
+    "ldm lr!, {r0-r7}\n\t"                                                                                     \
+    "stm sp, {r0-r7}\n\t"                                                                                      \
+    "ldm lr, {r0-r7}\n\t"                                                                                      \
+    "add r12, sp, #32\n\t"                                                                                     \
+    "stm r12, {r0-r7}\n\t"                                                                                     \
+    "ldr r0, [sp, #52]\n"                                                                                      \
+    "1:\n\t"                                                                                                   \
+    "ldm sp, {r1-r4}\n\t"                                                                                      \
+    "add r5, r1, #1\n\t"                                                                                       \
+    "add r6, r2, #60\n\t"                                                                                      \
+    "add r7, r3, #60\n\t"                                                                                      \
+    "sub r8, r4, #1\n\t"                                                                                       \
+    "stm sp, {r5-r8}\n\t"                                                                                      \
+    "ldm r2, {r4-r8}\n\t"                                                                                      \
+    "add r12, sp, #16\n\t"                                                                                     \
+    "stm r12, {r4-r8}\n\t"                                                                                     \
+    "ldm r3, {r4-r9}\n\t"                                                                                      \
+    "ldrd r2, r3, [sp, #44]\n\t"
+
+/* Requantise r10 and r11 (SMMLAR form, evo/depthwise_fast.h) and store them C bytes apart. */
+#define DW3_REQUANT2(CLAMP)                                                                                    \
+    "ldrd r12, lr, [sp, #24]\n\t"                                                                              \
+    "add lr, lr, r10, asr #31\n\t"                                                                             \
+    "smmlar r10, r10, r12, lr\n\t"                                                                             \
+    "ldr lr, [sp, #28]\n\t"                                                                                    \
+    "add lr, lr, r11, asr #31\n\t"                                                                             \
+    "smmlar r11, r11, r12, lr\n\t"                                                                             \
+    "ldr r12, [sp, #32]\n\t"                                                                                   \
+    "asr r10, r10, r12\n\t"                                                                                    \
+    "asr r11, r11, r12\n\t"                                                                                    \
+    "ssat r10, #8, r10\n\t"                                                                                    \
+    "ssat r11, #8, r11\n\t" CLAMP "strb r10, [r1]\n\t"                                                         \
+    "strb r11, [r1, r3]\n\t"                                                                                   \
+    "add r1, r1, r3, lsl #1\n\t"                                                                               \
+    "subs r2, r2, #1\n\t"                                                                                      \
+    "bne 2b\n"                                                                                                 \
+    "3:\n\t"
+
+#define DW3_CLAMP_R(R)                                                                                         \
+    "cmp " R ", r12\n\t"                                                                                       \
+    "it lt\n\t"                                                                                                \
+    "movlt " R ", r12\n\t"                                                                                     \
+    "cmp " R ", lr\n\t"                                                                                        \
+    "it gt\n\t"                                                                                                \
+    "movgt " R ", lr\n\t"
+#define DW3_CLAMP2 "ldrd r12, lr, [sp, #36]\n\t" DW3_CLAMP_R("r10") DW3_CLAMP_R("r11")
+#define DW3_CLAMP1 "ldrd r12, lr, [sp, #36]\n\t" DW3_CLAMP_R("r10")
+
+/* The last output alone (r0 at its column pair A, B = the next pair). */
+#define DW3_TAIL(CLAMP)                                                                                        \
+    "ldr r10, [sp, #16]\n\t"                                                                                   \
+    "ldrd r12, lr, [r0]\n\t"                                                                                   \
+    "smlad r10, r12, r4, r10\n\t"                                                                              \
+    "smlad r10, lr, r6, r10\n\t"                                                                               \
+    "ldrd r12, lr, [r0, #8]\n\t"                                                                               \
+    "smlad r10, r12, r8, r10\n\t"                                                                              \
+    "smlabt r10, lr, r5, r10\n\t"                                                                              \
+    "ldrd r12, lr, [r0, #16]\n\t"                                                                              \
+    "smlabt r10, r12, r7, r10\n\t"                                                                             \
+    "smlabt r10, lr, r9, r10\n\t"                                                                              \
+    "ldrd r12, lr, [sp, #24]\n\t"                                                                              \
+    "add lr, lr, r10, asr #31\n\t"                                                                             \
+    "smmlar r10, r10, r12, lr\n\t"                                                                             \
+    "ldr r12, [sp, #32]\n\t"                                                                                   \
+    "asr r10, r10, r12\n\t"                                                                                    \
+    "ssat r10, #8, r10\n\t" CLAMP "strb r10, [r1]\n\t"
+
+/* The next channel (its ring follows this one's: K bytes on from where the pairs stopped), or the
+ * end of the row. */
+#define DW3_END(K)                                                                                             \
+    "add r0, r0, #" K "\n\t"                                                                                   \
+    "ldr r2, [sp, #12]\n\t"                                                                                    \
+    "cmp r2, #0\n\t"                                                                                           \
+    "bne 1b\n\t"                                                                                               \
+    "add sp, sp, #64\n\t"                                                                                      \
+    "pop {r0-r12, lr}"
+
+/* Stride 1: outputs 2i, 2i + 1 from pairs i (A) and i + 1 (B). */
+#define DW3_PAIR_S1                                                                                            \
+    "2:\n\t"                                                                                                   \
+    "ldrd r10, r11, [sp, #16]\n\t"                                                                             \
+    "ldrd r12, lr, [r0], #12\n\t"                                                                              \
+    "smlad r10, r12, r4, r10\n\t"                                                                              \
+    "smlatb r11, r12, r4, r11\n\t"                                                                             \
+    "smlad r10, lr, r6, r10\n\t"                                                                               \
+    "smlatb r11, lr, r6, r11\n\t"                                                                              \
+    "ldrd r12, lr, [r0, #-4]\n\t"                                                                              \
+    "smlad r10, r12, r8, r10\n\t"                                                                              \
+    "smlatb r11, r12, r8, r11\n\t"                                                                             \
+    "smlabt r10, lr, r5, r10\n\t"                                                                              \
+    "smlad r11, lr, r5, r11\n\t"                                                                               \
+    "ldrd r12, lr, [r0, #4]\n\t"                                                                               \
+    "smlabt r10, r12, r7, r10\n\t"                                                                             \
+    "smlad r11, r12, r7, r11\n\t"                                                                              \
+    "smlabt r10, lr, r9, r10\n\t"                                                                              \
+    "smlad r11, lr, r9, r11\n\t"
+
+/* Stride 2: outputs 2i, 2i + 1 from pairs 2i (A), 2i + 1 (B), 2i + 2 (C). */
+#define DW3_PAIR_S2                                                                                            \
+    "2:\n\t"                                                                                                   \
+    "ldrd r10, r11, [sp, #16]\n\t"                                                                             \
+    "ldrd r12, lr, [r0], #24\n\t"                                                                              \
+    "smlad r10, r12, r4, r10\n\t"                                                                              \
+    "smlad r10, lr, r6, r10\n\t"                                                                               \
+    "ldrd r12, lr, [r0, #-16]\n\t"                                                                             \
+    "smlad r10, r12, r8, r10\n\t"                                                                              \
+    "smlabt r10, lr, r5, r10\n\t"                                                                              \
+    "smlad r11, lr, r4, r11\n\t"                                                                               \
+    "ldrd r12, lr, [r0, #-8]\n\t"                                                                              \
+    "smlabt r10, r12, r7, r10\n\t"                                                                             \
+    "smlad r11, r12, r6, r11\n\t"                                                                              \
+    "smlabt r10, lr, r9, r10\n\t"                                                                              \
+    "smlad r11, lr, r8, r11\n\t"                                                                               \
+    "ldrd r12, lr, [r0]\n\t"                                                                                   \
+    "smlabt r11, r12, r5, r11\n\t"                                                                             \
+    "smlabt r11, lr, r7, r11\n\t"                                                                              \
+    "ldr r12, [r0, #8]\n\t"                                                                                    \
+    "smlabt r11, r12, r9, r11\n\t"
+
+/* One routine per stride, clamp and width parity (constants inside, no per-channel tests). */
+#define DW3_ROW_FN(NAME, PAIR, CLAMP2, CLAMP1)                                                                 \
+    static void NAME##_even(const dw3_row_t *a)                                                                \
+    {                                                                                                          \
+        __asm__ volatile(DW3_HEAD PAIR DW3_REQUANT2(CLAMP2) DW3_END("12") : : [a] "r"(a) : "memory", "cc");         \
+    }                                                                                                          \
+    static void NAME##_odd(const dw3_row_t *a)                                                                 \
+    {                                                                                                          \
+        __asm__ volatile(DW3_HEAD PAIR DW3_REQUANT2(CLAMP2) DW3_TAIL(CLAMP1) DW3_END("24")                \
+                         :                                                                                     \
+                         : [a] "r"(a)                                                                          \
+                         : "memory", "cc");                                                                    \
+    }
+
+DW3_ROW_FN(dw3_row_s1, DW3_PAIR_S1, "", "")
+DW3_ROW_FN(dw3_row_s1_clamp, DW3_PAIR_S1, DW3_CLAMP2, DW3_CLAMP1)
+DW3_ROW_FN(dw3_row_s2, DW3_PAIR_S2, "", "")
+DW3_ROW_FN(dw3_row_s2_clamp, DW3_PAIR_S2, DW3_CLAMP2, DW3_CLAMP1)
+
+static void dw3_row(const dw3_row_t *a, int32_t sw, int mode)
+{
+    static void (*const fn[2][2][2])(const dw3_row_t *) = {
+        {{dw3_row_s1_even, dw3_row_s1_odd}, {dw3_row_s1_clamp_even, dw3_row_s1_clamp_odd}},
+        {{dw3_row_s2_even, dw3_row_s2_odd}, {dw3_row_s2_clamp_even, dw3_row_s2_clamp_odd}},
+    };
+    if (a->n2 == 0) { /* one output per row: the routines above assume a pair */
+        dw3_row_c(a, sw, mode);
+        return;
+    }
+    fn[sw == 2][mode == EVO_DWP_MODE_FAST_CLAMP][a->odd](a);
+}
+
+#else
+
+static void dw3_row(const dw3_row_t *a, int32_t sw, int mode)
+{
+    dw3_row_c(a, sw, mode);
+}
+
 #endif
 
 evo_status_t evo_depthwise_conv2d_s8_planar(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *input,
@@ -287,8 +373,9 @@ evo_status_t evo_depthwise_conv2d_s8_planar(const evo_depthwise_conv2d_s8_params
 {
     const int32_t ch = p->out.c, ih = p->in.h, np = dw3_pairs(p), mode = qpack[0];
     const uint32_t off2 = ((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u;
-    const uint32_t zp4 = (uint32_t)(uint8_t)(int8_t)(-p->input_offset) * 0x01010101u;
     uint32_t *const ring = (uint32_t *)scratch;
+    int8_t *zrow;
+    dw3_span_t sp;
     dw3_row_t a;
     int32_t b, oy;
 
@@ -298,30 +385,40 @@ evo_status_t evo_depthwise_conv2d_s8_planar(const evo_depthwise_conv2d_s8_params
         (mode != EVO_DWP_MODE_FAST && mode != EVO_DWP_MODE_FAST_CLAMP)) {
         return EVO_ERR_ARG;
     }
+    zrow = (int8_t *)(ring + (size_t)3 * ch * np);
+    dw3_clear_padding(ring, p, np);
+    for (b = 0; b < ch; ++b) {
+        zrow[b] = (int8_t)(-p->input_offset);
+    }
     a.rstride = np * 3 * 4;
     a.n2 = p->out.w / 2;
     a.odd = p->out.w % 2;
     a.cs = ch;
     a.lo = p->act_min;
     a.hi = p->act_max;
+    sp.k0 = p->pad_w / 2;
+    sp.k1 = (p->in.w - 1 + p->pad_w) / 2 + 1;
+    sp.k1 = sp.k1 < np ? sp.k1 : np;
+    sp.cstep = (size_t)np * 3;
+    a.out = output;
     for (b = 0; b < p->in.n; ++b) {
         const int8_t *in_b = input + (size_t)b * ih * p->in.w * ch;
-        int32_t next = 0; /* first padded row not yet in the ring */
-        for (oy = 0; oy < p->out.h; ++oy) {
-            const int32_t pr0 = oy * p->stride_h;
+        int32_t next = 0, pr0 = 0; /* first padded row not yet in the ring; the output row's first */
+        for (oy = 0; oy < p->out.h; ++oy, pr0 += p->stride_h) {
+            const int32_t rot = pr0 % 3;
             int32_t pr = next > pr0 ? next : pr0;
             for (; pr < pr0 + 3; ++pr) {
                 const int32_t iy = pr - p->pad_h;
-                dw3_load_row(ring, (iy >= 0 && iy < ih) ? in_b + (size_t)iy * p->in.w * ch : NULL, p, np, pr % 3, off2,
-                             zp4);
+                const int8_t *row = (iy >= 0 && iy < ih) ? in_b + (size_t)iy * p->in.w * ch : NULL;
+                dw3_load_row(ring, row, zrow, p, &sp, pr % 3, off2);
             }
             next = pr0 + 3;
             a.ring = ring;
-            a.out = output + ((size_t)b * p->out.h + oy) * p->out.w * ch;
             a.pack = wpack;
             a.left = ch;
-            a.woff = (5 + 2 * ((3 - pr0 % 3) % 3)) * 4;
+            a.wrow = wpack + 5 + 2 * (rot == 0 ? 0 : 3 - rot);
             dw3_row(&a, p->stride_w, mode);
+            a.out += (size_t)p->out.w * ch;
         }
     }
     return EVO_OK;
