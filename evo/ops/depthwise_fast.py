@@ -154,15 +154,15 @@ def _fits_planar(p: dict[str, Any], mode: int) -> bool:
 
 
 def planar_scratch_bytes(p: dict[str, Any]) -> int:
-    """evo_depthwise_conv2d_s8_planar_get_buffer_size: three padded rows, int16 per element, in column
-    pairs, then one pixel of zero points."""
+    """evo_depthwise_conv2d_s8_planar_get_buffer_size: three padded rows, int16 per element, in column pairs."""
     pairs = ((p["out"][2] - 1) * p["stride_w"] + 2) // 2 + 1
-    return (3 * p["out"][3] * pairs * 4 + p["out"][3] + 15) & ~15
+    return (3 * p["out"][3] * pairs * 4 + 15) & ~15
 
 
 def pack_planar(p: dict[str, Any], w: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
     """Per channel 15 int32 words (evo/depthwise_fast.h): {2b, 2b, M, T, e} then, for kernel rows
-    r0 r1 r2 r0 r1 (the kernel picks the row's rotation), the pairs (2w0, 2w1) and (2w1, 2w2)."""
+    r0 r1 r2 r0 r1 (the kernel picks the row's rotation), the pairs (2w0, 2w1) and (2w1, 2w2);
+    then one input pixel of zero points (C bytes, zero-filled to a word), which padding reads."""
     c = p["out"][3]
     w2 = 2 * w.reshape(3, 3, c).astype(np.int64)  # [r, k, c]
 
@@ -176,7 +176,9 @@ def pack_planar(p: dict[str, Any], w: np.ndarray, bias: np.ndarray | None) -> np
     t = (1 << (e - 1)) + p["output_offset"] * (1 << e)
     m = np.broadcast_to(np.asarray(p["multiplier"], np.int64), (c,))
     consts = np.stack([b2, b2, m, t, e], axis=1)
-    return np.concatenate([consts, rows], axis=1).reshape(-1).astype(np.int32)
+    zp = np.zeros(4 * ((c + 3) // 4), np.int8)
+    zp[:c] = -p["input_offset"]
+    return np.concatenate([np.concatenate([consts, rows], axis=1).reshape(-1).astype(np.int32), zp.view("<i4")])
 
 
 def m0_scratch_bytes(p: dict[str, Any]) -> int:

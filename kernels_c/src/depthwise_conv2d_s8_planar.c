@@ -31,10 +31,9 @@ static int32_t dw3_pairs(const evo_depthwise_conv2d_s8_params_t *p)
     return ((p->out.w - 1) * p->stride_w + 2) / 2 + 1;
 }
 
-/* The ring, then one pixel of zero points (what the padding reads). */
 int32_t evo_depthwise_conv2d_s8_planar_get_buffer_size(const evo_depthwise_conv2d_s8_params_t *p)
 {
-    return (3 * p->out.c * dw3_pairs(p) * 4 + p->out.c + 15) & ~15;
+    return (3 * p->out.c * dw3_pairs(p) * 4 + 15) & ~15;
 }
 
 #if defined(__GNUC__)
@@ -374,7 +373,7 @@ evo_status_t evo_depthwise_conv2d_s8_planar(const evo_depthwise_conv2d_s8_params
     const int32_t ch = p->out.c, ih = p->in.h, np = dw3_pairs(p), mode = qpack[0];
     const uint32_t off2 = ((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u;
     uint32_t *const ring = (uint32_t *)scratch;
-    int8_t *zrow;
+    const int8_t *zrow;
     dw3_span_t sp;
     dw3_row_t a;
     int32_t b, oy;
@@ -385,11 +384,8 @@ evo_status_t evo_depthwise_conv2d_s8_planar(const evo_depthwise_conv2d_s8_params
         (mode != EVO_DWP_MODE_FAST && mode != EVO_DWP_MODE_FAST_CLAMP)) {
         return EVO_ERR_ARG;
     }
-    zrow = (int8_t *)(ring + (size_t)3 * ch * np);
+    zrow = (const int8_t *)(wpack + (size_t)DW3_PACK * ch); /* the pack ends with one pixel of zero points */
     dw3_clear_padding(ring, p, np);
-    for (b = 0; b < ch; ++b) {
-        zrow[b] = (int8_t)(-p->input_offset);
-    }
     a.rstride = np * 3 * 4;
     a.n2 = p->out.w / 2;
     a.odd = p->out.w % 2;

@@ -42,7 +42,9 @@ evo_status_t evo_depthwise_conv2d_s8_pairs_rows(const evo_depthwise_conv2d_s8_pa
  * planar (word [c][column pair][row slot] = two horizontally adjacent int16 values, input offset
  * added, 0 in the padding), so two adjacent outputs of a channel share their input words.
  *   wpack: per channel 15 words {2 * bias, 2 * bias, M, T, e, then per kernel row r0 r1 r2 r0 r1
- *          the words (2 w[r][0], 2 w[r][1]) and (2 w[r][1], 2 w[r][2])} (low half first).
+ *          the words (2 w[r][0], 2 w[r][1]) and (2 w[r][1], 2 w[r][2])} (low half first); then
+ *          C bytes of -input_offset (an input pixel of zero points, what the padding reads),
+ *          zero-filled to a whole word.
  *   qpack: {mode, 0, 0, 0}. M, T, e and the modes as for the pairs kernel above.
  *   scratch: evo_depthwise_conv2d_s8_planar_get_buffer_size(p) bytes, 4-byte aligned. */
 int32_t evo_depthwise_conv2d_s8_planar_get_buffer_size(const evo_depthwise_conv2d_s8_params_t *p);
