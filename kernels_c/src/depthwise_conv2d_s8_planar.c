@@ -36,75 +36,87 @@ int32_t evo_depthwise_conv2d_s8_planar_get_buffer_size(const evo_depthwise_conv2
     return (3 * p->out.c * dw3_pairs(p) * 4 + 15) & ~15;
 }
 
-#if defined(__GNUC__)
-#define DW3_NOINLINE __attribute__((noinline))
-#else
-#define DW3_NOINLINE
-#endif
-
 /* Channels [0, ch) of two adjacent input pixels a, b (a padding pixel points at the zero-point
- * row, which widens to 0) into their pair words, a channel stride (cstep words) apart: per four
- * channels two PKH and four SXTAB16. Not inlined: one small frame per call beats the spills of
- * inlining it into the row loop. */
-static DW3_NOINLINE void dw3_widen_pair(uint32_t *dst, const int8_t *a, const int8_t *b, int32_t ch, size_t cstep,
-                                        uint32_t off2)
+ * pixel, which widens to 0) into their pair words, a channel stride (cstep words) apart: per four
+ * channels two PKH and four SXTAB16. */
+static void dw3_widen_pair(uint32_t *dst, const int8_t *a, const int8_t *b, int32_t ch, size_t cstep, uint32_t off2)
 {
     const int32_t off = (int32_t)(int16_t)(off2 & 0xFFFFu);
-    int32_t c = ch & ~3;
-#if defined(__ARM_FEATURE_DSP) && defined(__thumb2__)
-    if (c > 0) {
-        const uint32_t s1 = (uint32_t)cstep * 4, s3 = 3 * s1;
-        uint32_t n = (uint32_t)c >> 2, va, vb, t;
-#define DW3_WIDEN_QUAD                                                                                         \
-    "ldr %[va], [%[a]], #4\n\t"                                                                                \
-    "ldr %[vb], [%[b]], #4\n\t"                                                                                \
-    "pkhbt %[t], %[va], %[vb], lsl #16\n\t"                                                                    \
-    "pkhtb %[vb], %[vb], %[va], asr #16\n\t"                                                                   \
-    "sxtab16 %[va], %[off], %[t]\n\t"                                                                          \
-    "str %[va], [%[d]]\n\t"                                                                                    \
-    "sxtab16 %[va], %[off], %[t], ror #8\n\t"                                                                  \
-    "str %[va], [%[d], %[s1]]\n\t"                                                                             \
-    "sxtab16 %[va], %[off], %[vb]\n\t"                                                                         \
-    "str %[va], [%[d], %[s1], lsl #1]\n\t"                                                                     \
-    "sxtab16 %[va], %[off], %[vb], ror #8\n\t"                                                                 \
-    "str %[va], [%[d], %[s3]]\n\t"                                                                             \
-    "add %[d], %[d], %[s1], lsl #2\n\t"
-        __asm__ volatile("lsrs %[t], %[n], #1\n\t"
-                         "beq 2f\n"
-                         "1:\n\t" DW3_WIDEN_QUAD DW3_WIDEN_QUAD "subs %[n], %[n], #2\n\t"
-                         "cmp %[n], #1\n\t"
-                         "bhi 1b\n"
-                         "2:\n\t"
-                         "cmp %[n], #0\n\t"
-                         "beq 3f\n\t" DW3_WIDEN_QUAD "3:"
-                         : [d] "+r"(dst), [a] "+r"(a), [b] "+r"(b), [n] "+r"(n), [va] "=&r"(va), [vb] "=&r"(vb),
-                           [t] "=&r"(t)
-                         : [s1] "r"(s1), [s3] "r"(s3), [off] "r"(off2)
-                         : "memory", "cc");
-#undef DW3_WIDEN_QUAD
+    int32_t c;
+    for (c = 0; c + 4 <= ch; c += 4) {
+        const uint32_t va = evo_s32_ld(a + c), vb = evo_s32_ld(b + c);
+        const uint32_t lo = evo_s32_pkhbt(va, vb), hi = evo_s32_pkhtb(va, vb);
+        dst[0] = evo_s32_sxtab16(off2, lo);
+        dst[cstep] = evo_s32_sxtab16_r8(off2, lo);
+        dst[2 * cstep] = evo_s32_sxtab16(off2, hi);
+        dst[3 * cstep] = evo_s32_sxtab16_r8(off2, hi);
+        dst += 4 * cstep;
     }
-#else
-    {
-        const size_t s1 = cstep, s2 = 2 * cstep, s3 = 3 * cstep;
-        int32_t q;
-        for (q = 0; q < c; q += 4) {
-            const uint32_t va = evo_s32_ld(a), vb = evo_s32_ld(b);
-            const uint32_t lo = evo_s32_pkhbt(va, vb), hi = evo_s32_pkhtb(va, vb);
-            dst[0] = evo_s32_sxtab16(off2, lo);
-            dst[s1] = evo_s32_sxtab16_r8(off2, lo);
-            dst[s2] = evo_s32_sxtab16(off2, hi);
-            dst[s3] = evo_s32_sxtab16_r8(off2, hi);
-            dst += 4 * cstep;
-            a += 4;
-            b += 4;
-        }
-    }
-#endif
-    for (; c < ch; ++c, ++a, ++b) { /* the channels past the last full four */
-        *dst = ((uint32_t)(*a + off) & 0xFFFFu) | ((uint32_t)(*b + off) << 16);
+    for (; c < ch; ++c) { /* the channels past the last full four */
+        *dst = ((uint32_t)(a[c] + off) & 0xFFFFu) | ((uint32_t)(b[c] + off) << 16);
         dst += cstep;
     }
 }
+
+#if defined(__ARM_FEATURE_DSP) && defined(__thumb2__)
+
+/* A run of column pairs for the assembly below (C a multiple of 4): the fields are loaded with one
+ * LDM into r0-r12, lr, in this order (gap words are registers it sets itself). */
+typedef struct {
+    uint32_t *dst;      /* r0: ring word of the first pair, channel 0 */
+    const int8_t *a, *b; /* r1, r2: the first pair's pixels */
+    int32_t gap3;
+    uint32_t s1, s3;    /* r4, r5: 1 and 3 channel strides, bytes */
+    uint32_t off2;      /* r6: input offset in both halves */
+    int32_t gap7, gap8, gap9;
+    int32_t npairs;     /* r10 */
+    int32_t quads;      /* r11: C / 4 */
+    uint32_t back;      /* r12: bytes from past the last channel back to the next pair's channel 0 */
+    int32_t ch;         /* lr: pixel bytes; the next pair's pixels follow (a' = b + C) */
+} dw3_run_t;
+
+typedef char dw3_run_is_14_words[sizeof(dw3_run_t) == 56 ? 1 : -1];
+
+#define DW3_WIDEN_QUAD                                                                                         \
+    "ldr r7, [r1], #4\n\t"                                                                                     \
+    "ldr r8, [r2], #4\n\t"                                                                                     \
+    "pkhbt r9, r7, r8, lsl #16\n\t"                                                                            \
+    "pkhtb r8, r8, r7, asr #16\n\t"                                                                            \
+    "sxtab16 r7, r6, r9\n\t"                                                                                   \
+    "str r7, [r0]\n\t"                                                                                         \
+    "sxtab16 r7, r6, r9, ror #8\n\t"                                                                           \
+    "str r7, [r0, r4]\n\t"                                                                                     \
+    "sxtab16 r7, r6, r8\n\t"                                                                                   \
+    "str r7, [r0, r4, lsl #1]\n\t"                                                                             \
+    "sxtab16 r7, r6, r8, ror #8\n\t"                                                                           \
+    "str r7, [r0, r5]\n\t"                                                                                     \
+    "add r0, r0, r4, lsl #2\n\t"
+
+/* Widen a run of column pairs, two quads per trip. */
+static void dw3_widen_run(const dw3_run_t *r)
+{
+    __asm__ volatile("push {r0-r12, lr}\n\t"
+                     "ldm %[r], {r0-r12, lr}\n"
+                     "1:\n\t"
+                     "lsrs r3, r11, #1\n\t"
+                     "beq 3f\n"
+                     "2:\n\t" DW3_WIDEN_QUAD DW3_WIDEN_QUAD "subs r3, r3, #1\n\t"
+                     "bne 2b\n"
+                     "3:\n\t"
+                     "tst r11, #1\n\t"
+                     "beq 4f\n\t" DW3_WIDEN_QUAD "4:\n\t"
+                     "sub r0, r0, r12\n\t"
+                     "mov r1, r2\n\t"
+                     "add r2, r2, lr\n\t"
+                     "subs r10, r10, #1\n\t"
+                     "bne 1b\n\t"
+                     "pop {r0-r12, lr}"
+                     :
+                     : [r] "r"(r)
+                     : "memory", "cc");
+}
+
+#endif
 
 /* Where a row goes in the ring: the column pairs [k0, k1) that hold an image pixel (the others
  * stay 0, dw3_clear_padding), and the stride between channels. */
@@ -119,9 +131,35 @@ static void dw3_load_row(uint32_t *ring, const int8_t *row, const int8_t *zrow, 
                          const dw3_span_t *sp, int32_t s, uint32_t off2)
 {
     const int32_t ch = p->out.c, w = p->in.w;
-    int32_t k, x0 = 2 * sp->k0 - p->pad_w; /* >= -1: pair k0 holds an image pixel */
-    uint32_t *dst = ring + (size_t)sp->k0 * 3 + s;
-    for (k = sp->k0; k < sp->k1; ++k, x0 += 2, dst += 3) {
+    int32_t k = sp->k0, x0 = 2 * sp->k0 - p->pad_w; /* >= -1: pair k0 holds an image pixel */
+    uint32_t *dst = ring + (size_t)k * 3 + s;
+#if defined(__ARM_FEATURE_DSP) && defined(__thumb2__)
+    if (ch % 4 == 0) { /* all in assembly: the pairs with both pixels in the image in one run */
+        dw3_run_t r;
+        r.s1 = (uint32_t)sp->cstep * 4;
+        r.s3 = 3 * r.s1;
+        r.off2 = off2;
+        r.quads = ch / 4;
+        r.back = (uint32_t)ch * r.s1 - 12; /* quads * 4 strides, less one pair */
+        r.ch = ch;
+        r.gap3 = r.gap7 = r.gap8 = r.gap9 = 0;
+        while (k < sp->k1) {
+            const int inside = row != NULL && x0 >= 0 && x0 + 1 < w;
+            int32_t n = inside ? (w - x0) / 2 : 1; /* pairs with x0 + 1 < w, or one border pair */
+            n = n < sp->k1 - k ? n : sp->k1 - k;
+            r.dst = dst;
+            r.a = (row != NULL && x0 >= 0) ? row + (size_t)x0 * ch : zrow;
+            r.b = (row != NULL && x0 + 1 < w) ? row + (size_t)(x0 + 1) * ch : zrow;
+            r.npairs = n;
+            dw3_widen_run(&r);
+            k += n;
+            x0 += 2 * n;
+            dst += 3 * n;
+        }
+        return;
+    }
+#endif
+    for (; k < sp->k1; ++k, x0 += 2, dst += 3) {
         const int8_t *a = (row != NULL && x0 >= 0) ? row + (size_t)x0 * ch : zrow;
         const int8_t *b = (row != NULL && x0 + 1 < w) ? row + (size_t)(x0 + 1) * ch : zrow;
         dw3_widen_pair(dst, a, b, ch, sp->cstep, off2);
