@@ -1,8 +1,10 @@
 """Generation-time specialisation of int8 DEPTHWISE_CONV_2D for a Cortex-M core.
 
-`pairs_call` re-lays the filter and the requantisation constants out for the tap-pair kernel
-(kernels_c/src/depthwise_conv2d_s8_pairs.c, layout in evo/depthwise_fast.h): weights as int16
-pairs of horizontally adjacent taps, doubled; per channel {2 * bias} and {M, T, e}.
+`pairs_call` re-lays the filter and the requantisation constants out for a DSP core: 3x3 filters
+at stride_w 1 or 2 with the fast requantisation get the channel-planar kernel
+(kernels_c/src/depthwise_conv2d_s8_planar.c: two outputs of a channel share their input words),
+other shapes the tap-pair kernel (depthwise_conv2d_s8_pairs.c); layouts in evo/depthwise_fast.h.
+Both take doubled int16 weight pairs and per channel {2 * bias} and {M, T, e}.
 
 Why the fast requantisation is exact (mode 0/1). TFLM computes, for shift = -e <= -1 (no left
 shift) and multiplier M in [0, 2^31):

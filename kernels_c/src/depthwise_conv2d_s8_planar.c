@@ -11,9 +11,10 @@
  * The ring holds the three padded input rows of the current output row as int16 pairs (input
  * offset added, 0 in the padding): word [channel][column pair k][slot s] = padded columns 2k and
  * 2k + 1 of the padded row whose index is s modulo 3. The three slots of a column pair are
- * adjacent, so one post-indexed LDRD pair walks them; which kernel row sits in which slot rotates
- * with the output row, so each channel's pack stores its rows twice over (r0 r1 r2 r0 r1) and the
- * row's weights are the six words starting at the rotation.
+ * adjacent, so three LDRD fetch two pairs' worth; which kernel row sits in which slot rotates with
+ * the output row, so each channel's pack stores its rows r0 r1 r2 r0 r1 and the row's weights are
+ * the six words starting at the rotation. A new input row is widened once into its slot (PKH +
+ * SXTAB16, four channels at a time); padding pixels read the pack's zero-point pixel.
  *
  * On Cortex-M with the DSP extension one inline-assembly block computes a whole output row for
  * every channel: the six weight words stay in registers along the row, and the channel's

@@ -2,8 +2,8 @@
  * lays out their constants). Same parameter struct as evo_depthwise_conv2d_s8 (its multiplier,
  * shift and w_offset_sum pointers are unused: the packed constants replace them); dilation 1,
  * depth multiplier 1 or a single input channel (any multiplier: every output channel reads it).
- * Bit-exact with evo_depthwise_conv2d_s8. Both read each input row only when first copying it into
- * their ring, before writing the output row that needs it, so they also run in place (the *_rows
+ * Bit-exact with evo_depthwise_conv2d_s8. Each reads each input row only when first copying it into
+ * its ring, before writing the output row that needs it, so they also run in place (the *_rows
  * entries, for the planner's row streaming). "C" below is the output channel count.
  *
  * evo_depthwise_conv2d_s8_pairs (Cortex-M4/M7/M33, plain C elsewhere): input rows are widened once
