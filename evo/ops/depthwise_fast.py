@@ -1,8 +1,10 @@
 """Generation-time specialisation of int8 DEPTHWISE_CONV_2D for a Cortex-M core.
 
-`pairs_call` re-lays the filter and the requantisation constants out for the tap-pair kernel
-(kernels_c/src/depthwise_conv2d_s8_pairs.c, layout in evo/depthwise_fast.h): weights as int16
-pairs of horizontally adjacent taps, doubled; per channel {2 * bias} and {M, T, e}.
+`pairs_call` re-lays the filter and the requantisation constants out for a DSP core: 3x3 filters
+at stride_w 1 or 2 with the fast requantisation get the channel-planar kernel
+(kernels_c/src/depthwise_conv2d_s8_planar.c: two outputs of a channel share their input words),
+other shapes the tap-pair kernel (depthwise_conv2d_s8_pairs.c); layouts in evo/depthwise_fast.h.
+Both take doubled int16 weight pairs and per channel {2 * bias} and {M, T, e}.
 
 Why the fast requantisation is exact (mode 0/1). TFLM computes, for shift = -e <= -1 (no left
 shift) and multiplier M in [0, 2^31):
@@ -139,8 +141,46 @@ def pairs_call(g, op, p: dict[str, Any], call: KernelCall) -> KernelCall:
     if (2 * bound >= _LIM).any():
         return call
     mode = requant_mode(p, bound)
+    if _fits_planar(p, mode):
+        wpack = pack_planar(p, w, bias)
+        qpack = np.array([mode, 0, 0, 0], np.int32)
+        return _packed_call(op, call, "evo_depthwise_conv2d_s8_planar", "dw3", wpack, qpack, planar_scratch_bytes(p))
     wpack, qpack = pack_pairs(p, w, bias, mode)
     return _packed_call(op, call, "evo_depthwise_conv2d_s8_pairs", "dwp", wpack, qpack, pairs_scratch_bytes(p))
+
+
+def _fits_planar(p: dict[str, Any], mode: int) -> bool:
+    """The channel-planar kernel: 3x3, stride_w 1 or 2, depth multiplier 1 (in.c == out.c), fast requantisation."""
+    return ((p["kh"], p["kw"]) == (3, 3) and p["stride_w"] in (1, 2) and p["in"][3] == p["out"][3]
+            and p["depth_multiplier"] == 1 and mode != MODE_EXACT)
+
+
+def planar_scratch_bytes(p: dict[str, Any]) -> int:
+    """evo_depthwise_conv2d_s8_planar_get_buffer_size: three padded rows, int16 per element, in column pairs."""
+    pairs = ((p["out"][2] - 1) * p["stride_w"] + 2) // 2 + 1
+    return (3 * p["out"][3] * pairs * 4 + 15) & ~15
+
+
+def pack_planar(p: dict[str, Any], w: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+    """Per channel 15 int32 words (evo/depthwise_fast.h): {2b, 2b, M, T, e} then, for kernel rows
+    r0 r1 r2 r0 r1 (the kernel picks the row's rotation), the pairs (2w0, 2w1) and (2w1, 2w2);
+    then one input pixel of zero points (C bytes, zero-filled to a word), which padding reads."""
+    c = p["out"][3]
+    w2 = 2 * w.reshape(3, 3, c).astype(np.int64)  # [r, k, c]
+
+    def word(lo, hi):
+        return ((lo & 0xFFFF) | ((hi & 0xFFFF) << 16)).astype(np.uint32).view(np.int32).astype(np.int64)
+
+    rows = np.stack([np.stack([word(w2[r, 0], w2[r, 1]), word(w2[r, 1], w2[r, 2])], axis=1) for r in (0, 1, 2, 0, 1)],
+                    axis=1).reshape(c, 10)  # [c, row, pair] -> [c, 10]
+    b2 = np.zeros(c, np.int64) if bias is None else 2 * bias.astype(np.int64)
+    e = -p["shift"].astype(np.int64)
+    t = (1 << (e - 1)) + p["output_offset"] * (1 << e)
+    m = np.broadcast_to(np.asarray(p["multiplier"], np.int64), (c,))
+    consts = np.stack([b2, b2, m, t, e], axis=1)
+    zp = np.zeros(4 * ((c + 3) // 4), np.int8)
+    zp[:c] = -p["input_offset"]
+    return np.concatenate([np.concatenate([consts, rows], axis=1).reshape(-1).astype(np.int32), zp.view("<i4")])
 
 
 def m0_scratch_bytes(p: dict[str, Any]) -> int:

@@ -29,6 +29,16 @@ SHAPES = [
     (5, 5, 3, 3, 3, (1, 1), "SAME", "RELU6", (-128, -128), True, 2),  # multiplier 2: portable kernel
     (6, 7, 1, 3, 3, (1, 1), "SAME", "RELU", (9, -128), True, 4),  # one input channel, multiplier 4
     (49, 40, 1, 10, 8, (2, 2), "SAME", "RELU", (-128, -128), True, 8),  # micro_speech's layer
+    # channel-planar kernel (3x3, stride_w 1 or 2): widths 1..9, odd/even/1 channels, clamps
+    (5, 1, 1, 3, 3, (1, 1), "SAME", "RELU6", (3, -128), True, 1),
+    (6, 4, 3, 3, 3, (1, 1), "VALID", "NONE", (-7, 20), True, 1),
+    (4, 9, 8, 3, 3, (1, 2), "SAME", "RELU_N1_TO_1", (-128, 4), True, 1),
+    (7, 3, 5, 3, 3, (2, 2), "VALID", "RELU", (100, -100), False, 1),
+    (5, 7, 64, 3, 3, (1, 1), "SAME", "NONE", (-1, 0), True, 1),
+    (6, 8, 3, 3, 3, (1, 2), "VALID", "RELU6", (-128, -128), True, 1),
+    (3, 6, 9, 3, 3, (2, 1), "SAME", "RELU", (0, -128), True, 1),
+    (4, 2, 1, 3, 3, (1, 1), "SAME", "NONE", (-128, 127), False, 1),
+    (3, 5, 2, 3, 3, (1, 2), "SAME", "NONE", (20, -3), True, 1),
 ]
 
 
@@ -50,8 +60,9 @@ def test_specialised_depthwise_matches_tflm(i, core):
     compiled = compile_graph(g, target=Target(core), prefer="speed")
     funcs = {s.call.func for s in compiled.program.steps if s.call is not None}
     specialised = (SHAPES[i][-1] == 1 or SHAPES[i][2] == 1) and SHAPES[i][4] >= 2
-    kernel = {"M4": "evo_depthwise_conv2d_s8_pairs", "M0": "evo_depthwise_conv2d_s8_m0"}[core]
-    assert bool(funcs & {kernel, kernel + "_rows"}) == specialised, funcs
+    kernels = {"M4": ["evo_depthwise_conv2d_s8_pairs", "evo_depthwise_conv2d_s8_planar"],
+               "M0": ["evo_depthwise_conv2d_s8_m0"]}[core]
+    assert bool(funcs & {k + sfx for k in kernels for sfx in ("", "_rows")}) == specialised, funcs
     with HostModel.build(g, compiled=compiled) as m:
         got = m.run(inputs)
     for a, b in zip(got, want):

@@ -93,7 +93,7 @@ def test_single_op_kernels_bit_exact_on_core(board, expected, tmp_path):
 
 
 # ----------------------------------------------------------------------------- specialised depthwise, pool
-# All SHAPES of tests/property/test_depthwise_fast.py and POOLS of test_avg_pool_fast.py (tap-pair kernel on M4F/M7/M33: channel tails,
+# All SHAPES of tests/property/test_depthwise_fast.py and POOLS of test_avg_pool_fast.py (tap-pair and channel-planar kernels on M4F/M7/M33: channel tails,
 # strides 1-3, SAME/VALID, 1x1 to 5x5, clamps, the exact-requantisation fallback's neighbours,
 # multiplier 2 on the portable kernel) side by side in ONE model per board: one build, one run.
 
@@ -126,6 +126,7 @@ def test_specialised_depthwise_bit_exact_on_core(board, tmp_path):
     compiled = compile_graph(g, target=target_for_board(b), prefer="speed")
     if b.core != "cortex-m0":
         assert any(s.call.func.startswith("evo_depthwise_conv2d_s8_pairs") for s in compiled.program.steps if s.call)
+        assert any(s.call.func.startswith("evo_depthwise_conv2d_s8_planar") for s in compiled.program.steps if s.call)
     r = run_qemu(build_firmware(compiled, b, inputs, tmp_path / "dw"))
     assert r.exit_code == 0 and r.status == 0, f"{board}: exit {r.exit_code}, status {r.status}"
     for i, w in enumerate(want):

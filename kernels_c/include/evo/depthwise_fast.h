@@ -2,8 +2,8 @@
  * lays out their constants). Same parameter struct as evo_depthwise_conv2d_s8 (its multiplier,
  * shift and w_offset_sum pointers are unused: the packed constants replace them); dilation 1,
  * depth multiplier 1 or a single input channel (any multiplier: every output channel reads it).
- * Bit-exact with evo_depthwise_conv2d_s8. Both read each input row only when first copying it into
- * their ring, before writing the output row that needs it, so they also run in place (the *_rows
+ * Bit-exact with evo_depthwise_conv2d_s8. Each reads each input row only when first copying it into
+ * its ring, before writing the output row that needs it, so they also run in place (the *_rows
  * entries, for the planner's row streaming). "C" below is the output channel count.
  *
  * evo_depthwise_conv2d_s8_pairs (Cortex-M4/M7/M33, plain C elsewhere): input rows are widened once
@@ -36,6 +36,23 @@ evo_status_t evo_depthwise_conv2d_s8_pairs(const evo_depthwise_conv2d_s8_params_
 evo_status_t evo_depthwise_conv2d_s8_pairs_rows(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *input,
                                                 const int32_t *wpack, const int32_t *qpack, int8_t *output,
                                                 void *scratch);
+
+/* evo_depthwise_conv2d_s8_planar (Cortex-M4/M7/M33, plain C elsewhere): 3x3 filter, stride_w 1 or
+ * 2, depth multiplier 1, requantisation mode 0/1. A ring of the three padded input rows, channel
+ * planar (word [c][column pair][row slot] = two horizontally adjacent int16 values, input offset
+ * added, 0 in the padding), so two adjacent outputs of a channel share their input words.
+ *   wpack: per channel 15 words {2 * bias, 2 * bias, M, T, e, then per kernel row r0 r1 r2 r0 r1
+ *          the words (2 w[r][0], 2 w[r][1]) and (2 w[r][1], 2 w[r][2])} (low half first); then
+ *          C bytes of -input_offset (an input pixel of zero points, what the padding reads),
+ *          zero-filled to a whole word.
+ *   qpack: {mode, 0, 0, 0}. M, T, e and the modes as for the pairs kernel above.
+ *   scratch: evo_depthwise_conv2d_s8_planar_get_buffer_size(p) bytes, 4-byte aligned. */
+int32_t evo_depthwise_conv2d_s8_planar_get_buffer_size(const evo_depthwise_conv2d_s8_params_t *p);
+evo_status_t evo_depthwise_conv2d_s8_planar(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *input,
+                                            const int32_t *wpack, const int32_t *qpack, int8_t *output, void *scratch);
+evo_status_t evo_depthwise_conv2d_s8_planar_rows(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *input,
+                                                 const int32_t *wpack, const int32_t *qpack, int8_t *output,
+                                                 void *scratch);
 
 /* evo_depthwise_conv2d_s8_m0 (Cortex-M0/M0+; any core): int32 weights, zero-point-padded ring of
  * input rows, input offset folded into the accumulator start.
