@@ -4,13 +4,15 @@ the portable one.
 A specialised kernel can cost RAM: a widened-input scratch, a different in-place option, and
 row streaming only knows the portable kernels. "memory" (the default) therefore starts from the
 portable program - the memory-optimal one, stream groups included - and specialises only what
-leaves its arena where it was: ops inside stream groups stay portable; the others are
-specialised, and those live where the arena rises above the portable one go back to their lean
+leaves its arena where it was: ops inside stream groups keep their portable kernel unless their
+lean variant has a row function (the DSP convolution widening in registers: no widened copy),
+which is kept when the groups' arena still fits; the others are specialised, and those live where the arena rises above the portable one go back to their lean
 variant (KernelCall.lean) if they have one, else to portable, in batches, until it fits. "speed" specialises every op whatever the RAM."""
 from __future__ import annotations
 
 from evo.codegen.lower import Program, _lower_fixed, lower_streams
 from evo.codegen.stream_choice import streamed
+from evo.memory.stream import ROW_FUNCS
 
 
 RETRIES = 6  # reverted ops retried one at a time (each costs a full placement)
@@ -62,10 +64,26 @@ def choose_kernels(g, portable: dict, special: dict, macs: dict, alias_ops: set[
         if trial.plan.arena_bytes <= limit:
             keep = sorted(keep + [i])
             prog, calls = trial, trial_calls
+    prog, calls, in_stream = _stream_members(plan, special, alt, in_groups, keep, limit, prog, calls)
     prog.specialised = sorted(keep)
-    prog.memory_fallback = sorted(set(alt) - set(keep))
+    prog.stream_specialised = in_stream
+    prog.memory_fallback = sorted(set(alt) - set(keep) - set(in_stream))
     prog.prefer = prefer
     return prog, calls
+
+
+def _stream_members(plan, special: dict, alt: list[int], in_groups: set[int], keep: list[int], limit: int, prog, calls):
+    """Stream members on the row function of their lean variant, where the arena stays within
+    `limit`: all of them, else those whose row kernel needs no scratch, else none."""
+    rowable = {i: special[i].lean for i in alt
+               if i in in_groups and special[i].lean is not None and special[i].lean.func in ROW_FUNCS}
+    special.update(rowable)  # plan() takes the chosen ops' calls from `special`
+    for members in (sorted(rowable), sorted(i for i, c in rowable.items() if not c.scratch_bytes)):
+        if members:
+            trial, trial_calls = plan(sorted(keep + members))
+            if trial.plan.arena_bytes <= limit:
+                return trial, trial_calls, members
+    return prog, calls, []
 
 
 def _over_limit_ops(prog: Program, limit: int) -> set[int]:

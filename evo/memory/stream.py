@@ -32,8 +32,10 @@ from evo.ops.base import CExpr, ConstArray, KernelCall, Scratch, TensorArg, Tens
 STREAM = "EVO_STREAM"
 MOVE, CALL = 0, 1
 REGION_LINES, REGION_OUT = 0, 1  # region 2 + k: the group's input k
+STAGE_FIELDS = {"evo_conv2d_s8_dsp_stage_t": ("stream", "pad")}  # the stage struct's fields after p (else filter, bias)
 ROW_FUNCS = {  # member kernel -> (row function, source, stage struct or None for ADD)
     "evo_conv2d_s8": ("evo_conv2d_s8_row", "conv2d_s8_row.c", "evo_conv2d_s8_stage_t"),
+    "evo_conv2d_s8_dsp_direct": ("evo_conv2d_s8_dsp_row", "conv2d_s8_dsp_row.c", "evo_conv2d_s8_dsp_stage_t"),
     "evo_conv2d_f32": ("evo_conv2d_f32_row", "conv2d_f32_row.c", "evo_conv2d_f32_stage_t"),
     "evo_depthwise_conv2d_s8": ("evo_depthwise_conv2d_s8_row", "depthwise_conv2d_s8_row.c", "evo_depthwise_conv2d_s8_stage_t"),
     "evo_depthwise_conv2d_f32": ("evo_depthwise_conv2d_f32_row", "depthwise_conv2d_f32_row.c", "evo_depthwise_conv2d_f32_stage_t"),
@@ -392,7 +394,8 @@ def fused_call(g: Graph, sp: StreamProgram, index: int) -> KernelCall:
             stage_entries.append({"row": CExpr(fn), "stage": CExpr(f"&op{m}_params")})
             continue
         _, filt, bias = st.call.args[:3]
-        prelude.append((stype, f"op{m}_stage", {"p": CExpr(f"&op{m}_params"), "filter": filt, "bias": bias}))
+        names = STAGE_FIELDS.get(stype, ("filter", "bias"))
+        prelude.append((stype, f"op{m}_stage", {"p": CExpr(f"&op{m}_params"), **_rename_arrays(dict(zip(names, (filt, bias))), f"m{m}_")}))
         stage_entries.append({"row": CExpr(fn), "stage": CExpr(f"&op{m}_stage")})
     prelude.append(("evo_stream_stage_t", f"op{index}_stages[]", stage_entries))
     params = {"stages": CExpr(f"op{index}_stages"), "program": ConstArray("program", np.asarray(sp.words, dtype=np.int32)),

@@ -104,6 +104,27 @@ def conv_scratch_bytes(p: dict[str, Any]) -> int:
     return 16 * steps + stage
 
 
+def direct_scratch_bytes(p: dict[str, Any]) -> int:
+    """evo_conv2d_s8_dsp_direct_scratch_bytes (evo/conv_dsp.h): one staged field when in_c % 4."""
+    return 4 * ((p["kh"] * conv_row_bytes(p) + 3) // 4) if p["in"][3] % 4 else 0
+
+
+def conv_direct(op, p: dict[str, Any], call: KernelCall, stream: np.ndarray) -> KernelCall | None:
+    """The convolution widening its input in registers (conv2d_s8_dsp_direct.c): the stream re-laid
+    by quad_stream, a flash row of input zero points for padded taps, scratch only for a staged
+    field when in_c % 4. Its row function runs inside fused row-streamed groups. None: dilated in x."""
+    if p["dil_w"] != 1 and p["kw"] != 1:
+        return None
+    steps = (p["kh"] * conv_row_bytes(p) + 3) // 4
+    scratch = direct_scratch_bytes(p)
+    pad = np.full(conv_row_bytes(p), -int(p["input_offset"]), dtype=np.int8)
+    params = {**call.params, "scratch_bytes": scratch}
+    return replace(call, func="evo_conv2d_s8_dsp_direct", sources=["conv2d_s8_dsp_direct.c"], lean=None,
+                   params=params, args=[call.args[0], ConstArray("mmq", quad_stream(stream, steps, int(p["input_offset"]))),
+                                        ConstArray("pad", pad), call.args[3], Scratch()],
+                   scratch_bytes=scratch)
+
+
 # Flash kept free for code and everything else when the weight streams are sized against the board.
 FLASH_RESERVE = 64 * 1024
 
@@ -139,11 +160,13 @@ def specialise_conv(g, op, p: dict[str, Any], call: KernelCall, target: Target) 
     params = {k: call.params[k] for k in ("in", "out", "kh", "kw", "stride_h", "stride_w", "dil_h", "dil_w", "pad_h", "pad_w",
                                           "input_offset", "act_min", "act_max")}
     params["scratch_bytes"] = scratch
-    return replace(call, func="evo_conv2d_s8_dsp", sources=["conv2d_s8_dsp.c", ENGINE], header=HEADER,
-                   params_type="evo_conv2d_s8_dsp_params_t", params=params,
-                   args=[TensorArg(op.inputs[0]), ConstArray("mm", build_stream(w2, bias, p, const)), None, TensorArg(op.outputs[0]),
-                         Scratch()],
-                   scratch_bytes=scratch)
+    stream = build_stream(w2, bias, p, const)
+    dsp = replace(call, func="evo_conv2d_s8_dsp", sources=["conv2d_s8_dsp.c", ENGINE], header=HEADER,
+                  params_type="evo_conv2d_s8_dsp_params_t", params=params,
+                  args=[TensorArg(op.inputs[0]), ConstArray("mm", stream), None, TensorArg(op.outputs[0]), Scratch()],
+                  scratch_bytes=scratch)
+    # the lean variant: no widened copy (the memory-first choice, and fused row-streamed groups)
+    return replace(dsp, lean=conv_direct(op, p, dsp, stream))
 
 
 def quad_stream(stream: np.ndarray, steps: int, input_offset: int) -> np.ndarray:

@@ -22,6 +22,7 @@
 
 #include "evo/common.h"
 #include "evo/conv.h"
+#include "evo/conv_dsp.h"
 #include "evo/elementwise.h"
 
 #define EVO_STREAM_MOVE 0
@@ -52,6 +53,12 @@ typedef struct {
 } evo_conv2d_s8_stage_t;
 
 typedef struct {
+    const evo_conv2d_s8_dsp_params_t *p;
+    const int32_t *stream; /* evo/ops/conv_dsp.py quad_stream */
+    const int8_t *pad;     /* the input zero point, one filter row's bytes */
+} evo_conv2d_s8_dsp_stage_t;
+
+typedef struct {
     const evo_conv2d_f32_params_t *p;
     const float *filter;
     const float *bias;
@@ -76,6 +83,8 @@ evo_status_t evo_stream_run(const evo_stream_params_t *p, const void *const *inp
 
 evo_status_t evo_conv2d_s8_row(const void *stage, const void *const *in, int32_t in_rows, int32_t pad_top, void *out,
                                void *scratch);
+evo_status_t evo_conv2d_s8_dsp_row(const void *stage, const void *const *in, int32_t in_rows, int32_t pad_top, void *out,
+                                   void *scratch);
 evo_status_t evo_conv2d_f32_row(const void *stage, const void *const *in, int32_t in_rows, int32_t pad_top, void *out,
                                 void *scratch);
 evo_status_t evo_depthwise_conv2d_s8_row(const void *stage, const void *const *in, int32_t in_rows, int32_t pad_top,

@@ -1,0 +1,135 @@
+/* CONV_2D, int8, for DSP cores with (almost) no scratch: the receptive field is widened in
+ * registers straight from the input rows (evo/mm_quad.h, four output channels per record, input
+ * offset folded into the accumulator starts) instead of into a widened copy of a pixel pair
+ * (conv2d_s8_dsp.c: 24 bytes of arena per step of four). This is what runs inside fused
+ * row-streamed groups (conv2d_s8_dsp_row.c), where that copy would raise the line-buffer arena.
+ *
+ * The offset being folded in, a padded tap must read the input zero point (x + offset = 0):
+ * filter rows above or below the image and taps left or right of it read `pad`, a constant row of
+ * zero points in flash, so taps stay whole steps when in_c is a multiple of 4. Otherwise (first
+ * layers: a few channels) each pixel's field is staged with its padding into the only scratch. Bit-exact with TFLM's ConvPerChannel: requantisation as evo/mm_s16.h. */
+#include <string.h>
+
+#include "evo/conv_dsp.h"
+#include "evo/mm_quad.h"
+#include "evo/mm_s16.h"
+
+typedef struct {
+    int32_t a0, a1, a2, a3;
+} acc4_t;
+
+/* acc += the record's four channels . n input bytes at x (whole steps, then a partial one whose
+ * bytes past n meet zero weights); returns the weights that follow. */
+static EVO_ALWAYS_INLINE const int32_t *dot_run(const int8_t *x, int32_t n, const int32_t *w, acc4_t *acc)
+{
+    const int32_t full = n >> 2;
+    w = evo_mm_dot_quad(x, w, full, &acc->a0, &acc->a1, &acc->a2, &acc->a3);
+    if (n & 3) {
+        uint8_t tail[4] = {0, 0, 0, 0};
+        memcpy(tail, x + 4 * full, (size_t)(n & 3));
+        w = evo_mm_dot_quad((const int8_t *)tail, w, 1, &acc->a0, &acc->a1, &acc->a2, &acc->a3);
+    }
+    return w;
+}
+
+/* The receptive field of a pixel as `steps` whole steps: kh rows of row_bytes, the input zero
+ * point at padded taps and zeros past the last row (zero weights there). */
+static void stage_field(const evo_conv2d_s8_dsp_params_t *p, const int8_t *in_b, int32_t iy0, int32_t ix0, int32_t fx0,
+                        int32_t fx1, int32_t row_bytes, int32_t steps, int8_t *stg)
+{
+    const size_t k = (size_t)(p->kh * row_bytes);
+    int32_t fy;
+    memset(stg, -p->input_offset, k);
+    memset(stg + k, 0, (size_t)(4 * steps) - k);
+    for (fy = 0; fy < p->kh && fx1 > fx0; ++fy) {
+        const int32_t iy = iy0 + fy * p->dil_h;
+        if (iy >= 0 && iy < p->in.h) {
+            memcpy(stg + (size_t)fy * row_bytes + (size_t)fx0 * p->in.c, in_b + ((size_t)iy * p->in.w + ix0 + fx0) * p->in.c,
+                   (size_t)(fx1 - fx0) * (size_t)p->in.c);
+        }
+    }
+}
+
+/* Requantise the four channels of a record whose requantisations start at q; returns the next record. */
+static EVO_ALWAYS_INLINE const int32_t *store_quad(int8_t *out, const int32_t *q, int32_t a0, int32_t a1, int32_t a2, int32_t a3,
+                                                   int32_t lo, int32_t hi)
+{
+    /* pair B first: a dummy B stores to A's channels, which A then overwrites */
+    evo_mm_requant1(out, a2, q + 8, lo, hi);
+    evo_mm_requant1(out, a3, q + 12, lo, hi);
+    evo_mm_requant1(out, a0, q, lo, hi);
+    evo_mm_requant1(out, a1, q + 4, lo, hi);
+    return q + 16;
+}
+
+evo_status_t evo_conv2d_s8_dsp_direct(const evo_conv2d_s8_dsp_params_t *p, const int8_t *input, const int32_t *stream,
+                                      const int8_t *pad, int8_t *output, void *scratch)
+{
+    const int32_t in_c = p->in.c, in_w = p->in.w, kw = p->kw, out_c = p->out.c;
+    const int32_t row_bytes = evo_conv2d_s8_dsp_row_bytes(p), row_steps = row_bytes >> 2;
+    const int32_t steps = (p->kh * row_bytes + 3) >> 2, row_step = p->dil_h * in_w * in_c;
+    const int32_t lo = p->act_min, hi = p->act_max, quads = stream[0]; /* locals: the stores may alias p */
+    int8_t *const stg = (int8_t *)scratch;
+    int32_t b, oy, ox, fy, quad;
+
+    if (p->scratch_bytes < evo_conv2d_s8_dsp_direct_scratch_bytes(p) || (p->dil_w != 1 && kw != 1) || p->in.n != p->out.n) {
+        return EVO_ERR_ARG;
+    }
+    for (b = 0; b < p->in.n; ++b) {
+        const int8_t *in_b = input + (size_t)b * p->in.h * in_w * in_c;
+        int8_t *out = output + (size_t)b * p->out.h * p->out.w * out_c;
+        for (oy = 0; oy < p->out.h; ++oy) {
+            const int32_t iy0 = oy * p->stride_h - p->pad_h;
+            for (ox = 0; ox < p->out.w; ++ox, out += out_c) {
+                const int32_t ix0 = ox * p->stride_w - p->pad_w;
+                const int32_t fx0 = ix0 < 0 ? (-ix0 < kw ? -ix0 : kw) : 0;
+                const int32_t fx1 = in_w - ix0 < kw ? (in_w - ix0 > fx0 ? in_w - ix0 : fx0) : kw;
+                const int whole = fx0 == 0 && fx1 == kw;
+                const int rows_in = iy0 >= 0 && iy0 + (p->kh - 1) * p->dil_h < p->in.h;
+                const int32_t left = fx0 * in_c, mid = (fx1 - fx0) * in_c, right = (kw - fx1) * in_c;
+                const int32_t *rec = evo_mm_records(stream);
+                if ((in_c & 3) != 0) { /* taps are not whole steps: the field, staged */
+                    stage_field(p, in_b, iy0, ix0, fx0, fx1, row_bytes, steps, stg);
+                    for (quad = 0; quad < quads; ++quad) {
+                        int32_t a0 = rec[0], a1 = rec[1], a2 = rec[2], a3 = rec[3];
+                        const int32_t *w = evo_mm_dot_quad(stg, rec + 4, steps, &a0, &a1, &a2, &a3);
+                        rec = store_quad(out, w, a0, a1, a2, a3, lo, hi);
+                    }
+                } else if (whole && rows_in) { /* the common case: kh runs of whole steps in the input */
+                    const int8_t *x0 = in_b + ((size_t)iy0 * in_w + ix0) * in_c;
+                    for (quad = 0; quad < quads; ++quad) {
+                        int32_t a0 = rec[0], a1 = rec[1], a2 = rec[2], a3 = rec[3];
+                        const int32_t *w = rec + 4;
+                        const int8_t *x = x0;
+                        for (fy = 0; fy < p->kh; ++fy, x += row_step) {
+                            w = evo_mm_dot_quad(x, w, row_steps, &a0, &a1, &a2, &a3);
+                        }
+                        rec = store_quad(out, w, a0, a1, a2, a3, lo, hi);
+                    }
+                } else { /* padded taps (in_c % 4 == 0: whole steps) read the zero-point row */
+                    for (quad = 0; quad < quads; ++quad) {
+                        acc4_t acc;
+                        const int32_t *w = rec + 4;
+                        acc.a0 = rec[0];
+                        acc.a1 = rec[1];
+                        acc.a2 = rec[2];
+                        acc.a3 = rec[3];
+                        for (fy = 0; fy < p->kh; ++fy) {
+                            const int32_t iy = iy0 + fy * p->dil_h;
+                            if (iy < 0 || iy >= p->in.h || mid == 0) {
+                                w = dot_run(pad, row_bytes, w, &acc);
+                            } else {
+                                w = dot_run(pad, left, w, &acc);
+                                w = dot_run(in_b + ((size_t)iy * in_w + ix0 + fx0) * in_c, mid, w, &acc);
+                                w = dot_run(pad, right, w, &acc);
+                            }
+                        }
+                        rec = store_quad(out, w, acc.a0, acc.a1, acc.a2, acc.a3, lo, hi);
+                    }
+                }
+                evo_mm_constants(stream, out);
+            }
+        }
+    }
+    return EVO_OK;
+}
