@@ -73,16 +73,31 @@ def choose_kernels(g, portable: dict, special: dict, macs: dict, alias_ops: set[
 
 
 def _stream_members(plan, special: dict, alt: list[int], in_groups: set[int], keep: list[int], limit: int, prog, calls):
-    """Stream members on the row function of their lean variant, where the arena stays within
-    `limit`: all of them, else those whose row kernel needs no scratch, else none."""
-    rowable = {i: special[i].lean for i in alt
-               if i in in_groups and special[i].lean is not None and special[i].lean.func in ROW_FUNCS}
-    special.update(rowable)  # plan() takes the chosen ops' calls from `special`
-    for members in (sorted(rowable), sorted(i for i, c in rowable.items() if not c.scratch_bytes)):
-        if members:
-            trial, trial_calls = plan(sorted(keep + members))
-            if trial.plan.arena_bytes <= limit:
-                return trial, trial_calls, members
+    """Stream members on the row functions of their lean variants (fastest first), where the
+    arena stays within `limit`. A group's kernel scratch is its largest member's: while over,
+    the members with the largest scratch step down to their next variant, then to portable."""
+    options = {}  # member -> its variants with a row function, fastest first
+    for i in alt:
+        chain, c = [], special[i].lean if i in in_groups else None
+        while c is not None:
+            if c.func in ROW_FUNCS:
+                chain.append(c)
+            c = c.lean
+        if chain:
+            options[i] = chain
+    level = {i: 0 for i in options}
+    while level:
+        members = sorted(level)
+        special.update({i: options[i][level[i]] for i in members})  # plan() takes the chosen ops' calls from `special`
+        trial, trial_calls = plan(sorted(keep + members))
+        if trial.plan.arena_bytes <= limit:
+            return trial, trial_calls, members
+        top = max(special[i].scratch_bytes for i in members)
+        for i in members:
+            if special[i].scratch_bytes == top:
+                level[i] += 1
+                if level[i] == len(options[i]):
+                    del level[i]
     return prog, calls, []
 
 
