@@ -5,8 +5,8 @@ A specialised kernel can cost RAM: a widened-input scratch, a different in-place
 row streaming only knows the portable kernels. "memory" (the default) therefore starts from the
 portable program - the memory-optimal one, stream groups included - and specialises only what
 leaves its arena where it was: ops inside stream groups keep their portable kernel unless their
-lean variant has a row function (the DSP convolution widening in registers: no widened copy),
-which is kept when the groups' arena still fits; the others are specialised, and those live where the arena rises above the portable one go back to their lean
+specialised call or a lean variant has a row function (the DSP ADD, the DSP convolutions without
+byte staging), kept where the groups' arena still fits; the others are specialised, and those live where the arena rises above the portable one go back to their lean
 variant (KernelCall.lean) if they have one, else to portable, in batches, until it fits. "speed" specialises every op whatever the RAM."""
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def choose_kernels(g, portable: dict, special: dict, macs: dict, alias_ops: set[
     limit = base.plan.arena_bytes
     groups = [[st.op.index for st in sp.stages] for _, sp in sorted(base.streams.items())]
     in_groups = {m for grp in groups for m in grp}
-    keep = [i for i in alt if i not in in_groups]  # stream members stay portable
+    keep = [i for i in alt if i not in in_groups]  # stream members: _stream_members, at the end
     dropped: list[int] = []  # reverted for memory (not for streaming)
 
     def plan(chosen):
@@ -73,12 +73,13 @@ def choose_kernels(g, portable: dict, special: dict, macs: dict, alias_ops: set[
 
 
 def _stream_members(plan, special: dict, alt: list[int], in_groups: set[int], keep: list[int], limit: int, prog, calls):
-    """Stream members on the row functions of their lean variants (fastest first), where the
+    """Stream members on the row functions of their specialised calls or lean variants (fastest
+    first: the DSP ADD, the DSP convolutions without byte staging), where the
     arena stays within `limit`. A group's kernel scratch is its largest member's: while over,
     the members with the largest scratch step down to their next variant, then to portable."""
     options = {}  # member -> its variants with a row function, fastest first
     for i in alt:
-        chain, c = [], special[i].lean if i in in_groups else None
+        chain, c = [], special[i] if i in in_groups else None
         while c is not None:
             if c.func in ROW_FUNCS:
                 chain.append(c)

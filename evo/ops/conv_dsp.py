@@ -109,22 +109,24 @@ def direct_scratch_bytes(p: dict[str, Any]) -> int:
     return 4 * ((p["kh"] * conv_row_bytes(p) + 3) // 4) if p["in"][3] % 4 else 0
 
 
-def conv_direct(op, p: dict[str, Any], call: KernelCall, stream: np.ndarray, widened: bool) -> KernelCall | None:
+def conv_direct(op, p: dict[str, Any], call: KernelCall, stream: np.ndarray, pixels: int) -> KernelCall | None:
     """conv2d_s8_dsp_direct.c, which needs no widened copy of a pixel pair's byte-staged fields.
-    Register mode: the stream re-laid by quad_stream, the input widened in registers, scratch
-    only for a staged field when in_c % 4. Widened mode (in_c % 4 == 0): the pair stream on the
-    2x2 engine, widening each pixel pair straight from the input into 16 bytes per step of
-    scratch. A flash row of input zero points serves padded taps. Its row function runs inside
-    fused row-streamed groups. None: dilated in x, or widened with in_c % 4."""
-    if (p["dil_w"] != 1 and p["kw"] != 1) or (widened and p["in"][3] % 4):
+    pixels 0, register mode: the stream re-laid by quad_stream, the input widened in registers,
+    scratch only for a staged field when in_c % 4. pixels 1 or 2, widened mode: the pair stream
+    on the matrix engine's 1-pixel or 2x2 tile, each pixel widened from the input rows into 8
+    bytes per step of scratch (plus its staged field when in_c % 4). A flash row of input zero
+    points serves padded taps. Its row function runs inside fused row-streamed groups. None:
+    dilated in x (taps not contiguous)."""
+    if p["dil_w"] != 1 and p["kw"] != 1:
         return None
     steps = (p["kh"] * conv_row_bytes(p) + 3) // 4
-    scratch = 16 * steps if widened else direct_scratch_bytes(p)
-    data = stream if widened else quad_stream(stream, steps, int(p["input_offset"]))
+    widened_bytes = (12 if p["in"][3] % 4 else 8) * steps  # evo_conv2d_s8_dsp_widened_bytes
+    scratch = pixels * widened_bytes if pixels else direct_scratch_bytes(p)
+    data = stream if pixels else quad_stream(stream, steps, int(p["input_offset"]))
     pad = np.full(conv_row_bytes(p), -int(p["input_offset"]), dtype=np.int8)
-    return replace(call, func="evo_conv2d_s8_dsp_direct", sources=["conv2d_s8_dsp_direct.c"] + ([ENGINE] if widened else []),
+    return replace(call, func="evo_conv2d_s8_dsp_direct", sources=["conv2d_s8_dsp_direct.c"] + ([ENGINE] if pixels else []),
                    lean=None, params={**call.params, "scratch_bytes": scratch},
-                   args=[call.args[0], ConstArray("mm" if widened else "mmq", data), ConstArray("pad", pad), call.args[3], Scratch()],
+                   args=[call.args[0], ConstArray("mm" if pixels else "mmq", data), ConstArray("pad", pad), call.args[3], Scratch()],
                    scratch_bytes=scratch)
 
 
@@ -168,11 +170,13 @@ def specialise_conv(g, op, p: dict[str, Any], call: KernelCall, target: Target) 
                   params_type="evo_conv2d_s8_dsp_params_t", params=params,
                   args=[TensorArg(op.inputs[0]), ConstArray("mm", stream), None, TensorArg(op.outputs[0]), Scratch()],
                   scratch_bytes=scratch)
-    # leaner variants, no byte staging (the memory-first choice, and fused row-streamed groups):
-    # the widened pixel pair, then the input widened in registers
-    regs = conv_direct(op, p, dsp, stream, widened=False)
-    wide = conv_direct(op, p, dsp, stream, widened=True)
-    return replace(dsp, lean=replace(wide, lean=regs) if wide is not None else regs)
+    # leaner variants (the memory-first choice, and fused row-streamed groups): widened pixel
+    # pairs, single widened pixels, then the input widened in registers
+    lean = None
+    for pixels in (0, 1, 2):
+        v = conv_direct(op, p, dsp, stream, pixels)
+        lean = replace(v, lean=lean) if v is not None else None
+    return replace(dsp, lean=lean)
 
 
 def quad_stream(stream: np.ndarray, steps: int, input_offset: int) -> np.ndarray:

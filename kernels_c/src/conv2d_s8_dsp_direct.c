@@ -9,9 +9,10 @@
  * zero points in flash, so taps stay whole steps when in_c is a multiple of 4. Otherwise (first
  * layers: a few channels) each pixel's field is staged with its padding into the only scratch.
  *
- * Given scratch for a widened pixel pair (16 bytes per step; in_c % 4 == 0), the kernel runs the
- * 2x2 matrix engine instead (`widened`, with the pair stream): faster, and still no byte staging.
- * The generator picks the mode (evo/ops/conv_dsp.py) by the scratch it plans, with the stream. Bit-exact with TFLM's ConvPerChannel: requantisation as evo/mm_s16.h. */
+ * Given scratch for a widened pixel (8 bytes per step) or pixel pair (16), the kernel runs the
+ * matrix engine's 1-pixel or 2x2 tile instead (`widened`, with the pair stream): faster, with no
+ * byte staging when in_c % 4 == 0. The generator picks the mode (evo/ops/conv_dsp.py) by the
+ * scratch it plans (evo_conv2d_s8_dsp_widened_bytes), with the matching stream. Bit-exact with TFLM's ConvPerChannel: requantisation as evo/mm_s16.h. */
 #include <string.h>
 
 #include "evo/conv_dsp.h"
@@ -86,18 +87,21 @@ static void widen_row(const evo_conv2d_s8_dsp_params_t *p, const int8_t *row, in
     memset(x + 2 * steps_c * fx1, 0, (size_t)(8 * steps_c * (p->kw - fx1)));
 }
 
-/* Widened mode (in_c % 4 == 0, scratch for a pixel pair's 16 bytes per step, the pair stream of
- * evo/mm_s16.h): two neighbouring pixels whose taps all lie inside the row run the 2x2 engine on
- * their fields widened straight from the input rows; the others run alone, their padded taps and
- * rows widened as zeros. No byte staging. */
-static void widened(const evo_conv2d_s8_dsp_params_t *p, const int8_t *in_b, const int32_t *stream, int8_t *out, uint32_t *x)
+/* Widened mode (the pair stream of evo/mm_s16.h; scratch evo_conv2d_s8_dsp_widened_bytes): pixels
+ * run the 2x2 engine (`pairs`: two neighbours whose taps all lie inside the row) or its 1-pixel
+ * tile on their fields widened straight from the input rows, padded taps and rows as zeros
+ * (x + offset = 0). When in_c % 4 (taps are not whole steps) the fields are staged first. */
+static void widened(const evo_conv2d_s8_dsp_params_t *p, const int8_t *in_b, const int32_t *stream, int8_t *out, uint32_t *x,
+                    int pairs)
 {
-    const int32_t in_c = p->in.c, out_c = p->out.c, out_w = p->out.w, run = p->kw * in_c, row_steps = run >> 2;
+    const int32_t in_c = p->in.c, out_c = p->out.c, out_w = p->out.w, run = p->kw * in_c;
+    const int32_t row_bytes = evo_conv2d_s8_dsp_row_bytes(p), row_steps = run >> 2, steps = (p->kh * row_bytes + 3) >> 2;
+    int8_t *const stg = (int8_t *)(x + (pairs ? 4 : 2) * steps);
     evo_mm_job_t pair, one;
     int32_t oy, ox, fy;
     pair.x = one.x = x;
     pair.rec = one.rec = evo_mm_records(stream);
-    pair.steps = one.steps = p->kh * row_steps;
+    pair.steps = one.steps = steps;
     pair.act_min = one.act_min = p->act_min;
     pair.act_max = one.act_max = p->act_max;
     pair.out_a = one.out_a = out;
@@ -108,12 +112,19 @@ static void widened(const evo_conv2d_s8_dsp_params_t *p, const int8_t *in_b, con
     for (oy = 0; oy < p->out.h; ++oy) {
         const int32_t iy0 = oy * p->stride_h - p->pad_h;
         for (ox = 0; ox < out_w; out += out_c) {
-            int32_t ix0, fx0, fx1, jx0, gx0, gx1;
+            int32_t ix0, fx0, fx1, jx0 = 0, gx0 = 0, gx1 = 0;
+            const int two = pairs && ox + 1 < out_w;
             taps(p, ox, &ix0, &fx0, &fx1);
-            if (ox + 1 < out_w) {
+            if (two) {
                 taps(p, ox + 1, &jx0, &gx0, &gx1);
             }
-            if (ox + 1 < out_w && fx0 == 0 && fx1 == p->kw && gx0 == 0 && gx1 == p->kw) {
+            if (in_c & 3) {
+                stage_field(p, in_b, iy0, ix0, fx0, fx1, row_bytes, steps, stg);
+                if (two) {
+                    stage_field(p, in_b, iy0, jx0, gx0, gx1, row_bytes, steps, stg + 4 * steps);
+                }
+                evo_mm_widen2(stg, two ? stg + 4 * steps : NULL, 4 * steps, p->input_offset, x);
+            } else if (two && fx0 == 0 && fx1 == p->kw && gx0 == 0 && gx1 == p->kw) {
                 for (fy = 0; fy < p->kh; ++fy) {
                     const int32_t iy = iy0 + fy * p->dil_h;
                     uint32_t *xr = x + 4 * row_steps * fy;
@@ -124,6 +135,25 @@ static void widened(const evo_conv2d_s8_dsp_params_t *p, const int8_t *in_b, con
                         evo_mm_widen2(r + (size_t)ix0 * in_c, r + (size_t)jx0 * in_c, run, p->input_offset, xr);
                     }
                 }
+            } else {
+                for (fy = 0; fy < p->kh; ++fy) {
+                    const int32_t iy = iy0 + fy * p->dil_h;
+                    uint32_t *xr = x + 2 * row_steps * fy;
+                    if (iy < 0 || iy >= p->in.h) {
+                        memset(xr, 0, (size_t)(8 * row_steps));
+                    } else {
+                        widen_row(p, in_b + ((size_t)iy * p->in.w + ix0) * in_c, fx0, fx1, xr);
+                    }
+                }
+                if (stream[0] > 0) {
+                    one.out_a = out;
+                    one.run(&one);
+                }
+                evo_mm_constants(stream, out);
+                ox += 1;
+                continue;
+            }
+            if (two) {
                 if (stream[0] > 0) {
                     pair.out_a = out;
                     pair.out_b = out + out_c;
@@ -133,23 +163,14 @@ static void widened(const evo_conv2d_s8_dsp_params_t *p, const int8_t *in_b, con
                 evo_mm_constants(stream, out + out_c);
                 out += out_c;
                 ox += 2;
-                continue;
-            }
-            for (fy = 0; fy < p->kh; ++fy) {
-                const int32_t iy = iy0 + fy * p->dil_h;
-                uint32_t *xr = x + 2 * row_steps * fy;
-                if (iy < 0 || iy >= p->in.h) {
-                    memset(xr, 0, (size_t)(8 * row_steps));
-                } else {
-                    widen_row(p, in_b + ((size_t)iy * p->in.w + ix0) * in_c, fx0, fx1, xr);
+            } else {
+                if (stream[0] > 0) {
+                    one.out_a = out;
+                    one.run(&one);
                 }
+                evo_mm_constants(stream, out);
+                ox += 1;
             }
-            if (stream[0] > 0) {
-                one.out_a = out;
-                one.run(&one);
-            }
-            evo_mm_constants(stream, out);
-            ox += 1;
         }
     }
 }
@@ -170,8 +191,8 @@ evo_status_t evo_conv2d_s8_dsp_direct(const evo_conv2d_s8_dsp_params_t *p, const
     for (b = 0; b < p->in.n; ++b) {
         const int8_t *in_b = input + (size_t)b * p->in.h * in_w * in_c;
         int8_t *out = output + (size_t)b * p->out.h * p->out.w * out_c;
-        if ((in_c & 3) == 0 && p->scratch_bytes >= 16 * steps) {
-            widened(p, in_b, stream, out, (uint32_t *)scratch);
+        if (p->scratch_bytes >= evo_conv2d_s8_dsp_widened_bytes(p, 0)) {
+            widened(p, in_b, stream, out, (uint32_t *)scratch, p->scratch_bytes >= evo_conv2d_s8_dsp_widened_bytes(p, 1));
             continue;
         }
         for (oy = 0; oy < p->out.h; ++oy) {

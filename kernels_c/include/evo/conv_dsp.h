@@ -66,6 +66,13 @@ static inline int32_t evo_conv2d_s8_dsp_direct_scratch_bytes(const evo_conv2d_s8
 {
     return (p->in.c & 3) != 0 ? 4 * ((p->kh * evo_conv2d_s8_dsp_row_bytes(p) + 3) / 4) : 0;
 }
+/* Its widened modes' scratch, one pixel (pairs 0) or two: 8 bytes per step each, plus a staged
+ * field each (4 bytes per step) when in_c % 4. Twin of conv_direct in evo/ops/conv_dsp.py. */
+static inline int32_t evo_conv2d_s8_dsp_widened_bytes(const evo_conv2d_s8_dsp_params_t *p, int pairs)
+{
+    const int32_t steps = (p->kh * evo_conv2d_s8_dsp_row_bytes(p) + 3) / 4;
+    return (pairs ? 2 : 1) * ((p->in.c & 3) != 0 ? 12 : 8) * steps;
+}
 static inline int32_t evo_conv2d_s8_dsp_get_buffer_size(const evo_conv2d_s8_dsp_params_t *p) { return p->scratch_bytes; }
 
 #endif
