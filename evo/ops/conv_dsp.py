@@ -124,7 +124,7 @@ def conv_direct(op, p: dict[str, Any], call: KernelCall, stream: np.ndarray, pix
     scratch = pixels * widened_bytes if pixels else direct_scratch_bytes(p)
     data = stream if pixels else quad_stream(stream, steps, int(p["input_offset"]))
     pad = np.full(conv_row_bytes(p), -int(p["input_offset"]), dtype=np.int8)
-    return replace(call, func="evo_conv2d_s8_dsp_direct", sources=["conv2d_s8_dsp_direct.c"] + ([ENGINE] if pixels else []),
+    return replace(call, func="evo_conv2d_s8_dsp_direct", sources=["conv2d_s8_dsp_direct.c", ENGINE],
                    lean=None, params={**call.params, "scratch_bytes": scratch},
                    args=[call.args[0], ConstArray("mm" if pixels else "mmq", data), ConstArray("pad", pad), call.args[3], Scratch()],
                    scratch_bytes=scratch)

@@ -43,3 +43,25 @@ def conv_chain(seed: int, h: int, w: int, cin: int, layers: list[tuple[int, int,
         src = y
     return Graph(tensors=tensors, ops=ops, inputs=[x], outputs=[src], input_names=["input"], output_names=["out"], name="chain",
                  file_inputs=[x], file_outputs=[src])
+
+
+def compiled_on_variant(g: Graph, target, pixels: int):
+    """The chain's convolutions all on conv2d_s8_dsp_direct in one mode (pixels 0: input widened in
+    registers, 1: single widened pixels, 2: widened pairs), whatever the arena, streamed as one
+    group: every mode of the row kernel runs, not only those the memory-first choice picks."""
+    from evo.codegen.emit import generate
+    from evo.codegen.lower import _calls, _finish, lower_streams
+    from evo.codegen.report import build_report
+    from evo.compiler import Compiled
+
+    portable, special, macs, alias_ops = _calls(g, target)
+    calls = dict(portable)
+    for i, c in special.items():
+        v = c.lean if c is not None else None  # widened pairs, then single pixels, then registers
+        for _ in range(2 - pixels):
+            v = v.lean if v is not None else None
+        if v is not None:
+            calls[i] = v
+    prog = _finish(lower_streams(g, calls, macs, alias_ops, None, True, True, "groups"), target, None, None)
+    files = generate(prog, "m", "m.tflite")
+    return Compiled(program=prog, files=files, report=build_report(prog, "m", "m.tflite", files.weight_bytes), name="m")

@@ -15,7 +15,7 @@ from evo.inputs import random_inputs
 from evo.target import HOST, Target
 from evo.targets.host import HostModel
 from evo.verify.tflm import run_tflm
-from tests.support.conv_chain import conv_chain
+from tests.support.conv_chain import compiled_on_variant, conv_chain
 
 M4 = Target("M4")
 CHAINS = {  # wide intermediates, small input and output: streaming lowers the arena
@@ -41,6 +41,23 @@ def test_streamed_dsp_conv_bit_exact_at_the_portable_arena(name):
     assert "evo_conv2d_s8_dsp_row" in _row_kernels(prog)
     assert prog.plan.arena_bytes <= lower(g, target=HOST).plan.arena_bytes
     inputs = random_inputs(g, 5)
+    want, _ = run_tflm(model, g, inputs)
+    with HostModel.build(g, compiled=compiled) as m:
+        got = m.run(inputs)
+    assert np.array_equal(got[0], want[0])
+
+
+@pytest.mark.parametrize("pixels", [0, 1, 2])
+@pytest.mark.parametrize("name", ["rgb_first_layer", "wide_kernel"])  # staged fields; whole steps, 5x5, VALID
+def test_every_row_kernel_mode_bit_exact(name, pixels):
+    model = write_tflite(conv_chain(*CHAINS[name]))
+    g = read_tflite(model)
+    compiled = compiled_on_variant(g, M4, pixels)
+    (sp,) = compiled.program.streams.values()
+    convs = [st.call for st in sp.stages]
+    assert all(c.func == "evo_conv2d_s8_dsp_direct" for c in convs)
+    assert any(c.args[1].suffix == ("mm" if pixels else "mmq") for c in convs)
+    inputs = random_inputs(g, 6)
     want, _ = run_tflm(model, g, inputs)
     with HostModel.build(g, compiled=compiled) as m:
         got = m.run(inputs)
