@@ -23,18 +23,11 @@ typedef struct {
     int32_t a0, a1, a2, a3;
 } acc4_t;
 
-/* acc += the record's four channels . n input bytes at x (whole steps, then a partial one whose
- * bytes past n meet zero weights); returns the weights that follow. */
+/* acc += the record's four channels . n input bytes at x (a multiple of 4: whole steps); returns
+ * the weights that follow. */
 static EVO_ALWAYS_INLINE const int32_t *dot_run(const int8_t *x, int32_t n, const int32_t *w, acc4_t *acc)
 {
-    const int32_t full = n >> 2;
-    w = evo_mm_dot_quad(x, w, full, &acc->a0, &acc->a1, &acc->a2, &acc->a3);
-    if (n & 3) {
-        uint8_t tail[4] = {0, 0, 0, 0};
-        memcpy(tail, x + 4 * full, (size_t)(n & 3));
-        w = evo_mm_dot_quad((const int8_t *)tail, w, 1, &acc->a0, &acc->a1, &acc->a2, &acc->a3);
-    }
-    return w;
+    return evo_mm_dot_quad(x, w, n >> 2, &acc->a0, &acc->a1, &acc->a2, &acc->a3);
 }
 
 /* The receptive field of a pixel as `steps` whole steps: kh rows of row_bytes, the input zero
