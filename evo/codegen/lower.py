@@ -54,6 +54,7 @@ class Program:
     # and ops that have one but keep the portable call because it would raise the arena.
     specialised: list[int] = field(default_factory=list)
     memory_fallback: list[int] = field(default_factory=list)
+    stream_specialised: list[int] = field(default_factory=list)  # fused stream members on a specialised row kernel
     prefer: str = "memory"
 
     @property

@@ -32,12 +32,16 @@ from evo.ops.base import CExpr, ConstArray, KernelCall, Scratch, TensorArg, Tens
 STREAM = "EVO_STREAM"
 MOVE, CALL = 0, 1
 REGION_LINES, REGION_OUT = 0, 1  # region 2 + k: the group's input k
+# the stage struct's fields after p: (name, index of the call's argument); else filter, bias
+STAGE_FIELDS = {"evo_conv2d_s8_dsp_stage_t": (("stream", 1), ("pad", 2)), "evo_add_s8_dsp_stage_t": (("table", 2),)}
 ROW_FUNCS = {  # member kernel -> (row function, source, stage struct or None for ADD)
     "evo_conv2d_s8": ("evo_conv2d_s8_row", "conv2d_s8_row.c", "evo_conv2d_s8_stage_t"),
+    "evo_conv2d_s8_dsp_direct": ("evo_conv2d_s8_dsp_row", "conv2d_s8_dsp_row.c", "evo_conv2d_s8_dsp_stage_t"),
     "evo_conv2d_f32": ("evo_conv2d_f32_row", "conv2d_f32_row.c", "evo_conv2d_f32_stage_t"),
     "evo_depthwise_conv2d_s8": ("evo_depthwise_conv2d_s8_row", "depthwise_conv2d_s8_row.c", "evo_depthwise_conv2d_s8_stage_t"),
     "evo_depthwise_conv2d_f32": ("evo_depthwise_conv2d_f32_row", "depthwise_conv2d_f32_row.c", "evo_depthwise_conv2d_f32_stage_t"),
     "evo_add_s8": ("evo_add_s8_row", "add_s8_row.c", None),
+    "evo_add_s8_dsp": ("evo_add_s8_dsp_row", "add_s8_dsp_row.c", "evo_add_s8_dsp_stage_t"),
     "evo_add_f32": ("evo_add_f32_row", "add_f32_row.c", None),
     "evo_relu_s8": ("evo_relu_s8_row", "relu_s8_row.c", None),
     "evo_relu_f32": ("evo_relu_f32_row", "relu_f32_row.c", None),
@@ -385,14 +389,14 @@ def fused_call(g: Graph, sp: StreamProgram, index: int) -> KernelCall:
         w = g.tensor(st.out).shape[2] * g.tensor(st.out).shape[3]
         if "bcast" in params:  # ADD: the kernel's params for one row (W * C elements)
             params = {**params, "bcast": broadcast_layout((w,), (w,), (w,))}
-        elif "size" in params:  # RELU: likewise
+        elif "size" in params:  # RELU and the DSP ADD: likewise
             params = {**params, "size": w}
         prelude.append((st.call.params_type, f"op{m}_params", _rename_arrays(params, f"m{m}_")))
         if stype is None:
             stage_entries.append({"row": CExpr(fn), "stage": CExpr(f"&op{m}_params")})
             continue
-        _, filt, bias = st.call.args[:3]
-        prelude.append((stype, f"op{m}_stage", {"p": CExpr(f"&op{m}_params"), "filter": filt, "bias": bias}))
+        fields = {name: st.call.args[k] for name, k in STAGE_FIELDS.get(stype, (("filter", 1), ("bias", 2)))}
+        prelude.append((stype, f"op{m}_stage", {"p": CExpr(f"&op{m}_params"), **_rename_arrays(fields, f"m{m}_")}))
         stage_entries.append({"row": CExpr(fn), "stage": CExpr(f"&op{m}_stage")})
     prelude.append(("evo_stream_stage_t", f"op{index}_stages[]", stage_entries))
     params = {"stages": CExpr(f"op{index}_stages"), "program": ConstArray("program", np.asarray(sp.words, dtype=np.int32)),

@@ -104,6 +104,32 @@ def conv_scratch_bytes(p: dict[str, Any]) -> int:
     return 16 * steps + stage
 
 
+def direct_scratch_bytes(p: dict[str, Any]) -> int:
+    """evo_conv2d_s8_dsp_direct_scratch_bytes (evo/conv_dsp.h): one staged field when in_c % 4."""
+    return 4 * ((p["kh"] * conv_row_bytes(p) + 3) // 4) if p["in"][3] % 4 else 0
+
+
+def conv_direct(op, p: dict[str, Any], call: KernelCall, stream: np.ndarray, pixels: int) -> KernelCall | None:
+    """conv2d_s8_dsp_direct.c, which needs no widened copy of a pixel pair's byte-staged fields.
+    pixels 0, register mode: the stream re-laid by quad_stream, the input widened in registers,
+    scratch only for a staged field when in_c % 4. pixels 1 or 2, widened mode: the pair stream
+    on the matrix engine's 1-pixel or 2x2 tile, each pixel widened from the input rows into 8
+    bytes per step of scratch (plus its staged field when in_c % 4). A flash row of input zero
+    points serves padded taps. Its row function runs inside fused row-streamed groups. None:
+    dilated in x (taps not contiguous)."""
+    if p["dil_w"] != 1 and p["kw"] != 1:
+        return None
+    steps = (p["kh"] * conv_row_bytes(p) + 3) // 4
+    widened_bytes = (12 if p["in"][3] % 4 else 8) * steps  # evo_conv2d_s8_dsp_widened_bytes
+    scratch = pixels * widened_bytes if pixels else direct_scratch_bytes(p)
+    data = stream if pixels else quad_stream(stream, steps, int(p["input_offset"]))
+    pad = np.full(conv_row_bytes(p), -int(p["input_offset"]), dtype=np.int8)
+    return replace(call, func="evo_conv2d_s8_dsp_direct", sources=["conv2d_s8_dsp_direct.c", ENGINE],
+                   lean=None, params={**call.params, "scratch_bytes": scratch},
+                   args=[call.args[0], ConstArray("mm" if pixels else "mmq", data), ConstArray("pad", pad), call.args[3], Scratch()],
+                   scratch_bytes=scratch)
+
+
 # Flash kept free for code and everything else when the weight streams are sized against the board.
 FLASH_RESERVE = 64 * 1024
 
@@ -139,11 +165,18 @@ def specialise_conv(g, op, p: dict[str, Any], call: KernelCall, target: Target) 
     params = {k: call.params[k] for k in ("in", "out", "kh", "kw", "stride_h", "stride_w", "dil_h", "dil_w", "pad_h", "pad_w",
                                           "input_offset", "act_min", "act_max")}
     params["scratch_bytes"] = scratch
-    return replace(call, func="evo_conv2d_s8_dsp", sources=["conv2d_s8_dsp.c", ENGINE], header=HEADER,
-                   params_type="evo_conv2d_s8_dsp_params_t", params=params,
-                   args=[TensorArg(op.inputs[0]), ConstArray("mm", build_stream(w2, bias, p, const)), None, TensorArg(op.outputs[0]),
-                         Scratch()],
-                   scratch_bytes=scratch)
+    stream = build_stream(w2, bias, p, const)
+    dsp = replace(call, func="evo_conv2d_s8_dsp", sources=["conv2d_s8_dsp.c", ENGINE], header=HEADER,
+                  params_type="evo_conv2d_s8_dsp_params_t", params=params,
+                  args=[TensorArg(op.inputs[0]), ConstArray("mm", stream), None, TensorArg(op.outputs[0]), Scratch()],
+                  scratch_bytes=scratch)
+    # leaner variants (the memory-first choice, and fused row-streamed groups): widened pixel
+    # pairs, single widened pixels, then the input widened in registers
+    lean = None
+    for pixels in (0, 1, 2):
+        v = conv_direct(op, p, dsp, stream, pixels)
+        lean = replace(v, lean=lean) if v is not None else None
+    return replace(dsp, lean=lean)
 
 
 def quad_stream(stream: np.ndarray, steps: int, input_offset: int) -> np.ndarray:

@@ -35,7 +35,7 @@ def test_dsp_target_keeps_the_portable_arena(name):
     _, g = _load(name)
     host = lower(g, target=HOST).plan.arena_bytes
     prog = lower(g, target=M4)
-    assert prog.plan.arena_bytes == host
+    assert prog.plan.arena_bytes <= host  # below it when a DSP row kernel needs less scratch than the portable one
     assert prog.prefer == "memory"
     assert not set(prog.specialised) & set(prog.memory_fallback)
     funcs = {s.op.index: s.call.func for s in prog.steps if s.call is not None}

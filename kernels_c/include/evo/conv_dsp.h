@@ -34,6 +34,10 @@ evo_status_t evo_conv2d_s8_dsp(const evo_conv2d_s8_dsp_params_t *p, const int8_t
                                const int32_t *bias, int8_t *output, void *scratch);
 evo_status_t evo_fully_connected_s8_dsp(const evo_fully_connected_s8_dsp_params_t *p, const int8_t *input,
                                         const int32_t *stream, int8_t *output, void *scratch);
+/* CONV_2D with the input widened in registers (conv2d_s8_dsp_direct.c): `stream` laid out by
+ * quad_stream, `pad` kh > 1 ? row_bytes : kw * in_c bytes of the input zero point; dil_w 1 or kw 1. */
+evo_status_t evo_conv2d_s8_dsp_direct(const evo_conv2d_s8_dsp_params_t *p, const int8_t *input, const int32_t *stream,
+                                      const int8_t *pad, int8_t *output, void *scratch);
 /* The same without scratch (scratch_bytes 0): the input is widened in registers per channel pair. */
 evo_status_t evo_fully_connected_s8_dsp_direct(const evo_fully_connected_s8_dsp_params_t *p, const int8_t *input,
                                                const int32_t *stream, int8_t *output);
@@ -55,6 +59,19 @@ static inline int32_t evo_conv2d_s8_dsp_scratch_bytes(const evo_conv2d_s8_dsp_pa
     const int32_t steps = (p->kh * evo_conv2d_s8_dsp_row_bytes(p) + 3) / 4;
     const int32_t stage = (p->kh == 1 && p->kw == 1) ? 0 : 8 * steps;
     return 16 * steps + stage;
+}
+/* evo_conv2d_s8_dsp_direct's scratch: one staged receptive field (whole steps) when in_c is not a
+ * multiple of 4, else none. Twin of direct_scratch_bytes in evo/ops/conv_dsp.py. */
+static inline int32_t evo_conv2d_s8_dsp_direct_scratch_bytes(const evo_conv2d_s8_dsp_params_t *p)
+{
+    return (p->in.c & 3) != 0 ? 4 * ((p->kh * evo_conv2d_s8_dsp_row_bytes(p) + 3) / 4) : 0;
+}
+/* Its widened modes' scratch, one pixel (pairs 0) or two: 8 bytes per step each, plus a staged
+ * field each (4 bytes per step) when in_c % 4. Twin of conv_direct in evo/ops/conv_dsp.py. */
+static inline int32_t evo_conv2d_s8_dsp_widened_bytes(const evo_conv2d_s8_dsp_params_t *p, int pairs)
+{
+    const int32_t steps = (p->kh * evo_conv2d_s8_dsp_row_bytes(p) + 3) / 4;
+    return (pairs ? 2 : 1) * ((p->in.c & 3) != 0 ? 12 : 8) * steps;
 }
 static inline int32_t evo_conv2d_s8_dsp_get_buffer_size(const evo_conv2d_s8_dsp_params_t *p) { return p->scratch_bytes; }
 

@@ -21,7 +21,9 @@
 #include <string.h>
 
 #include "evo/common.h"
+#include "evo/add_dsp.h"
 #include "evo/conv.h"
+#include "evo/conv_dsp.h"
 #include "evo/elementwise.h"
 
 #define EVO_STREAM_MOVE 0
@@ -52,6 +54,17 @@ typedef struct {
 } evo_conv2d_s8_stage_t;
 
 typedef struct {
+    const evo_conv2d_s8_dsp_params_t *p;
+    const int32_t *stream; /* evo/ops/conv_dsp.py quad_stream */
+    const int8_t *pad;     /* the input zero point, one filter row's bytes */
+} evo_conv2d_s8_dsp_stage_t;
+
+typedef struct {
+    const evo_add_s8_dsp_params_t *p; /* for one row */
+    const int32_t *table;
+} evo_add_s8_dsp_stage_t;
+
+typedef struct {
     const evo_conv2d_f32_params_t *p;
     const float *filter;
     const float *bias;
@@ -69,13 +82,16 @@ typedef struct {
     const float *bias;
 } evo_depthwise_conv2d_f32_stage_t;
 
-/* ADD and RELU stages take the kernel's params for one row (W * C elements) directly; pooling
+/* ADD and RELU stages take the kernel's params for one row (W * C elements) directly (the DSP
+ * ADD with its table, evo_add_s8_dsp_stage_t); pooling
  * stages the kernel's params, whose heights the row function adjusts like a convolution's. */
 
 evo_status_t evo_stream_run(const evo_stream_params_t *p, const void *const *inputs, void *output, void *scratch);
 
 evo_status_t evo_conv2d_s8_row(const void *stage, const void *const *in, int32_t in_rows, int32_t pad_top, void *out,
                                void *scratch);
+evo_status_t evo_conv2d_s8_dsp_row(const void *stage, const void *const *in, int32_t in_rows, int32_t pad_top, void *out,
+                                   void *scratch);
 evo_status_t evo_conv2d_f32_row(const void *stage, const void *const *in, int32_t in_rows, int32_t pad_top, void *out,
                                 void *scratch);
 evo_status_t evo_depthwise_conv2d_s8_row(const void *stage, const void *const *in, int32_t in_rows, int32_t pad_top,
@@ -96,6 +112,8 @@ evo_status_t evo_max_pool2d_s8_row(const void *stage, const void *const *in, int
                          void *scratch);
 evo_status_t evo_max_pool2d_f32_row(const void *stage, const void *const *in, int32_t in_rows, int32_t pad_top, void *out,
                          void *scratch);
+evo_status_t evo_add_s8_dsp_row(const void *stage, const void *const *in, int32_t in_rows, int32_t pad_top, void *out,
+                                void *scratch);
 evo_status_t evo_add_f32_row(const void *stage, const void *const *in, int32_t in_rows, int32_t pad_top, void *out,
                              void *scratch);
 
