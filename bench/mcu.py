@@ -33,7 +33,7 @@ from evo.ui import table  # noqa: E402
 MODELS = ROOT.parent / "shared" / "models"
 DEFAULT_MODELS = ["kws_ref_model", "vww_96_int8", "pretrainedResnet_quant", "ad01_int8", "person_detect",
                   "micro_speech_quantized", "str_ww_ref_model", "hello_world_int8"]
-DEFAULT_BOARDS = ["qemu-mps2-an386", "qemu-mps2-an500", "qemu-mps2-an505", "qemu-microbit"]
+DEFAULT_BOARDS = ["qemu-mps2-an386", "qemu-mps2-an500", "qemu-mps2-an505", "qemu-mps3-an547", "qemu-microbit"]
 CORE = {"qemu-mps2-an386": "M4F", "qemu-netduinoplus2": "M4F", "qemu-mps2-an500": "M7", "qemu-mps2-an505": "M33", "qemu-microbit": "M0",
         "qemu-mps3-an547": "M55"}
 
