@@ -1,4 +1,4 @@
-/* LceBconv2d (BBConv2D), int8 output: round(clamp(K_eff - 2 accum) * multiplier + bias), saturated; channel tiles of four (evo/bnn_tiled.h). */
+/* LceBconv2d (BBConv2D), int8 output: round(clamp(K_eff - 2 accum) * multiplier + bias), saturated; channel pairs (evo/bnn_tiled.h). */
 #include "evo/bnn_tiled.h"
 
 evo_status_t evo_bconv2d_tiled_s8(const evo_bconv2d_params_t *p, const int32_t *input, const int32_t *filter, const int32_t *tap_pop,

@@ -172,6 +172,8 @@ typedef struct {
     const float *bias;
     const int32_t *threshold;
     evo_bnn_requant_t rq; /* q8 output only */
+    int32_t tap_pack;    /* tiled kernels (evo/bnn_tiled.h): taps per field word (0: one tap per `words` words) */
+    int32_t field_words; /* tiled kernels: gathered field words, a multiple of 3 */
 } evo_bconv2d_params_t;
 
 /* `scratch`: kh * kw * words int32 (the gathered receptive field). */
