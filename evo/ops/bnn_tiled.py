@@ -63,6 +63,18 @@ def tap_popcounts(filt: np.ndarray) -> np.ndarray:
     return bits.reshape(filt.shape[0], filt.shape[1] * filt.shape[2], -1).sum(-1).astype(np.int32).reshape(-1)
 
 
+def row_blocks(p: dict[str, Any]) -> int:
+    """Blocks per row of filter taps when a row is whole blocks (padded rows are then skipped),
+    else 0."""
+    row = p["kw"] * p["words"]
+    return row // 3 if not tap_pack(p["cin"]) and row % 3 == 0 else 0
+
+
+def row_popcounts(filt: np.ndarray) -> np.ndarray:
+    """[Co * KH] int32: set bits of each output channel's filter in each row of taps."""
+    return tap_popcounts(filt).reshape(filt.shape[0], filt.shape[1], filt.shape[2]).sum(-1).astype(np.int32).reshape(-1)
+
+
 def uses_tiled(target: Target) -> bool:
     return target.has_dsp
 
@@ -72,11 +84,15 @@ def specialise_bconv(g, op, p: dict[str, Any], call: KernelCall, target: Target)
         return call
     kind = p["out_kind"]
     filt = g.tensor(op.inputs[1]).data
-    args = [TensorArg(op.inputs[0]), ConstArray("tiled", tile_filter(filt, p["cin"]))]
+    rows = row_blocks(p)
+    args = [TensorArg(op.inputs[0]), ConstArray("tiled", tile_filter(filt, p["cin"])), ConstArray("row_pop", row_popcounts(filt)) if rows else None]
     if kind != "bin":
         args.append(ConstArray("tap_pop", tap_popcounts(filt)) if p["pad_value"] == 0 else None)
     args += [TensorArg(op.outputs[0]), Scratch()]
     fwords = field_words(p["cin"], p["kh"] * p["kw"], p["words"])
-    params = {**call.params, "tap_pack": tap_pack(p["cin"]), "field_words": fwords}
+    params = {**call.params, "tap_pack": tap_pack(p["cin"]), "field_words": fwords, "row_blocks": rows}
+    if kind == "bin":  # counts lie in [0, K]: thresholds outside [-1, K] act as -1 or K (keeps threshold - count in int32)
+        k = p["kh"] * p["kw"] * p["cin"]
+        params["threshold"] = ConstArray("threshold", np.clip(p["threshold"].astype(np.int64), -1, k).astype(np.int32))
     return replace(call, func=f"evo_bconv2d_tiled_{kind}", sources=[f"bconv2d_tiled_{kind}.c"], header="bnn_tiled.h",
                    params=params, args=args, scratch_bytes=4 * (fwords + LANES * -(-p["co"] // LANES)))

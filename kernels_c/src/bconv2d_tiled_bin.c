@@ -1,21 +1,24 @@
 /* LceBconv2d (BBConv2D), bit-packed output, channel pairs sharing each field load (evo/bnn_tiled.h). */
 #include "evo/bnn_tiled.h"
 
-evo_status_t evo_bconv2d_tiled_bin(const evo_bconv2d_params_t *p, const int32_t *input, const int32_t *filter, int32_t *output, int32_t *scratch)
+evo_status_t evo_bconv2d_tiled_bin(const evo_bconv2d_params_t *p, const int32_t *input, const int32_t *filter, const int32_t *row_pop,
+                                   int32_t *output, int32_t *scratch)
 {
     const int32_t *accum = scratch + p->field_words;
     evo_bconv2d_pixel_t px;
-    int32_t co, more;
+    int32_t w, j, more;
     for (more = evo_bconv2d_pixel_first(p, input, &px); more; more = evo_bconv2d_pixel_next(p, input, &px)) {
         int32_t *out = output + px.pix * p->out_words;
-        uint32_t word = 0;
-        (void)evo_bnn_count_pixel(p, filter, &px, scratch); /* one-padding (or VALID) only */
-        for (co = 0; co < p->out.c; ++co) {
-            word |= (uint32_t)(accum[co] > p->threshold[co]) << (co & 31);
-            if ((co & 31) == 31 || co == p->out.c - 1) {
-                out[co >> 5] = (int32_t)word;
-                word = 0;
+        (void)evo_bnn_count_pixel(p, filter, row_pop, &px, scratch); /* one-padding (or VALID) only */
+        for (w = 0; w < p->out_words; ++w) {
+            const int32_t c0 = 32 * w;
+            const int32_t n = p->out.c - c0 < 32 ? p->out.c - c0 : 32;
+            uint32_t word = 0;
+            for (j = n - 1; j >= 0; --j) { /* highest channel first: each step shifts the word up one bit */
+                /* counts and thresholds are far below 2^30: the sign of threshold - count is the bit */
+                word = (word << 1) | ((uint32_t)(p->threshold[c0 + j] - accum[c0 + j]) >> 31);
             }
+            out[w] = (int32_t)word;
         }
     }
     return EVO_OK;

@@ -34,7 +34,8 @@ static inline uint32_t evo_bnn_add_bytes(uint32_t acc, uint32_t bytes)
 
 #if defined(__ARM_FEATURE_DSP) && defined(__thumb2__) && defined(__GNUC__)
 /* accum[c] = popcount(field ^ filter_c) over `blocks` blocks of three words for 2 * pairs
- * channels (layout above). Registers: r0 field, r1 filters, r2 blocks left, r3-r5 field words,
+ * channels (layout above; each pair's filters start skip_bytes after the previous pair's last
+ * counted block). Registers: r0 field, r1 filters, r2 blocks left, r3-r5 field words,
  * r6-r8 filter words (then temporaries), r9 the lane's count, r10/r11 the two totals, r12 zero,
  * lr the output. One lane's block: LDM, 3 EOR, carry-save adder (5), two 2-stage SWAR counts
  * (10), ones + 2 twos (1), nibbles to bytes (3), USADA8. */
@@ -42,7 +43,8 @@ __attribute__((naked, noinline)) static void evo_bnn_count_pairs(const int32_t *
                                                                  const int32_t *filters __attribute__((unused)),
                                                                  int32_t blocks __attribute__((unused)),
                                                                  int32_t pairs __attribute__((unused)),
-                                                                 int32_t *accum __attribute__((unused)))
+                                                                 int32_t *accum __attribute__((unused)),
+                                                                 int32_t skip_bytes __attribute__((unused)))
 {
 #define EVO_BNN_LANE_ASM(acc)                                                                                                   \
     "ldmia r1!, {r6, r7, r8}\n\t"                                                                                               \
@@ -86,6 +88,8 @@ __attribute__((naked, noinline)) static void evo_bnn_count_pairs(const int32_t *
         "subs r2, r2, #1\n\t"
         "bne 2b\n\t"
         "stmia lr!, {r10, r11}\n\t"
+        "ldr r3, [sp, #52]\n\t"   /* skip_bytes: to the next pair's first counted block */
+        "add r1, r1, r3\n\t"
         "ldr r3, [sp, #8]\n\t"
         "subs r3, r3, #1\n\t"
         "str r3, [sp, #8]\n\t"
@@ -95,7 +99,8 @@ __attribute__((naked, noinline)) static void evo_bnn_count_pairs(const int32_t *
 #undef EVO_BNN_LANE_ASM
 }
 #else
-static inline void evo_bnn_count_pairs(const int32_t *field, const int32_t *filters, int32_t blocks, int32_t pairs, int32_t *accum)
+static inline void evo_bnn_count_pairs(const int32_t *field, const int32_t *filters, int32_t blocks, int32_t pairs, int32_t *accum,
+                                       int32_t skip_bytes)
 {
     const uint32_t *f = (const uint32_t *)filters;
     int32_t pr, j;
@@ -110,9 +115,24 @@ static inline void evo_bnn_count_pairs(const int32_t *field, const int32_t *filt
         }
         accum[2 * pr] = (int32_t)a0;
         accum[2 * pr + 1] = (int32_t)a1;
+        f += skip_bytes / 4;
     }
 }
 #endif
+
+/* Range [*lo, *hi) of filter rows fy with 0 <= origin + fy * dil < size. */
+static inline void evo_bnn_row_range(int32_t origin, int32_t dil, int32_t size, int32_t k, int32_t *lo, int32_t *hi)
+{
+    int32_t a = 0, b = k;
+    while (a < b && origin + a * dil < 0) {
+        ++a;
+    }
+    while (b > a && origin + (b - 1) * dil >= size) {
+        --b;
+    }
+    *lo = a;
+    *hi = b;
+}
 
 /* Gather one output pixel's field into `buf` (layout above); returns the number of padded taps. */
 static inline int32_t evo_bnn_gather_field(const evo_bconv2d_params_t *p, const int32_t *in_b, int32_t y0, int32_t x0, int32_t *buf)
@@ -156,12 +176,42 @@ static inline int32_t evo_bnn_gather_field(const evo_bconv2d_params_t *p, const 
 }
 
 /* Gathers the pixel's field into scratch and counts it against every filter: returns the
- * number of padded taps; the counts are at scratch + field_words. */
-static inline int32_t evo_bnn_count_pixel(const evo_bconv2d_params_t *p, const int32_t *filter, const evo_bconv2d_pixel_t *px,
-                                          int32_t *scratch)
+ * number of padded taps; the counts are at scratch + field_words. With row_blocks > 0 (a filter
+ * row is whole blocks), rows of taps entirely outside the input are not counted: their count
+ * (field 0, so the filter's popcount there: row_pop [out.c, kh]) is added instead. */
+static inline int32_t evo_bnn_count_pixel(const evo_bconv2d_params_t *p, const int32_t *filter, const int32_t *row_pop,
+                                          const evo_bconv2d_pixel_t *px, int32_t *scratch)
 {
     const int32_t npad = evo_bnn_gather_field(p, px->in_b, px->y0, px->x0, scratch);
-    evo_bnn_count_pairs(scratch, filter, p->field_words / 3, (p->out.c + 1) / 2, scratch + p->field_words);
+    const int32_t blocks = p->field_words / 3, pairs = (p->out.c + 1) / 2;
+    int32_t *accum = scratch + p->field_words;
+    int32_t lo = 0, hi = p->kh, c, fy;
+    if (p->row_blocks > 0 && npad > 0) {
+        evo_bnn_row_range(px->y0, p->dil_h, p->in.h, p->kh, &lo, &hi);
+    }
+    if (lo == 0 && hi == p->kh) {
+        evo_bnn_count_pairs(scratch, filter, blocks, pairs, accum, 0);
+        return npad;
+    }
+    if (hi > lo) {
+        const int32_t first = lo * p->row_blocks, counted = (hi - lo) * p->row_blocks;
+        evo_bnn_count_pairs(scratch + 3 * first, filter + 6 * first, counted, pairs, accum, 24 * (blocks - counted));
+    } else {
+        for (c = 0; c < p->out.c; ++c) {
+            accum[c] = 0;
+        }
+    }
+    for (c = 0; c < p->out.c; ++c) {
+        const int32_t *rp = row_pop + (size_t)c * p->kh;
+        int32_t extra = 0;
+        for (fy = 0; fy < lo; ++fy) {
+            extra += rp[fy];
+        }
+        for (fy = hi; fy < p->kh; ++fy) {
+            extra += rp[fy];
+        }
+        accum[c] += extra;
+    }
     return npad;
 }
 
@@ -199,14 +249,15 @@ static inline int32_t evo_bnn_tiled_value(const evo_bconv2d_params_t *p, const i
  * (to_s8 0) or rounded and saturated to int8 (to_s8 1). Each kernel passes a constant, so the
  * choice folds away. */
 static inline evo_status_t evo_bconv2d_tiled_affine(const evo_bconv2d_params_t *p, const int32_t *input, const int32_t *filter,
-                                                    const int32_t *tap_pop, void *output, int32_t to_s8, int32_t *scratch)
+                                                    const int32_t *row_pop, const int32_t *tap_pop, void *output, int32_t to_s8,
+                                                    int32_t *scratch)
 {
     const int32_t *accum = scratch + p->field_words;
     evo_bconv2d_pixel_t px;
     int32_t c, more;
     for (more = evo_bconv2d_pixel_first(p, input, &px); more; more = evo_bconv2d_pixel_next(p, input, &px)) {
         const size_t out = px.pix * p->out.c;
-        const int32_t npad = evo_bnn_count_pixel(p, filter, &px, scratch);
+        const int32_t npad = evo_bnn_count_pixel(p, filter, row_pop, &px, scratch);
         for (c = 0; c < p->out.c; ++c) {
             const int32_t v = evo_bnn_tiled_value(p, tap_pop, c, accum[c], &px, npad);
             const float y = (float)v * p->multiplier[c] + p->bias[c];
@@ -221,13 +272,16 @@ static inline evo_status_t evo_bconv2d_tiled_affine(const evo_bconv2d_params_t *
 }
 
 /* `filter` is the paired layout above ((out.c + 1) / 2 pairs of 2 * field_words words);
+ * `row_pop` [out.c, kh] the filters' popcounts per row of taps (NULL when row_blocks is 0);
+ * `tap_pop` [out.c, kh * kw] per tap (zero-padding only, else NULL);
  * `scratch` holds field_words + out.c rounded up to even int32. */
-evo_status_t evo_bconv2d_tiled_bin(const evo_bconv2d_params_t *p, const int32_t *input, const int32_t *filter, int32_t *output, int32_t *scratch);
-evo_status_t evo_bconv2d_tiled_f32(const evo_bconv2d_params_t *p, const int32_t *input, const int32_t *filter, const int32_t *tap_pop,
-                                   float *output, int32_t *scratch);
-evo_status_t evo_bconv2d_tiled_s8(const evo_bconv2d_params_t *p, const int32_t *input, const int32_t *filter, const int32_t *tap_pop,
-                                  int8_t *output, int32_t *scratch);
-evo_status_t evo_bconv2d_tiled_q8(const evo_bconv2d_params_t *p, const int32_t *input, const int32_t *filter, const int32_t *tap_pop,
-                                  int8_t *output, int32_t *scratch);
+evo_status_t evo_bconv2d_tiled_bin(const evo_bconv2d_params_t *p, const int32_t *input, const int32_t *filter, const int32_t *row_pop,
+                                   int32_t *output, int32_t *scratch);
+evo_status_t evo_bconv2d_tiled_f32(const evo_bconv2d_params_t *p, const int32_t *input, const int32_t *filter, const int32_t *row_pop,
+                                   const int32_t *tap_pop, float *output, int32_t *scratch);
+evo_status_t evo_bconv2d_tiled_s8(const evo_bconv2d_params_t *p, const int32_t *input, const int32_t *filter, const int32_t *row_pop,
+                                  const int32_t *tap_pop, int8_t *output, int32_t *scratch);
+evo_status_t evo_bconv2d_tiled_q8(const evo_bconv2d_params_t *p, const int32_t *input, const int32_t *filter, const int32_t *row_pop,
+                                  const int32_t *tap_pop, int8_t *output, int32_t *scratch);
 
 #endif
