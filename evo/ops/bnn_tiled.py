@@ -71,8 +71,9 @@ def row_blocks(p: dict[str, Any]) -> int:
 
 
 def row_popcounts(filt: np.ndarray) -> np.ndarray:
-    """[Co * KH] int32: set bits of each output channel's filter in each row of taps."""
-    return tap_popcounts(filt).reshape(filt.shape[0], filt.shape[1], filt.shape[2]).sum(-1).astype(np.int32).reshape(-1)
+    """[KH * Co] int32: set bits of each output channel's filter in each row of taps (row-major, so
+    a skipped row's counts are contiguous)."""
+    return tap_popcounts(filt).reshape(filt.shape[0], filt.shape[1], filt.shape[2]).sum(-1).T.astype(np.int32).reshape(-1)
 
 
 def uses_tiled(target: Target) -> bool:

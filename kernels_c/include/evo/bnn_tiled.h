@@ -178,7 +178,7 @@ static inline int32_t evo_bnn_gather_field(const evo_bconv2d_params_t *p, const 
 /* Gathers the pixel's field into scratch and counts it against every filter: returns the
  * number of padded taps; the counts are at scratch + field_words. With row_blocks > 0 (a filter
  * row is whole blocks), rows of taps entirely outside the input are not counted: their count
- * (field 0, so the filter's popcount there: row_pop [out.c, kh]) is added instead. */
+ * (field 0, so the filter's popcount there: row_pop [kh, out.c]) is added instead. */
 static inline int32_t evo_bnn_count_pixel(const evo_bconv2d_params_t *p, const int32_t *filter, const int32_t *row_pop,
                                           const evo_bconv2d_pixel_t *px, int32_t *scratch)
 {
@@ -201,16 +201,13 @@ static inline int32_t evo_bnn_count_pixel(const evo_bconv2d_params_t *p, const i
             accum[c] = 0;
         }
     }
-    for (c = 0; c < p->out.c; ++c) {
-        const int32_t *rp = row_pop + (size_t)c * p->kh;
-        int32_t extra = 0;
-        for (fy = 0; fy < lo; ++fy) {
-            extra += rp[fy];
+    for (fy = 0; fy < p->kh; ++fy) {
+        if (fy < lo || fy >= hi) {
+            const int32_t *rp = row_pop + (size_t)fy * p->out.c;
+            for (c = 0; c < p->out.c; ++c) {
+                accum[c] += rp[c];
+            }
         }
-        for (fy = hi; fy < p->kh; ++fy) {
-            extra += rp[fy];
-        }
-        accum[c] += extra;
     }
     return npad;
 }
@@ -272,7 +269,7 @@ static inline evo_status_t evo_bconv2d_tiled_affine(const evo_bconv2d_params_t *
 }
 
 /* `filter` is the paired layout above ((out.c + 1) / 2 pairs of 2 * field_words words);
- * `row_pop` [out.c, kh] the filters' popcounts per row of taps (NULL when row_blocks is 0);
+ * `row_pop` [kh, out.c] the filters' popcounts per row of taps (NULL when row_blocks is 0);
  * `tap_pop` [out.c, kh * kw] per tap (zero-padding only, else NULL);
  * `scratch` holds field_words + out.c rounded up to even int32. */
 evo_status_t evo_bconv2d_tiled_bin(const evo_bconv2d_params_t *p, const int32_t *input, const int32_t *filter, const int32_t *row_pop,
