@@ -70,10 +70,21 @@ def row_blocks(p: dict[str, Any]) -> int:
     return row // 3 if not tap_pack(p["cin"]) and row % 3 == 0 else 0
 
 
-def row_popcounts(filt: np.ndarray) -> np.ndarray:
-    """[KH * Co] int32: set bits of each output channel's filter in each row of taps (row-major, so
-    a skipped row's counts are contiguous)."""
-    return tap_popcounts(filt).reshape(filt.shape[0], filt.shape[1], filt.shape[2]).sum(-1).T.astype(np.int32).reshape(-1)
+def edge_blocks(p: dict[str, Any]) -> int:
+    """1 when one padded tap covers a whole block (>= 3 words a tap): a row's first or last
+    block can then be skipped at the left or right border."""
+    return int(bool(row_blocks(p)) and p["words"] >= 3)
+
+
+def row_popcounts(filt: np.ndarray, edges: bool) -> np.ndarray:
+    """Set bits of each output channel's filter in each row of taps, [KH, Co] (a skipped row's
+    counts are contiguous), then with `edges` those of each row's first and last block of three
+    words: [3, KH, Co] int32."""
+    co, kh = filt.shape[0], filt.shape[1]
+    rows = filt.reshape(co, kh, -1).astype("<u4")
+    pop = lambda w: np.unpackbits(np.ascontiguousarray(w).view(np.uint8), axis=-1).reshape(co, kh, -1).sum(-1).T  # noqa: E731
+    tables = [pop(rows)] + ([pop(rows[:, :, :3]), pop(rows[:, :, -3:])] if edges else [])
+    return np.stack(tables).astype(np.int32).reshape(-1)
 
 
 def uses_tiled(target: Target) -> bool:
@@ -85,13 +96,13 @@ def specialise_bconv(g, op, p: dict[str, Any], call: KernelCall, target: Target)
         return call
     kind = p["out_kind"]
     filt = g.tensor(op.inputs[1]).data
-    rows = row_blocks(p)
-    args = [TensorArg(op.inputs[0]), ConstArray("tiled", tile_filter(filt, p["cin"])), ConstArray("row_pop", row_popcounts(filt)) if rows else None]
+    rows, edges = row_blocks(p), edge_blocks(p)
+    args = [TensorArg(op.inputs[0]), ConstArray("tiled", tile_filter(filt, p["cin"])), ConstArray("row_pop", row_popcounts(filt, bool(edges))) if rows else None]
     if kind != "bin":
         args.append(ConstArray("tap_pop", tap_popcounts(filt)) if p["pad_value"] == 0 else None)
     args += [TensorArg(op.outputs[0]), Scratch()]
     fwords = field_words(p["cin"], p["kh"] * p["kw"], p["words"])
-    params = {**call.params, "tap_pack": tap_pack(p["cin"]), "field_words": fwords, "row_blocks": rows}
+    params = {**call.params, "tap_pack": tap_pack(p["cin"]), "field_words": fwords, "row_blocks": rows, "edge_blocks": edges}
     if kind == "bin":  # counts lie in [0, K]: thresholds outside [-1, K] act as -1 or K (keeps threshold - count in int32)
         k = p["kh"] * p["kw"] * p["cin"]
         params["threshold"] = ConstArray("threshold", np.clip(p["threshold"].astype(np.int64), -1, k).astype(np.int32))

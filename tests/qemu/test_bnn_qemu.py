@@ -3,7 +3,7 @@ reference (float within 1e-5 relative), plus the LCE and the stock int8 models o
 
 To keep the run short, many small independent layers are merged into one graph (one input and
 one output each), so a single firmware per board covers: BBConv2D with input channels 1, 5, 16,
-31, 32, 33, 48, 64, 96, 200, non-square inputs, strides 1 and 2, SAME/VALID, pad_values 0 and 1,
+31, 32, 33, 48, 64, 96, 128, 200, non-square inputs, strides 1 and 2, SAME/VALID, pad_values 0 and 1,
 dilation, float / int8 / bit-packed output and the 1x1 path; BMaxPool2D; BBFC/BBQFC; QBConv2D
 (int8 input, sign-bit weights) on 1, 31, 33 and 200 channels; the int8-exact binarized stock
 chains (zero- and one-padding, the folded bit-packed output, the int8 dense layer); SIGN."""
@@ -79,6 +79,8 @@ def _bconv_cases():
         (16, 13, 6, 5, 3, 3, (1, 1), (1, 1), "SAME", 1, "bin"),  # taps packed two to a word (M4)
         (5, 7, 5, 6, 3, 2, (1, 2), (1, 1), "SAME", 0, "s8"),  # six taps a word, zero-padding
         (16, 11, 6, 6, 3, 3, (1, 1), (2, 1), "VALID", 0, "f32"),
+        (128, 10, 4, 4, 3, 3, (1, 1), (1, 1), "SAME", 1, "bin"),  # border rows and edge blocks skipped (M4)
+        (96, 9, 5, 6, 3, 3, (1, 1), (1, 2), "SAME", 0, "s8"),
     ]
     gs = [bnn_graph(*s, seed=i)[0] for i, s in enumerate(specs)]
     gs += [bmaxpool_graph(48, 7, 6, 3, 3, 2, "SAME"), bfc_graph(64, 96, "bin")[0], bfc_graph(200, 10, "s8")[0]]

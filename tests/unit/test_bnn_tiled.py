@@ -38,6 +38,15 @@ def test_tiled_channels(cin):
         run_m4_vs_ref(g, rng, (1, 6, 9, cin))
 
 
+@pytest.mark.parametrize("cin,pv,out", [(96, 0, "f32"), (128, 1, "bin"), (160, 0, "s8")])
+def test_tiled_border_skips(cin, pv, out):
+    """Rows of padded taps and, with >= 3 words a tap, a row's first or last block at the left
+    and right borders are not counted (their filter popcounts are added instead)."""
+    for h, w, dil in ((4, 4, (1, 1)), (5, 7, (2, 1)), (3, 6, (1, 2))):
+        g, rng = bnn_graph(cin, 9, h, w, 3, 3, (1, 1), dil, "SAME", pv, out, seed=cin + h)
+        run_m4_vs_ref(g, rng, (1, h, w, cin))
+
+
 @pytest.mark.parametrize("out", ["f32", "bin"])
 def test_tiled_pointwise_and_large_kernel(out):
     g, rng = bnn_graph(96, 40, 5, 3, 1, 1, padding="VALID", out=out)

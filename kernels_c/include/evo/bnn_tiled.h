@@ -35,17 +35,11 @@ static inline uint32_t evo_bnn_add_bytes(uint32_t acc, uint32_t bytes)
 #if defined(__ARM_FEATURE_DSP) && defined(__thumb2__) && defined(__GNUC__)
 /* accum[c] = popcount(field ^ filter_c) over `blocks` blocks of three words for 2 * pairs
  * channels (layout above; each pair's filters start skip_bytes after the previous pair's last
- * counted block). Registers: r0 field, r1 filters, r2 blocks left, r3-r5 field words,
- * r6-r8 filter words (then temporaries), r9 the lane's count, r10/r11 the two totals, r12 zero,
- * lr the output. One lane's block: LDM, 3 EOR, carry-save adder (5), two 2-stage SWAR counts
- * (10), ones + 2 twos (1), nibbles to bytes (3), USADA8. */
-__attribute__((naked, noinline)) static void evo_bnn_count_pairs(const int32_t *field __attribute__((unused)),
-                                                                 const int32_t *filters __attribute__((unused)),
-                                                                 int32_t blocks __attribute__((unused)),
-                                                                 int32_t pairs __attribute__((unused)),
-                                                                 int32_t *accum __attribute__((unused)),
-                                                                 int32_t skip_bytes __attribute__((unused)))
-{
+ * counted block); evo_bnn_count_pairs_add adds the counts to accum instead.
+ * Registers: r0 field, r1 filters, r2 blocks left, r3-r5 field words, r6-r8 filter words (then
+ * temporaries), r9 the lane's count, r10/r11 the two totals, r12 zero, lr the output. One
+ * lane's block: LDM, 3 EOR, carry-save adder (5), two 2-stage SWAR counts (10), ones + 2 twos
+ * (1), nibbles to bytes (3), USADA8. */
 #define EVO_BNN_LANE_ASM(acc)                                                                                                   \
     "ldmia r1!, {r6, r7, r8}\n\t"                                                                                               \
     "eor r6, r6, r3\n\t"                                                                                                        \
@@ -71,42 +65,49 @@ __attribute__((naked, noinline)) static void evo_bnn_count_pairs(const int32_t *
     "and r9, r9, #0x0F0F0F0F\n\t"                                                                                               \
     "add r9, r9, r7, lsr #4\n\t"    /* bytes <= 24 */                                                                           \
     "usada8 " acc ", r9, r12, " acc "\n\t"
-    __asm__ volatile(
-        "push {r4-r11, lr}\n\t"
-        "ldr lr, [sp, #36]\n\t"
-        "mov r12, #0\n\t"
-        "push {r0, r2, r3}\n\t"     /* [sp] field, [sp, #4] blocks, [sp, #8] pairs left */
-        "1:\n\t"
-        "ldr r0, [sp]\n\t"
-        "ldr r2, [sp, #4]\n\t"
-        "mov r10, #0\n\t"
-        "mov r11, #0\n\t"
-        "2:\n\t"
-        "ldmia r0!, {r3, r4, r5}\n\t"
-        EVO_BNN_LANE_ASM("r10")
-        EVO_BNN_LANE_ASM("r11")
-        "subs r2, r2, #1\n\t"
-        "bne 2b\n\t"
-        "stmia lr!, {r10, r11}\n\t"
-        "ldr r3, [sp, #52]\n\t"   /* skip_bytes: to the next pair's first counted block */
-        "add r1, r1, r3\n\t"
-        "ldr r3, [sp, #8]\n\t"
-        "subs r3, r3, #1\n\t"
-        "str r3, [sp, #8]\n\t"
-        "bne 1b\n\t"
-        "add sp, sp, #12\n\t"
-        "pop {r4-r11, pc}\n\t");
-#undef EVO_BNN_LANE_ASM
+#define EVO_BNN_COUNT_PAIRS_ASM(init)                                                                                           \
+    __asm__ volatile("push {r4-r11, lr}\n\t"                                                                                    \
+                     "ldr lr, [sp, #36]\n\t"                                                                                    \
+                     "mov r12, #0\n\t"                                                                                          \
+                     "push {r0, r2, r3}\n\t" /* [sp] field, [sp, #4] blocks, [sp, #8] pairs left */                             \
+                     "1:\n\t"                                                                                                   \
+                     "ldr r0, [sp]\n\t"                                                                                         \
+                     "ldr r2, [sp, #4]\n\t" init "2:\n\t"                                                                       \
+                     "ldmia r0!, {r3, r4, r5}\n\t" EVO_BNN_LANE_ASM("r10") EVO_BNN_LANE_ASM("r11") "subs r2, r2, #1\n\t"       \
+                     "bne 2b\n\t"                                                                                               \
+                     "stmia lr!, {r10, r11}\n\t"                                                                                \
+                     "ldr r3, [sp, #52]\n\t" /* skip_bytes: to the next pair's first counted block */                          \
+                     "add r1, r1, r3\n\t"                                                                                       \
+                     "ldr r3, [sp, #8]\n\t"                                                                                     \
+                     "subs r3, r3, #1\n\t"                                                                                      \
+                     "str r3, [sp, #8]\n\t"                                                                                     \
+                     "bne 1b\n\t"                                                                                               \
+                     "add sp, sp, #12\n\t"                                                                                      \
+                     "pop {r4-r11, pc}\n\t")
+#define EVO_BNN_COUNT_PAIRS_ARGS                                                                                                \
+    const int32_t *field __attribute__((unused)), const int32_t *filters __attribute__((unused)),                             \
+        int32_t blocks __attribute__((unused)), int32_t pairs __attribute__((unused)), int32_t *accum __attribute__((unused)), \
+        int32_t skip_bytes __attribute__((unused))
+__attribute__((naked, noinline)) static void evo_bnn_count_pairs(EVO_BNN_COUNT_PAIRS_ARGS)
+{
+    EVO_BNN_COUNT_PAIRS_ASM("mov r10, #0\n\tmov r11, #0\n\t");
 }
+__attribute__((naked, noinline)) static void evo_bnn_count_pairs_add(EVO_BNN_COUNT_PAIRS_ARGS)
+{
+    EVO_BNN_COUNT_PAIRS_ASM("ldmia lr, {r10, r11}\n\t");
+}
+#undef EVO_BNN_COUNT_PAIRS_ARGS
+#undef EVO_BNN_COUNT_PAIRS_ASM
+#undef EVO_BNN_LANE_ASM
 #else
-static inline void evo_bnn_count_pairs(const int32_t *field, const int32_t *filters, int32_t blocks, int32_t pairs, int32_t *accum,
-                                       int32_t skip_bytes)
+static inline void evo_bnn_count_pairs_to(const int32_t *field, const int32_t *filters, int32_t blocks, int32_t pairs, int32_t *accum,
+                                          int32_t skip_bytes, int32_t add)
 {
     const uint32_t *f = (const uint32_t *)filters;
     int32_t pr, j;
     for (pr = 0; pr < pairs; ++pr) {
         const uint32_t *x = (const uint32_t *)field;
-        uint32_t a0 = 0, a1 = 0;
+        uint32_t a0 = add ? (uint32_t)accum[2 * pr] : 0u, a1 = add ? (uint32_t)accum[2 * pr + 1] : 0u;
         for (j = 0; j < blocks; ++j) {
             a0 = evo_bnn_add_bytes(a0, evo_popcount_bytes3(x[0] ^ f[0], x[1] ^ f[1], x[2] ^ f[2]));
             a1 = evo_bnn_add_bytes(a1, evo_popcount_bytes3(x[0] ^ f[3], x[1] ^ f[4], x[2] ^ f[5]));
@@ -117,6 +118,18 @@ static inline void evo_bnn_count_pairs(const int32_t *field, const int32_t *filt
         accum[2 * pr + 1] = (int32_t)a1;
         f += skip_bytes / 4;
     }
+}
+
+static inline void evo_bnn_count_pairs(const int32_t *field, const int32_t *filters, int32_t blocks, int32_t pairs, int32_t *accum,
+                                       int32_t skip_bytes)
+{
+    evo_bnn_count_pairs_to(field, filters, blocks, pairs, accum, skip_bytes, 0);
+}
+
+static inline void evo_bnn_count_pairs_add(const int32_t *field, const int32_t *filters, int32_t blocks, int32_t pairs, int32_t *accum,
+                                           int32_t skip_bytes)
+{
+    evo_bnn_count_pairs_to(field, filters, blocks, pairs, accum, skip_bytes, 1);
 }
 #endif
 
@@ -175,38 +188,87 @@ static inline int32_t evo_bnn_gather_field(const evo_bconv2d_params_t *p, const 
     return npad;
 }
 
+/* Counts of the blocks [first, first + n) of every row in [lo, hi), added to accum (which holds
+ * the skipped blocks' counts already). */
+static inline void evo_bnn_count_rows(const evo_bconv2d_params_t *p, const int32_t *filter, const int32_t *field, int32_t lo, int32_t hi,
+                                      int32_t first, int32_t n, int32_t *accum)
+{
+    const int32_t blocks = p->field_words / 3, pairs = (p->out.c + 1) / 2;
+    int32_t fy;
+    for (fy = lo; fy < hi; ++fy) {
+        const int32_t at = fy * p->row_blocks + first;
+        evo_bnn_count_pairs_add(field + 3 * at, filter + 6 * at, n, pairs, accum, 24 * (blocks - n));
+    }
+}
+
+/* accum[c] = table[c] (*set) or accum[c] += table[c], out.c entries; clears *set. */
+static inline void evo_bnn_add_counts(const evo_bconv2d_params_t *p, const int32_t *table, int32_t *accum, int32_t *set)
+{
+    int32_t c;
+    if (*set) {
+        for (c = 0; c < p->out.c; ++c) {
+            accum[c] = table[c];
+        }
+        *set = 0;
+        return;
+    }
+    for (c = 0; c < p->out.c; ++c) {
+        accum[c] += table[c];
+    }
+}
+
 /* Gathers the pixel's field into scratch and counts it against every filter: returns the
- * number of padded taps; the counts are at scratch + field_words. With row_blocks > 0 (a filter
- * row is whole blocks), rows of taps entirely outside the input are not counted: their count
- * (field 0, so the filter's popcount there: row_pop [kh, out.c]) is added instead. */
+ * number of padded taps; the counts are at scratch + field_words. Blocks whose field words all
+ * lie in padded taps (field 0) are not counted: their count is the filter's popcount there,
+ * added from row_pop instead. With row_blocks > 0 (a filter row is whole blocks) whole rows of
+ * padded taps are skipped (row_pop [kh, out.c]); with edge_blocks also a row's first or last
+ * block where the padded columns cover it (then [lead block, tail block] popcounts follow:
+ * row_pop [3, kh, out.c]). */
 static inline int32_t evo_bnn_count_pixel(const evo_bconv2d_params_t *p, const int32_t *filter, const int32_t *row_pop,
                                           const evo_bconv2d_pixel_t *px, int32_t *scratch)
 {
     const int32_t npad = evo_bnn_gather_field(p, px->in_b, px->y0, px->x0, scratch);
-    const int32_t blocks = p->field_words / 3, pairs = (p->out.c + 1) / 2;
+    const int32_t blocks = p->field_words / 3, pairs = (p->out.c + 1) / 2, co = p->out.c;
     int32_t *accum = scratch + p->field_words;
-    int32_t lo = 0, hi = p->kh, c, fy;
+    int32_t lo = 0, hi = p->kh, nl = 0, nr = 0, set = 1, c, fy;
     if (p->row_blocks > 0 && npad > 0) {
         evo_bnn_row_range(px->y0, p->dil_h, p->in.h, p->kh, &lo, &hi);
+        if (p->edge_blocks) {
+            int32_t clo, chi;
+            evo_bnn_row_range(px->x0, p->dil_w, p->in.w, p->kw, &clo, &chi);
+            if (chi > clo) { /* then at least one block of valid words is left in a row */
+                nl = clo * p->words >= 3;
+                nr = (p->kw - chi) * p->words >= 3;
+            }
+        }
     }
-    if (lo == 0 && hi == p->kh) {
+    if (lo == 0 && hi == p->kh && !nl && !nr) {
         evo_bnn_count_pairs(scratch, filter, blocks, pairs, accum, 0);
         return npad;
     }
-    if (hi > lo) {
-        const int32_t first = lo * p->row_blocks, counted = (hi - lo) * p->row_blocks;
-        evo_bnn_count_pairs(scratch + 3 * first, filter + 6 * first, counted, pairs, accum, 24 * (blocks - counted));
-    } else {
-        for (c = 0; c < p->out.c; ++c) {
+    for (fy = 0; fy < p->kh; ++fy) { /* the skipped blocks' counts first */
+        if (fy < lo || fy >= hi) {
+            evo_bnn_add_counts(p, row_pop + (size_t)fy * co, accum, &set);
+        } else {
+            if (nl) {
+                evo_bnn_add_counts(p, row_pop + (size_t)(p->kh + fy) * co, accum, &set);
+            }
+            if (nr) {
+                evo_bnn_add_counts(p, row_pop + (size_t)(2 * p->kh + fy) * co, accum, &set);
+            }
+        }
+    }
+    if (set) { /* nothing skipped (no rows in range) */
+        for (c = 0; c < co; ++c) {
             accum[c] = 0;
         }
     }
-    for (fy = 0; fy < p->kh; ++fy) {
-        if (fy < lo || fy >= hi) {
-            const int32_t *rp = row_pop + (size_t)fy * p->out.c;
-            for (c = 0; c < p->out.c; ++c) {
-                accum[c] += rp[c];
-            }
+    if (hi > lo) {
+        if (nl || nr) {
+            evo_bnn_count_rows(p, filter, scratch, lo, hi, nl, p->row_blocks - nl - nr, accum);
+        } else { /* the counted rows are contiguous: one pass */
+            const int32_t first = lo * p->row_blocks, counted = (hi - lo) * p->row_blocks;
+            evo_bnn_count_pairs_add(scratch + 3 * first, filter + 6 * first, counted, pairs, accum, 24 * (blocks - counted));
         }
     }
     return npad;
