@@ -68,21 +68,23 @@ static inline uint32_t evo_bnn_add_bytes(uint32_t acc, uint32_t bytes)
 #define EVO_BNN_COUNT_PAIRS_ASM(init)                                                                                           \
     __asm__ volatile("push {r4-r11, lr}\n\t"                                                                                    \
                      "ldr lr, [sp, #36]\n\t"                                                                                    \
+                     "add r3, lr, r3, lsl #3\n\t" /* the output's end */                                                          \
+                     "mov r10, #0\n\t"                                                                                          \
+                     "mov r11, #0\n\t"                                                                                          \
                      "mov r12, #0\n\t"                                                                                          \
-                     "push {r0, r2, r3}\n\t" /* [sp] field, [sp, #4] blocks, [sp, #8] pairs left */                             \
+                     "push {r0, r2, r3, r10, r11}\n\t" /* [sp] field, [sp, #4] blocks, [sp, #8] end, [sp, #12] two zeros */     \
                      "1:\n\t"                                                                                                   \
                      "ldr r0, [sp]\n\t"                                                                                         \
                      "ldr r2, [sp, #4]\n\t" init "2:\n\t"                                                                       \
                      "ldmia r0!, {r3, r4, r5}\n\t" EVO_BNN_LANE_ASM("r10") EVO_BNN_LANE_ASM("r11") "subs r2, r2, #1\n\t"       \
                      "bne 2b\n\t"                                                                                               \
                      "stmia lr!, {r10, r11}\n\t"                                                                                \
-                     "ldr r3, [sp, #52]\n\t" /* skip_bytes: to the next pair's first counted block */                          \
+                     "ldr r3, [sp, #60]\n\t" /* skip_bytes: to the next pair's first counted block */                          \
                      "add r1, r1, r3\n\t"                                                                                       \
                      "ldr r3, [sp, #8]\n\t"                                                                                     \
-                     "subs r3, r3, #1\n\t"                                                                                      \
-                     "str r3, [sp, #8]\n\t"                                                                                     \
+                     "cmp lr, r3\n\t"                                                                                           \
                      "bne 1b\n\t"                                                                                               \
-                     "add sp, sp, #12\n\t"                                                                                      \
+                     "add sp, sp, #20\n\t"                                                                                      \
                      "pop {r4-r11, pc}\n\t")
 #define EVO_BNN_COUNT_PAIRS_ARGS                                                                                                \
     const int32_t *field __attribute__((unused)), const int32_t *filters __attribute__((unused)),                             \
@@ -90,7 +92,7 @@ static inline uint32_t evo_bnn_add_bytes(uint32_t acc, uint32_t bytes)
         int32_t skip_bytes __attribute__((unused))
 __attribute__((naked, noinline)) static void evo_bnn_count_pairs(EVO_BNN_COUNT_PAIRS_ARGS)
 {
-    EVO_BNN_COUNT_PAIRS_ASM("mov r10, #0\n\tmov r11, #0\n\t");
+    EVO_BNN_COUNT_PAIRS_ASM("ldrd r10, r11, [sp, #12]\n\t");
 }
 __attribute__((naked, noinline)) static void evo_bnn_count_pairs_add(EVO_BNN_COUNT_PAIRS_ARGS)
 {
