@@ -13,10 +13,19 @@ evo_status_t evo_bconv2d_tiled_bin(const evo_bconv2d_params_t *p, const int32_t 
         for (w = 0; w < p->out_words; ++w) {
             const int32_t c0 = 32 * w;
             const int32_t n = p->out.c - c0 < 32 ? p->out.c - c0 : 32;
+            const int32_t *thr = p->threshold + c0, *cnt = accum + c0;
             uint32_t word = 0;
-            for (j = n - 1; j >= 0; --j) { /* highest channel first: each step shifts the word up one bit */
-                /* counts and thresholds are far below 2^30: the sign of threshold - count is the bit */
-                word = (word << 1) | ((uint32_t)(p->threshold[c0 + j] - accum[c0 + j]) >> 31);
+            /* Highest channel first: each step shifts the word up one bit. Counts and thresholds
+             * lie in [-1, K] (K < 2^30): the sign of threshold - count is the bit. Four at a time
+             * for the loop overhead. */
+            for (j = n - 1; j >= 3; j -= 4) {
+                word = (word << 1) | ((uint32_t)(thr[j] - cnt[j]) >> 31);
+                word = (word << 1) | ((uint32_t)(thr[j - 1] - cnt[j - 1]) >> 31);
+                word = (word << 1) | ((uint32_t)(thr[j - 2] - cnt[j - 2]) >> 31);
+                word = (word << 1) | ((uint32_t)(thr[j - 3] - cnt[j - 3]) >> 31);
+            }
+            for (; j >= 0; --j) {
+                word = (word << 1) | ((uint32_t)(thr[j] - cnt[j]) >> 31);
             }
             out[w] = (int32_t)word;
         }
