@@ -23,10 +23,11 @@ def tap_pack(cin: int) -> int:
 
 
 def field_words(cin: int, taps: int, words: int) -> int:
-    """Gathered field length in words, rounded up to whole blocks of three."""
+    """Gathered field length in words: whole blocks of three and possibly a two-word tail (3k + 1
+    words, or fewer than 3, are rounded up to the next block)."""
     pack = tap_pack(cin)
     n = -(-taps // pack) if pack else taps * words
-    return 3 * -(-n // 3)
+    return n if n > 3 and n % 3 == 2 else 3 * -(-n // 3)
 
 
 def field_filter(filt: np.ndarray, cin: int) -> np.ndarray:
@@ -47,14 +48,17 @@ def field_filter(filt: np.ndarray, cin: int) -> np.ndarray:
 
 def tile_filter(filt: np.ndarray, cin: int) -> np.ndarray:
     """Packed OHWI filter -> the paired word order of bnn_tiled.h (int32): per pair of output
-    channels [block][lane][3] (a zero filter pairs an odd last channel)."""
+    channels [block][lane][3], then the tail [lane][field_words % 3] (a zero filter pairs an odd
+    last channel)."""
     fw = field_filter(filt, cin)
     co, n = fw.shape
-    pairs = -(-co // LANES)
+    pairs, full = -(-co // LANES), 3 * (n // 3)
     padded = np.zeros((pairs * LANES, n), dtype=np.uint32)
     padded[:co] = fw
-    per = padded.reshape(pairs, LANES, n // 3, 3).transpose(0, 2, 1, 3)  # [pair][block][lane][3]
-    return per.reshape(-1).view(np.int32)
+    per = padded.reshape(pairs, LANES, n)
+    blocks = per[:, :, :full].reshape(pairs, LANES, n // 3, 3).transpose(0, 2, 1, 3).reshape(pairs, -1)  # [pair][block][lane][3]
+    tail = per[:, :, full:].reshape(pairs, -1)  # [pair][lane][n % 3]
+    return np.concatenate([blocks, tail], axis=1).reshape(-1).view(np.int32)
 
 
 def tap_popcounts(filt: np.ndarray) -> np.ndarray:

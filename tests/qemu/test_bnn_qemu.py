@@ -81,6 +81,7 @@ def _bconv_cases():
         (16, 11, 6, 6, 3, 3, (1, 1), (2, 1), "VALID", 0, "f32"),
         (128, 10, 4, 4, 3, 3, (1, 1), (1, 1), "SAME", 1, "bin"),  # border rows and edge blocks skipped (M4)
         (96, 9, 5, 6, 3, 3, (1, 1), (1, 2), "SAME", 0, "s8"),
+        (40, 5, 4, 5, 2, 2, (1, 1), (1, 1), "SAME", 0, "s8"),  # 8-word field: two blocks and a two-word tail
     ]
     gs = [bnn_graph(*s, seed=i)[0] for i, s in enumerate(specs)]
     gs += [bmaxpool_graph(48, 7, 6, 3, 3, 2, "SAME"), bfc_graph(64, 96, "bin")[0], bfc_graph(200, 10, "s8")[0]]

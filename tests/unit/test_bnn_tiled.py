@@ -47,6 +47,13 @@ def test_tiled_border_skips(cin, pv, out):
         run_m4_vs_ref(g, rng, (1, h, w, cin))
 
 
+@pytest.mark.parametrize("cin,kh,kw,pv,out", [(16, 3, 3, 1, "bin"), (40, 2, 2, 0, "s8"), (31, 5, 1, 1, "f32"), (7, 3, 3, 0, "f32")])
+def test_tiled_two_word_tail(cin, kh, kw, pv, out):
+    """Fields of 3k + 2 words (16 channels 3x3: 5 words) end with a two-word tail, not a block."""
+    g, rng = bnn_graph(cin, 7, 5, 6, kh, kw, (1, 1), (1, 1), "SAME", pv, out, seed=cin)
+    run_m4_vs_ref(g, rng, (1, 5, 6, cin))
+
+
 @pytest.mark.parametrize("out", ["f32", "bin"])
 def test_tiled_pointwise_and_large_kernel(out):
     g, rng = bnn_graph(96, 40, 5, 3, 1, 1, padding="VALID", out=out)
@@ -57,12 +64,15 @@ def test_tiled_pointwise_and_large_kernel(out):
 
 def test_tile_layout_and_tap_popcounts():
     rng = np.random.default_rng(0)
-    filt = pack_bits(rng.random((5, 2, 2, 40)) < 0.5).astype(np.int32)  # 2 words per tap, 8 per filter -> 9 (3 blocks)
-    t = tile_filter(filt, 40).reshape(3, 3, 2, 3)  # [pair][block][lane][3]
-    flat = np.zeros((6, 9), np.int32)
-    flat[:5, :8] = filt.reshape(5, -1)  # a zero word ends each filter, a zero filter pairs channel 4
+    filt = pack_bits(rng.random((5, 2, 2, 40)) < 0.5).astype(np.int32)  # 2 words per tap, 8 per filter: 2 blocks + a 2-word tail
+    t = tile_filter(filt, 40).reshape(3, 16)  # per pair: [block][lane][3], then [lane][2]
+    flat = np.zeros((6, 8), np.int32)
+    flat[:5] = filt.reshape(5, -1)  # a zero filter pairs channel 4
     for c in range(6):
-        assert list(t[c // 2, :, c % 2, :].reshape(-1)) == list(flat[c])
+        pair, lane = divmod(c, 2)
+        blocks = t[pair, :12].reshape(2, 2, 3)[:, lane].reshape(-1)
+        assert list(blocks) + list(t[pair, 12 + 2 * lane: 14 + 2 * lane]) == list(flat[c])
+    assert field_words(40, 4, 2) == 8 and field_words(32, 4, 1) == 6 and field_words(32, 2, 1) == 3  # 3k + 1 and < 3 words: next block
     pops = tap_popcounts(filt).reshape(5, 4)
     bits = np.unpackbits(filt.astype("<u4").view(np.uint8), axis=-1).reshape(5, 4, -1).sum(-1)
     assert np.array_equal(pops, bits)
@@ -76,7 +86,7 @@ def test_tap_packing_layout():
         filt = pack_bits(bits).astype(np.int32)
         assert tap_pack(cin) == pack
         fw = field_filter(filt, cin)
-        assert fw.shape == (3, field_words(cin, 9, 1)) and fw.shape[1] % 3 == 0
+        assert fw.shape == (3, field_words(cin, 9, 1)) == (3, {16: 5, 5: 3, 1: 3}[cin])
         for c in range(3):
             stream = np.unpackbits(fw[c].astype("<u4").view(np.uint8), bitorder="little")
             for t in range(9):

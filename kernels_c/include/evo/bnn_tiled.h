@@ -1,17 +1,20 @@
 /* Cortex-M-tuned binary convolution (evo/ops/bnn_tiled.py picks it at generation time).
  *
  * Per output pixel the receptive field is gathered once into a "field" of `field_words` words
- * (padded taps = bit 0, a multiple of three words: zero words at the end). With 16 or fewer
+ * (padded taps = bit 0): whole blocks of three words, then possibly a two-word tail (a field of
+ * 3k + 1 words, or of fewer than 3, gets zero words up to the next block). With 16 or fewer
  * input channels, `tap_pack` taps share one field word (tap t at bit (t % tap_pack) * in.c of
- * word t / tap_pack), so a 3x3 window of 16 channels is 5 words, not 9. The filters are
- * re-laid-out the same way at generation time, each padded to field_words with zero words
- * (0 ^ 0 counts nothing), output channels in pairs sharing each field load: per pair
- * [block][lane][3] words (an odd last channel is paired with a zero filter whose count is
- * dropped). Three words of one lane are counted together through a carry-save adder; the
- * per-byte counts go into the lane's total with one USADA8 on DSP cores. On Thumb-2 DSP cores
- * the whole count (all pairs of one pixel) is one hand-scheduled assembly loop, about 8.5
- * instructions per word; elsewhere (host, tests) the same arithmetic in C.
+ * word t / tap_pack), so a 3x3 window of 16 channels is 5 words (a block and a tail), not 9.
+ * The filters are re-laid-out the same way at generation time (0 ^ 0 counts nothing), output
+ * channels in pairs sharing each field load: per pair [block][lane][3] words, then the tail
+ * [lane][2] (an odd last channel is paired with a zero filter whose count is dropped). Three
+ * words of one lane are counted together through a carry-save adder; the per-byte counts go
+ * into the lane's total with one USADA8 on DSP cores. On Thumb-2 DSP cores the whole count
+ * (all pairs of one pixel) is one hand-scheduled assembly loop, about 8.5 instructions per
+ * word; elsewhere (host, tests) the same arithmetic in C.
  *
+ * Blocks whose field is all padding need not be counted (evo_bnn_count_pixel): whole rows of
+ * taps, and a row's first/last block at the left/right borders, when rows are whole blocks.
  * Zero-padding (pad_value 0) needs, per padded tap, the popcount of each filter at that tap:
  * `tap_pop` [out.c, kh * kw] is precomputed, so border pixels cost a few adds per channel.
  * Scratch: field_words + out.c rounded up to even int32 (the field, then the counts). */
@@ -65,7 +68,28 @@ static inline uint32_t evo_bnn_add_bytes(uint32_t acc, uint32_t bytes)
     "and r9, r9, #0x0F0F0F0F\n\t"                                                                                               \
     "add r9, r9, r7, lsr #4\n\t"    /* bytes <= 24 */                                                                           \
     "usada8 " acc ", r9, r12, " acc "\n\t"
-#define EVO_BNN_COUNT_PAIRS_ASM(init)                                                                                           \
+/* The two-word tail of a field (field_words % 3 == 2) for one lane: both words' SWAR counts
+ * (nibbles <= 8), added, to bytes, USADA8. */
+#define EVO_BNN_TAIL2_ASM(acc)                                                                                                  \
+    "ldmia r1!, {r6, r7}\n\t"                                                                                                   \
+    "eor r6, r6, r3\n\t"                                                                                                        \
+    "eor r7, r7, r4\n\t"                                                                                                        \
+    "and r9, r6, #0xAAAAAAAA\n\t"                                                                                               \
+    "sub r6, r6, r9, lsr #1\n\t"                                                                                                \
+    "and r9, r6, #0xCCCCCCCC\n\t"                                                                                               \
+    "and r6, r6, #0x33333333\n\t"                                                                                               \
+    "add r6, r6, r9, lsr #2\n\t"                                                                                                \
+    "and r9, r7, #0xAAAAAAAA\n\t"                                                                                               \
+    "sub r7, r7, r9, lsr #1\n\t"                                                                                                \
+    "and r9, r7, #0xCCCCCCCC\n\t"                                                                                               \
+    "and r7, r7, #0x33333333\n\t"                                                                                               \
+    "add r7, r7, r9, lsr #2\n\t"                                                                                                \
+    "add r6, r6, r7\n\t"                                                                                                        \
+    "and r9, r6, #0xF0F0F0F0\n\t"                                                                                               \
+    "and r6, r6, #0x0F0F0F0F\n\t"                                                                                               \
+    "add r6, r6, r9, lsr #4\n\t"                                                                                                \
+    "usada8 " acc ", r6, r12, " acc "\n\t"
+#define EVO_BNN_COUNT_PAIRS_ASM(init, tail)                                                                                           \
     __asm__ volatile("push {r4-r11, lr}\n\t"                                                                                    \
                      "ldr lr, [sp, #36]\n\t"                                                                                    \
                      "add r3, lr, r3, lsl #3\n\t" /* the output's end */                                                          \
@@ -77,7 +101,7 @@ static inline uint32_t evo_bnn_add_bytes(uint32_t acc, uint32_t bytes)
                      "ldr r0, [sp]\n\t"                                                                                         \
                      "ldr r2, [sp, #4]\n\t" init "2:\n\t"                                                                       \
                      "ldmia r0!, {r3, r4, r5}\n\t" EVO_BNN_LANE_ASM("r10") EVO_BNN_LANE_ASM("r11") "subs r2, r2, #1\n\t"       \
-                     "bne 2b\n\t"                                                                                               \
+                     "bne 2b\n\t" tail                                                                                          \
                      "stmia lr!, {r10, r11}\n\t"                                                                                \
                      "ldr r3, [sp, #60]\n\t" /* skip_bytes: to the next pair's first counted block */                          \
                      "add r1, r1, r3\n\t"                                                                                       \
@@ -92,18 +116,24 @@ static inline uint32_t evo_bnn_add_bytes(uint32_t acc, uint32_t bytes)
         int32_t skip_bytes __attribute__((unused))
 __attribute__((naked, noinline)) static void evo_bnn_count_pairs(EVO_BNN_COUNT_PAIRS_ARGS)
 {
-    EVO_BNN_COUNT_PAIRS_ASM("ldrd r10, r11, [sp, #12]\n\t");
+    EVO_BNN_COUNT_PAIRS_ASM("ldrd r10, r11, [sp, #12]\n\t", "");
+}
+/* The same, then each pair's two-word tail (field_words % 3 == 2, after the blocks). */
+__attribute__((naked, noinline)) static void evo_bnn_count_pairs_tail2(EVO_BNN_COUNT_PAIRS_ARGS)
+{
+    EVO_BNN_COUNT_PAIRS_ASM("ldrd r10, r11, [sp, #12]\n\t", "ldmia r0!, {r3, r4}\n\t" EVO_BNN_TAIL2_ASM("r10") EVO_BNN_TAIL2_ASM("r11"));
 }
 __attribute__((naked, noinline)) static void evo_bnn_count_pairs_add(EVO_BNN_COUNT_PAIRS_ARGS)
 {
-    EVO_BNN_COUNT_PAIRS_ASM("ldmia lr, {r10, r11}\n\t");
+    EVO_BNN_COUNT_PAIRS_ASM("ldmia lr, {r10, r11}\n\t", "");
 }
 #undef EVO_BNN_COUNT_PAIRS_ARGS
 #undef EVO_BNN_COUNT_PAIRS_ASM
 #undef EVO_BNN_LANE_ASM
+#undef EVO_BNN_TAIL2_ASM
 #else
 static inline void evo_bnn_count_pairs_to(const int32_t *field, const int32_t *filters, int32_t blocks, int32_t pairs, int32_t *accum,
-                                          int32_t skip_bytes, int32_t add)
+                                          int32_t skip_bytes, int32_t add, int32_t tail2)
 {
     const uint32_t *f = (const uint32_t *)filters;
     int32_t pr, j;
@@ -116,6 +146,11 @@ static inline void evo_bnn_count_pairs_to(const int32_t *field, const int32_t *f
             x += 3;
             f += 6;
         }
+        if (tail2) {
+            a0 = evo_bnn_add_bytes(a0, evo_popcount_bytes1(x[0] ^ f[0]) + evo_popcount_bytes1(x[1] ^ f[1]));
+            a1 = evo_bnn_add_bytes(a1, evo_popcount_bytes1(x[0] ^ f[2]) + evo_popcount_bytes1(x[1] ^ f[3]));
+            f += 4;
+        }
         accum[2 * pr] = (int32_t)a0;
         accum[2 * pr + 1] = (int32_t)a1;
         f += skip_bytes / 4;
@@ -125,13 +160,19 @@ static inline void evo_bnn_count_pairs_to(const int32_t *field, const int32_t *f
 static inline void evo_bnn_count_pairs(const int32_t *field, const int32_t *filters, int32_t blocks, int32_t pairs, int32_t *accum,
                                        int32_t skip_bytes)
 {
-    evo_bnn_count_pairs_to(field, filters, blocks, pairs, accum, skip_bytes, 0);
+    evo_bnn_count_pairs_to(field, filters, blocks, pairs, accum, skip_bytes, 0, 0);
+}
+
+static inline void evo_bnn_count_pairs_tail2(const int32_t *field, const int32_t *filters, int32_t blocks, int32_t pairs, int32_t *accum,
+                                             int32_t skip_bytes)
+{
+    evo_bnn_count_pairs_to(field, filters, blocks, pairs, accum, skip_bytes, 0, 1);
 }
 
 static inline void evo_bnn_count_pairs_add(const int32_t *field, const int32_t *filters, int32_t blocks, int32_t pairs, int32_t *accum,
                                            int32_t skip_bytes)
 {
-    evo_bnn_count_pairs_to(field, filters, blocks, pairs, accum, skip_bytes, 1);
+    evo_bnn_count_pairs_to(field, filters, blocks, pairs, accum, skip_bytes, 1, 0);
 }
 #endif
 
@@ -245,7 +286,11 @@ static inline int32_t evo_bnn_count_pixel(const evo_bconv2d_params_t *p, const i
         }
     }
     if (lo == 0 && hi == p->kh && !nl && !nr) {
-        evo_bnn_count_pairs(scratch, filter, blocks, pairs, accum, 0);
+        if (p->field_words % 3) {
+            evo_bnn_count_pairs_tail2(scratch, filter, blocks, pairs, accum, 0);
+        } else {
+            evo_bnn_count_pairs(scratch, filter, blocks, pairs, accum, 0);
+        }
         return npad;
     }
     for (fy = 0; fy < p->kh; ++fy) { /* the skipped blocks' counts first */
