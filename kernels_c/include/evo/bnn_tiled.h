@@ -305,7 +305,7 @@ static inline int32_t evo_bnn_count_pixel(const evo_bconv2d_params_t *p, const i
             }
         }
     }
-    if (set) { /* nothing skipped (no rows in range) */
+    if (set) { /* not reached (something was skipped), kept so accum is never left unset */
         for (c = 0; c < co; ++c) {
             accum[c] = 0;
         }
