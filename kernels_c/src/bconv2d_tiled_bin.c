@@ -1,26 +1,33 @@
-/* LceBconv2d (BBConv2D), bit-packed output, channel tiles of four (evo/bnn_tiled.h). */
+/* LceBconv2d (BBConv2D), bit-packed output, channel pairs sharing each field load (evo/bnn_tiled.h). */
 #include "evo/bnn_tiled.h"
 
-evo_status_t evo_bconv2d_tiled_bin(const evo_bconv2d_params_t *p, const int32_t *input, const int32_t *filter, int32_t *output, int32_t *scratch)
+evo_status_t evo_bconv2d_tiled_bin(const evo_bconv2d_params_t *p, const int32_t *input, const int32_t *filter, const int32_t *row_pop,
+                                   int32_t *output, int32_t *scratch)
 {
-    const int32_t fsize = p->kh * p->kw * p->words;
+    const int32_t *accum = scratch + p->field_words;
     evo_bconv2d_pixel_t px;
-    int32_t co, l, more;
-    int32_t accum[EVO_BNN_LANES];
+    int32_t w, j, more;
     for (more = evo_bconv2d_pixel_first(p, input, &px); more; more = evo_bconv2d_pixel_next(p, input, &px)) {
         int32_t *out = output + px.pix * p->out_words;
-        const int32_t *tile = filter;
-        uint32_t word = 0;
-        (void)evo_bconv2d_gather(p, px.in_b, px.y0, px.x0, scratch); /* one-padding (or VALID) only */
-        for (co = 0; co < p->out.c; co += EVO_BNN_LANES) {
-            const int32_t lanes = evo_bnn_next_tile(p, scratch, &tile, fsize, co, accum);
-            for (l = 0; l < lanes; ++l) { /* tiles never straddle output words (32 % 4 == 0) */
-                word |= (uint32_t)(accum[l] > p->threshold[co + l]) << ((co + l) & 31);
+        (void)evo_bnn_count_pixel(p, filter, row_pop, &px, scratch); /* one-padding (or VALID) only */
+        for (w = 0; w < p->out_words; ++w) {
+            const int32_t c0 = 32 * w;
+            const int32_t n = p->out.c - c0 < 32 ? p->out.c - c0 : 32;
+            const int32_t *thr = p->threshold + c0, *cnt = accum + c0;
+            uint32_t word = 0;
+            /* Highest channel first: each step shifts the word up one bit. Counts and thresholds
+             * lie in [-1, K] (K < 2^30): the sign of threshold - count is the bit. Four at a time
+             * for the loop overhead. */
+            for (j = n - 1; j >= 3; j -= 4) {
+                word = (word << 1) | ((uint32_t)(thr[j] - cnt[j]) >> 31);
+                word = (word << 1) | ((uint32_t)(thr[j - 1] - cnt[j - 1]) >> 31);
+                word = (word << 1) | ((uint32_t)(thr[j - 2] - cnt[j - 2]) >> 31);
+                word = (word << 1) | ((uint32_t)(thr[j - 3] - cnt[j - 3]) >> 31);
             }
-            if (((co + lanes) & 31) == 0 || co + lanes == p->out.c) {
-                out[co >> 5] = (int32_t)word;
-                word = 0;
+            for (; j >= 0; --j) {
+                word = (word << 1) | ((uint32_t)(thr[j] - cnt[j]) >> 31);
             }
+            out[w] = (int32_t)word;
         }
     }
     return EVO_OK;

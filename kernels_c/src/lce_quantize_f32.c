@@ -1,4 +1,9 @@
-/* LceQuantize, float32 -> bit-packed int32: bit set <=> x < 0. */
+/* LceQuantize, float32 -> bit-packed int32: bit set <=> x < 0.
+ *
+ * The test runs on the float's bits: x < 0 exactly when the bits, as unsigned, lie in
+ * [0x80000001, 0xFF800000] (negative subnormals and normals up to -inf; -0 and the NaNs with
+ * the sign bit set are not below zero), i.e. bits - 0x80000001 < 0x7F800000. Integer compares
+ * avoid a VCMP + VMRS per value on FPU cores and a library call on soft-float ones. */
 #include "evo/bnn.h"
 
 evo_status_t evo_lce_quantize_f32(const evo_lce_quantize_params_t *p, const float *input, int32_t *output)
@@ -11,8 +16,13 @@ evo_status_t evo_lce_quantize_f32(const evo_lce_quantize_params_t *p, const floa
             const int32_t base = w * 32;
             const int32_t n = EVO_MIN(32, p->channels - base);
             uint32_t word = 0;
-            for (b = 0; b < n; ++b) {
-                word |= (uint32_t)(x[base + b] < 0.0f) << b;
+            for (b = n - 1; b >= 0; --b) { /* highest channel first: each step shifts the word up one bit */
+                union {
+                    float f;
+                    uint32_t u;
+                } v; /* the float's bits (C99 allows reading the other member) */
+                v.f = x[base + b];
+                word = (word << 1) | (uint32_t)(v.u - 0x80000001u < 0x7F800000u);
             }
             y[w] = (int32_t)word;
         }

@@ -2,8 +2,8 @@
 reference (float within 1e-5 relative), plus the LCE and the stock int8 models on M4F.
 
 To keep the run short, many small independent layers are merged into one graph (one input and
-one output each), so a single firmware per board covers: BBConv2D with input channels 1, 31, 32,
-33, 48, 64, 96, 200, non-square inputs, strides 1 and 2, SAME/VALID, pad_values 0 and 1,
+one output each), so a single firmware per board covers: BBConv2D with input channels 1, 5, 16,
+31, 32, 33, 48, 64, 96, 128, 200, non-square inputs, strides 1 and 2, SAME/VALID, pad_values 0 and 1,
 dilation, float / int8 / bit-packed output and the 1x1 path; BMaxPool2D; BBFC/BBQFC; QBConv2D
 (int8 input, sign-bit weights) on 1, 31, 33 and 200 channels; the int8-exact binarized stock
 chains (zero- and one-padding, the folded bit-packed output, the int8 dense layer); SIGN."""
@@ -76,6 +76,12 @@ def _bconv_cases():
         (64, 7, 5, 4, 3, 3, (2, 2), (1, 1), "SAME", 0, "f32"),
         (96, 20, 4, 3, 1, 1, (1, 1), (1, 1), "VALID", 0, "f32"),  # pointwise path
         (200, 33, 5, 6, 3, 3, (2, 1), (1, 1), "SAME", 1, "bin"),
+        (16, 13, 6, 5, 3, 3, (1, 1), (1, 1), "SAME", 1, "bin"),  # taps packed two to a word (M4)
+        (5, 7, 5, 6, 3, 2, (1, 2), (1, 1), "SAME", 0, "s8"),  # six taps a word, zero-padding
+        (16, 11, 6, 6, 3, 3, (1, 1), (2, 1), "VALID", 0, "f32"),
+        (128, 10, 4, 4, 3, 3, (1, 1), (1, 1), "SAME", 1, "bin"),  # border rows and edge blocks skipped (M4)
+        (96, 9, 5, 6, 3, 3, (1, 1), (1, 2), "SAME", 0, "s8"),
+        (40, 5, 4, 5, 2, 2, (1, 1), (1, 1), "SAME", 0, "s8"),  # 8-word field: two blocks and a two-word tail
     ]
     gs = [bnn_graph(*s, seed=i)[0] for i, s in enumerate(specs)]
     gs += [bmaxpool_graph(48, 7, 6, 3, 3, 2, "SAME"), bfc_graph(64, 96, "bin")[0], bfc_graph(200, 10, "s8")[0]]
@@ -97,11 +103,11 @@ def _sign_graph():
     return b.graph([x], [b.op("SIGN", [x], (3, 7), "float32")])
 
 
-def _run_batch(graphs, make_inputs, board, tmp_path):
+def _run_batch(graphs, make_inputs, board, tmp_path, prefer="memory"):
     g = merge(graphs)
     rng = np.random.default_rng(7)
     xs = [make_inputs(gi, rng) for gi in graphs]
-    fw = build_firmware(compile_graph(g, target=target_for_board(load_board(board))), load_board(board), xs, tmp_path / "fw")
+    fw = build_firmware(compile_graph(g, target=target_for_board(load_board(board)), prefer=prefer), load_board(board), xs, tmp_path / "fw")
     r = run_qemu(fw)
     assert r.exit_code == 0 and r.status == 0 and len(r.outputs) == len(graphs)
     ref = executor.run(g, xs)
@@ -109,9 +115,11 @@ def _run_batch(graphs, make_inputs, board, tmp_path):
         assert_close(np.asarray(r.outputs[i]), ref[t], f"layer {i} ({graphs[i].ops[-1].type}) on {board}")
 
 
-@pytest.mark.parametrize("board", BOARDS)
-def test_binary_kernels_on_board(board, tmp_path):
-    _run_batch(_bconv_cases(), _packed_input, board, tmp_path)
+@pytest.mark.parametrize("board,prefer", [(b, "memory") for b in BOARDS] + [("qemu-mps2-an386", "speed")])
+def test_binary_kernels_on_board(board, prefer, tmp_path):
+    """prefer="speed" on M4F: every convolution through the tiled kernels (the memory policy
+    keeps the portable ones where their larger scratch would raise the arena)."""
+    _run_batch(_bconv_cases(), _packed_input, board, tmp_path, prefer)
 
 
 @pytest.mark.parametrize("board", BOARDS)

@@ -224,6 +224,8 @@ def test_lce_quantize_dequantize(dtype, c):
     x = rng.normal(size=(2, 3, c)).astype(np.float32) if dtype == "float32" else rng.integers(-128, 128, (2, 3, c)).astype(np.int8)
     if dtype == "float32":
         x.flat[0] = 0.0  # zero is +1 (bit clear)
+        specials = [-0.0, np.inf, -np.inf, -1e-45, 1e-45, -3.4e38, np.nan, -np.nan]  # -0: +1; -inf and negative subnormals: -1
+        x.flat[1: 1 + min(len(specials), x.size - 1)] = specials[: x.size - 1]
     ref = executor.run(gq, [x])[1]
     thr = -3 if dtype == "int8" else 0
     assert np.array_equal(unpack_bits(ref, c), (x.astype(np.float64) < thr).astype(np.uint8))

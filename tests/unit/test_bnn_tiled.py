@@ -10,14 +10,14 @@ import pytest
 
 from evo.compiler import compile_graph
 from evo.ops.bnn import pack_bits
-from evo.ops.bnn_tiled import tap_popcounts, tile_filter
+from evo.ops.bnn_tiled import field_filter, field_words, tap_pack, tap_popcounts, tile_filter
 from evo.ref import executor
 from evo.target import Target
 from evo.targets.host import HostModel
 from tests.unit.test_bnn_kernels import assert_close, bnn_graph, random_packed
 
 M4 = Target("M4")
-CHANNELS = [1, 31, 32, 33, 48, 64, 96, 200]
+CHANNELS = [1, 5, 16, 17, 31, 32, 33, 48, 64, 96, 200]
 
 
 def run_m4_vs_ref(g, rng, shape, runs=2):
@@ -38,6 +38,22 @@ def test_tiled_channels(cin):
         run_m4_vs_ref(g, rng, (1, 6, 9, cin))
 
 
+@pytest.mark.parametrize("cin,pv,out", [(96, 0, "f32"), (128, 1, "bin"), (160, 0, "s8")])
+def test_tiled_border_skips(cin, pv, out):
+    """Rows of padded taps and, with >= 3 words a tap, a row's first or last block at the left
+    and right borders are not counted (their filter popcounts are added instead)."""
+    for h, w, dil in ((4, 4, (1, 1)), (5, 7, (2, 1)), (3, 6, (1, 2))):
+        g, rng = bnn_graph(cin, 9, h, w, 3, 3, (1, 1), dil, "SAME", pv, out, seed=cin + h)
+        run_m4_vs_ref(g, rng, (1, h, w, cin))
+
+
+@pytest.mark.parametrize("cin,kh,kw,pv,out", [(16, 3, 3, 1, "bin"), (40, 2, 2, 0, "s8"), (31, 5, 1, 1, "f32"), (7, 3, 3, 0, "f32")])
+def test_tiled_two_word_tail(cin, kh, kw, pv, out):
+    """Fields of 3k + 2 words (16 channels 3x3: 5 words) end with a two-word tail, not a block."""
+    g, rng = bnn_graph(cin, 7, 5, 6, kh, kw, (1, 1), (1, 1), "SAME", pv, out, seed=cin)
+    run_m4_vs_ref(g, rng, (1, 5, 6, cin))
+
+
 @pytest.mark.parametrize("out", ["f32", "bin"])
 def test_tiled_pointwise_and_large_kernel(out):
     g, rng = bnn_graph(96, 40, 5, 3, 1, 1, padding="VALID", out=out)
@@ -48,19 +64,34 @@ def test_tiled_pointwise_and_large_kernel(out):
 
 def test_tile_layout_and_tap_popcounts():
     rng = np.random.default_rng(0)
-    filt = pack_bits(rng.random((6, 2, 2, 40)) < 0.5).astype(np.int32)  # 2 words per tap, 8 per filter
-    t = tile_filter(filt).reshape(2, 32)  # two tiles of 4 lanes x 8 words
-    flat = np.zeros((8, 8), np.int32)
-    flat[:6] = filt.reshape(6, -1)
-    for tile in range(2):
-        for lane in range(4):
-            c = flat[4 * tile + lane]
-            assert list(t[tile, 3 * lane: 3 * lane + 3]) == list(c[0:3])  # block 0
-            assert list(t[tile, 12 + 3 * lane: 15 + 3 * lane]) == list(c[3:6])  # block 1
-            assert [t[tile, 24 + lane], t[tile, 28 + lane]] == list(c[6:8])  # tail words
-    pops = tap_popcounts(filt).reshape(6, 4)
-    bits = np.unpackbits(filt.astype("<u4").view(np.uint8), axis=-1).reshape(6, 4, -1).sum(-1)
+    filt = pack_bits(rng.random((5, 2, 2, 40)) < 0.5).astype(np.int32)  # 2 words per tap, 8 per filter: 2 blocks + a 2-word tail
+    t = tile_filter(filt, 40).reshape(3, 16)  # per pair: [block][lane][3], then [lane][2]
+    flat = np.zeros((6, 8), np.int32)
+    flat[:5] = filt.reshape(5, -1)  # a zero filter pairs channel 4
+    for c in range(6):
+        pair, lane = divmod(c, 2)
+        blocks = t[pair, :12].reshape(2, 2, 3)[:, lane].reshape(-1)
+        assert list(blocks) + list(t[pair, 12 + 2 * lane: 14 + 2 * lane]) == list(flat[c])
+    assert field_words(40, 4, 2) == 8 and field_words(32, 4, 1) == 6 and field_words(32, 2, 1) == 3  # 3k + 1 and < 3 words: next block
+    pops = tap_popcounts(filt).reshape(5, 4)
+    bits = np.unpackbits(filt.astype("<u4").view(np.uint8), axis=-1).reshape(5, 4, -1).sum(-1)
     assert np.array_equal(pops, bits)
+
+
+def test_tap_packing_layout():
+    """16 or fewer input channels: taps share field words (16 channels: two taps a word)."""
+    rng = np.random.default_rng(1)
+    for cin, pack in ((16, 2), (5, 6), (1, 32)):
+        bits = rng.random((3, 3, 3, cin)) < 0.5
+        filt = pack_bits(bits).astype(np.int32)
+        assert tap_pack(cin) == pack
+        fw = field_filter(filt, cin)
+        assert fw.shape == (3, field_words(cin, 9, 1)) == (3, {16: 5, 5: 3, 1: 3}[cin])
+        for c in range(3):
+            stream = np.unpackbits(fw[c].astype("<u4").view(np.uint8), bitorder="little")
+            for t in range(9):
+                at = 32 * (t // pack) + cin * (t % pack)
+                assert list(stream[at: at + cin]) == list(bits[c].reshape(9, cin)[t].astype(np.uint8))
 
 
 @pytest.mark.parametrize("mode,codes,cin,stride,dil", [

@@ -311,3 +311,12 @@ def test_random_sweep(lib, seed, dt, kind, act, pad, per_channel, bias):
                        kh, kw, stride, dil, pad, act, per_channel=per_channel, bias=bias, in_zp=in_zp, out_zp=out_zp,
                        in_scale=in_s, out_scale=out_s, depthwise=kind == "depthwise", mult=int(rng.integers(1, 4)))
     run_both(lib, g, seed)
+
+
+@pytest.mark.parametrize("cin,cout,kh,kw,pad", [(1, 16, 3, 3, "SAME"), (1, 7, 5, 5, "SAME"), (2, 6, 4, 4, "VALID"), (8, 6, 3, 3, "SAME")])
+def test_conv2d_f32_patch_path(lib, cin, cout, kh, kw, pad):
+    # receptive fields of <= 64 floats take the patch path of conv2d_f32.c (channel tails, padded
+    # taps as zeros); 8 channels x 3x3 = 72 keeps the direct loop.
+    rng = np.random.default_rng(cin * 10 + cout)
+    run_both(lib, conv_graph(rng, "float32", 1, 8, 7, cin, cout, kh, kw, (1, 1), (1, 1), pad, "RELU6"))
+    run_both(lib, conv_graph(rng, "float32", 2, 6, 9, cin, cout, kh, kw, (2, 1), (1, 2), pad, "NONE", bias=False))

@@ -172,6 +172,10 @@ typedef struct {
     const float *bias;
     const int32_t *threshold;
     evo_bnn_requant_t rq; /* q8 output only */
+    int32_t tap_pack;    /* tiled kernels (evo/bnn_tiled.h): taps per field word (0: one tap per `words` words) */
+    int32_t field_words; /* tiled kernels: gathered field words, a multiple of 3 */
+    int32_t row_blocks;  /* tiled kernels: blocks per row of filter taps when rows are whole blocks, else 0 */
+    int32_t edge_blocks; /* tiled kernels: 1 when a padded edge column covers a row's first or last block */
 } evo_bconv2d_params_t;
 
 /* `scratch`: kh * kw * words int32 (the gathered receptive field). */
