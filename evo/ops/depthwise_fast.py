@@ -141,12 +141,42 @@ def pairs_call(g, op, p: dict[str, Any], call: KernelCall) -> KernelCall:
     if (2 * bound >= _LIM).any():
         return call
     mode = requant_mode(p, bound)
+    lean = direct_call(op, p, call, w, bias, mode)
     if _fits_planar(p, mode):
         wpack = pack_planar(p, w, bias)
         qpack = np.array([mode, 0, 0, 0], np.int32)
-        return _packed_call(op, call, "evo_depthwise_conv2d_s8_planar", "dw3", wpack, qpack, planar_scratch_bytes(p))
-    wpack, qpack = pack_pairs(p, w, bias, mode)
-    return _packed_call(op, call, "evo_depthwise_conv2d_s8_pairs", "dwp", wpack, qpack, pairs_scratch_bytes(p))
+        fast = _packed_call(op, call, "evo_depthwise_conv2d_s8_planar", "dw3", wpack, qpack, planar_scratch_bytes(p))
+    else:
+        wpack, qpack = pack_pairs(p, w, bias, mode)
+        fast = _packed_call(op, call, "evo_depthwise_conv2d_s8_pairs", "dwp", wpack, qpack, pairs_scratch_bytes(p))
+    return replace(fast, lean=lean)
+
+
+MAX_TAPS = 32  # EVO_DWD_MAX_TAPS in evo/depthwise_fast.h
+
+
+def pack_direct(p: dict[str, Any], w: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+    """wpack of evo_depthwise_conv2d_s8_direct (evo/depthwise_fast.h): per quad, tap pair, channel
+    the doubled weight pair (w[2j][c], w[2j + 1][c]); then a pixel of zero points."""
+    c = p["out"][3]
+    taps = p["kh"] * p["kw"]
+    npairs, quads = (taps + 1) // 2, (c + 3) // 4
+    wk = np.zeros((2 * npairs, 4 * quads), np.int64)
+    wk[:taps, :c] = 2 * w.reshape(taps, c).astype(np.int64)
+    words = ((wk[0::2] & 0xFFFF) | ((wk[1::2] & 0xFFFF) << 16)).astype(np.uint32).view(np.int32)  # [pair, C']
+    wpack = words.reshape(npairs, quads, 4).transpose(1, 0, 2).reshape(-1)
+    zp = np.zeros(4 * quads, np.int8)
+    zp[:c] = -p["input_offset"]
+    return np.concatenate([wpack, zp.view("<i4")])
+
+
+def direct_call(op, p: dict[str, Any], call: KernelCall, w: np.ndarray, bias: np.ndarray | None, mode: int) -> KernelCall | None:
+    """The scratch-free kernel's call (the lean variant the memory-first kernel choice takes when
+    a ring would raise the arena), or None: depth multiplier 1 only, at most MAX_TAPS taps."""
+    if p["in"][3] != p["out"][3] or p["depth_multiplier"] != 1 or p["kh"] * p["kw"] > MAX_TAPS:
+        return None
+    _, qpack = pack_pairs(p, w, bias, mode)  # its per-quad constants
+    return _packed_call(op, call, "evo_depthwise_conv2d_s8_direct", "dwd", pack_direct(p, w, bias), qpack, 0)
 
 
 def _fits_planar(p: dict[str, Any], mode: int) -> bool:

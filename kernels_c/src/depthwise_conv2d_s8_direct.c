@@ -1,0 +1,157 @@
+/* DEPTHWISE_CONV_2D, int8, depth multiplier 1: the scratch-free tap-pair kernel
+ * (evo/depthwise_fast.h), the memory-first build's DSP depthwise.
+ *
+ * Why no ring: the pairs and planar kernels widen each input row once into an int16 ring in the
+ * arena, which can set the arena. This kernel reads the int8 NHWC input in place. A word of one
+ * pixel holds four channels; for two taps A, B of the same output pixel, PKHBT / PKHTB on the
+ * raw bytes give (a0 a1 b0 b1) and (a2 a3 b2 b3), and SXTAB16 (plain and ROR 8, adding the input
+ * offset to both lanes) turns them into the four per-channel pairs (a_c, b_c) that SMLAD
+ * multiplies with the packed weight pairs (w_A[c], w_B[c]). So two taps of four channels cost two
+ * loads, two PKH, four SXTAB16 and four SMLAD; an odd last tap pairs with itself against a zero
+ * weight.
+ *
+ * Padding: each output pixel first lists its taps' input pointers; a tap outside the image points
+ * at the pack's pixel of zero points (-input_offset), which widens to 0, so borders run the same
+ * loop. Loop order: output pixel, then quad of channels, then tap pair; channels past the last
+ * whole quad go through a plain per-channel loop. */
+#include "evo/depthwise_fast.h"
+#include "evo/fixedpoint.h"
+#include "evo/simd32.h"
+
+/* Requantise channel c's doubled accumulator a2 (q: the quad's 16 constants). */
+static EVO_ALWAYS_INLINE int8_t dwd_requant(int32_t a2, const int32_t *q, int32_t c, int mode,
+                                            const evo_depthwise_conv2d_s8_params_t *p)
+{
+    const int32_t m = q[4 + 3 * c], t = q[5 + 3 * c], e = q[6 + 3 * c];
+    int32_t r;
+    if (mode == EVO_DWP_MODE_EXACT) {
+        r = evo_requantize(a2 / 2, m, e) + p->output_offset;
+        return (int8_t)EVO_CLAMP(r, p->act_min, p->act_max);
+    }
+    r = evo_s32_ssat8(evo_s32_smmlar(a2, m, t + (a2 >> 31)) >> e);
+    if (mode == EVO_DWP_MODE_FAST_CLAMP) {
+        r = EVO_CLAMP(r, p->act_min, p->act_max);
+    }
+    return (int8_t)r;
+}
+
+/* Four channels [c, c + 4) of one output pixel. NP: tap pairs (a constant where inlined). */
+static EVO_ALWAYS_INLINE void dwd_quad(const int8_t *const *tp, int32_t np, size_t c, const uint32_t *w, const int32_t *q,
+                                       uint32_t off2, int mode, const evo_depthwise_conv2d_s8_params_t *p, int8_t *out)
+{
+    int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3], j;
+    for (j = 0; j < np; ++j) {
+        const uint32_t xa = evo_s32_ld(tp[2 * j] + c), xb = evo_s32_ld(tp[2 * j + 1] + c);
+        const uint32_t lo = evo_s32_pkhbt(xa, xb), hi = evo_s32_pkhtb(xa, xb);
+        a0 = evo_s32_smlad(evo_s32_sxtab16(off2, lo), w[0], a0);
+        a1 = evo_s32_smlad(evo_s32_sxtab16_r8(off2, lo), w[1], a1);
+        a2 = evo_s32_smlad(evo_s32_sxtab16(off2, hi), w[2], a2);
+        a3 = evo_s32_smlad(evo_s32_sxtab16_r8(off2, hi), w[3], a3);
+        w += 4;
+    }
+    out[0] = dwd_requant(a0, q, 0, mode, p);
+    out[1] = dwd_requant(a1, q, 1, mode, p);
+    out[2] = dwd_requant(a2, q, 2, mode, p);
+    out[3] = dwd_requant(a3, q, 3, mode, p);
+}
+
+/* Every whole quad of one output pixel. */
+static EVO_ALWAYS_INLINE void dwd_quads(const int8_t *const *tp, int32_t np, int32_t nq, const uint32_t *w, const int32_t *q,
+                                        uint32_t off2, int mode, const evo_depthwise_conv2d_s8_params_t *p, int8_t *out)
+{
+    int32_t k;
+    for (k = 0; k < nq; ++k) {
+        dwd_quad(tp, np, (size_t)4 * k, w, q, off2, mode, p, out + 4 * k);
+        w += 4 * np;
+        q += 16;
+    }
+}
+
+/* The common 3x3 filter (five pairs) and both fast modes get their own unrolled copies. */
+static void dwd_quads_5_fast(const int8_t *const *tp, int32_t nq, const uint32_t *w, const int32_t *q, uint32_t off2,
+                             const evo_depthwise_conv2d_s8_params_t *p, int8_t *out)
+{
+    dwd_quads(tp, 5, nq, w, q, off2, EVO_DWP_MODE_FAST, p, out);
+}
+
+static void dwd_quads_5_clamp(const int8_t *const *tp, int32_t nq, const uint32_t *w, const int32_t *q, uint32_t off2,
+                              const evo_depthwise_conv2d_s8_params_t *p, int8_t *out)
+{
+    dwd_quads(tp, 5, nq, w, q, off2, EVO_DWP_MODE_FAST_CLAMP, p, out);
+}
+
+static void dwd_quads_any(const int8_t *const *tp, int32_t np, int32_t nq, const uint32_t *w, const int32_t *q, uint32_t off2,
+                          int mode, const evo_depthwise_conv2d_s8_params_t *p, int8_t *out)
+{
+    dwd_quads(tp, np, nq, w, q, off2, mode, p, out);
+}
+
+/* Channels [4 * nq, C) one at a time (C not a multiple of 4). */
+static void dwd_tail(const int8_t *const *tp, int32_t np, int32_t nq, int32_t ch, const uint32_t *w, const int32_t *q,
+                     int32_t in_off, int mode, const evo_depthwise_conv2d_s8_params_t *p, int8_t *out)
+{
+    int32_t c, j;
+    w += (size_t)4 * np * nq;
+    q += (size_t)16 * nq;
+    for (c = 4 * nq; c < ch; ++c) {
+        const int32_t l = c - 4 * nq;
+        int32_t acc = q[l];
+        for (j = 0; j < np; ++j) {
+            const uint32_t wv = w[4 * j + l];
+            acc += ((int32_t)tp[2 * j][c] + in_off) * evo_s32_lane(wv, 0);
+            acc += ((int32_t)tp[2 * j + 1][c] + in_off) * evo_s32_lane(wv, 1);
+        }
+        out[c] = dwd_requant(acc, q, l, mode, p);
+    }
+}
+
+evo_status_t evo_depthwise_conv2d_s8_direct(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *input,
+                                            const int32_t *wpack, const int32_t *qpack, int8_t *output, void *scratch)
+{
+    const int32_t ch = p->out.c, ih = p->in.h, iw = p->in.w, taps = p->kh * p->kw, mode = qpack[0];
+    const int32_t np = (taps + 1) / 2, nq = ch / 4, quads = (ch + 3) / 4;
+    const uint32_t off2 = ((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u;
+    const uint32_t *w = (const uint32_t *)wpack;
+    const int32_t *q = qpack + 4;
+    const int8_t *zp = (const int8_t *)(wpack + (size_t)4 * np * quads); /* one pixel of zero points */
+    const int8_t *tp[EVO_DWD_MAX_TAPS + 1];
+    int32_t b, oy, ox, fy, fx;
+
+    (void)scratch;
+    if (p->in.n != p->out.n || p->in.c != ch || p->depth_multiplier != 1 || p->kh < 1 || p->kw < 1 ||
+        taps > EVO_DWD_MAX_TAPS || p->stride_h < 1 || p->stride_w < 1 || p->dil_h < 1 || p->dil_w < 1 || ch < 1 ||
+        (mode != EVO_DWP_MODE_FAST && mode != EVO_DWP_MODE_FAST_CLAMP && mode != EVO_DWP_MODE_EXACT)) {
+        return EVO_ERR_ARG;
+    }
+    for (b = 0; b < p->in.n; ++b) {
+        const int8_t *in_b = input + (size_t)b * ih * iw * ch;
+        for (oy = 0; oy < p->out.h; ++oy) {
+            const int32_t iy0 = oy * p->stride_h - p->pad_h;
+            for (ox = 0; ox < p->out.w; ++ox) {
+                const int32_t ix0 = ox * p->stride_w - p->pad_w;
+                int32_t k = 0;
+                for (fy = 0; fy < p->kh; ++fy) {
+                    const int32_t iy = iy0 + fy * p->dil_h;
+                    const int8_t *row = (iy >= 0 && iy < ih) ? in_b + (size_t)iy * iw * ch : NULL;
+                    for (fx = 0; fx < p->kw; ++fx, ++k) {
+                        const int32_t ix = ix0 + fx * p->dil_w;
+                        tp[k] = (row != NULL && ix >= 0 && ix < iw) ? row + (size_t)ix * ch : zp;
+                    }
+                }
+                tp[taps] = tp[taps - 1]; /* an odd last tap pairs with itself (zero weight) */
+                if (np == 5 && mode == EVO_DWP_MODE_FAST) {
+                    dwd_quads_5_fast(tp, nq, w, q, off2, p, output);
+                } else if (np == 5 && mode == EVO_DWP_MODE_FAST_CLAMP) {
+                    dwd_quads_5_clamp(tp, nq, w, q, off2, p, output);
+                } else {
+                    dwd_quads_any(tp, np, nq, w, q, off2, mode, p, output);
+                }
+                if (nq < quads) {
+                    dwd_tail(tp, np, nq, ch, w, q, p->input_offset, mode, p, output);
+                }
+                output += ch;
+            }
+        }
+    }
+    return EVO_OK;
+}
