@@ -66,6 +66,10 @@ evo_status_t evo_depthwise_conv2d_s8_planar_rows(const evo_depthwise_conv2d_s8_p
 #define EVO_DWD_MAX_TAPS 32
 evo_status_t evo_depthwise_conv2d_s8_direct(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *input,
                                             const int32_t *wpack, const int32_t *qpack, int8_t *output, void *scratch);
+/* Its row-streaming entry (evo/inplace.h): scratch is the input-row window alone. */
+int32_t evo_depthwise_conv2d_s8_direct_get_buffer_size(const evo_depthwise_conv2d_s8_params_t *p);
+evo_status_t evo_depthwise_conv2d_s8_direct_rows(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *input,
+                                                 const int32_t *wpack, const int32_t *qpack, int8_t *output, void *scratch);
 
 /* evo_depthwise_conv2d_s8_m0 (Cortex-M0/M0+; any core): int32 weights, zero-point-padded ring of
  * input rows, input offset folded into the accumulator start.
