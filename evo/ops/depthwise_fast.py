@@ -175,7 +175,14 @@ def direct_call(op, p: dict[str, Any], call: KernelCall, w: np.ndarray, bias: np
     a ring would raise the arena), or None: depth multiplier 1 only, at most MAX_TAPS taps."""
     if p["in"][3] != p["out"][3] or p["depth_multiplier"] != 1 or p["kh"] * p["kw"] > MAX_TAPS:
         return None
-    _, qpack = pack_pairs(p, w, bias, mode)  # its per-quad constants
+    _, qpack = pack_pairs(p, w, bias, mode)  # its per-quad constants, with the input offset folded in:
+    c, quads = p["out"][3], (p["out"][3] + 3) // 4  # the kernel widens raw bytes (padding reads -offset)
+    share = np.zeros(4 * quads, np.int64)
+    share[:c] = 2 * p["input_offset"] * w.reshape(-1, c).astype(np.int64).sum(axis=0)
+    q = qpack.astype(np.int64)
+    starts = q[4:].reshape(quads, 16)[:, :4] + share.reshape(quads, 4)  # |.| <= 2 * acc_bound < 2^31
+    q[4:].reshape(quads, 16)[:, :4] = starts
+    qpack = q.astype(np.int32)
     return _packed_call(op, call, "evo_depthwise_conv2d_s8_direct", "dwd", pack_direct(p, w, bias), qpack, 0)
 
 

@@ -8,7 +8,7 @@
  * offset to both lanes) turns them into the four per-channel pairs (a_c, b_c) that SMLAD
  * multiplies with the packed weight pairs (w_A[c], w_B[c]). So two taps of four channels cost two
  * loads, two PKH, four SXTAB16 and four SMLAD; an odd last tap pairs with itself against a zero
- * weight.
+ * weight. The input offset is folded into the accumulator starts (so the raw bytes are widened).
  *
  * Padding: each output pixel first lists its taps' input pointers; a tap outside the image points
  * at the pack's pixel of zero points (-input_offset), which widens to 0, so borders run the same
@@ -18,77 +18,118 @@
 #include "evo/fixedpoint.h"
 #include "evo/simd32.h"
 
-/* Requantise channel c's doubled accumulator a2 (q: the quad's 16 constants). */
-static EVO_ALWAYS_INLINE int8_t dwd_requant(int32_t a2, const int32_t *q, int32_t c, int mode,
+/* Requantise channel c's doubled accumulator a2 (q: the quad's 16 constants; lo, hi: the clamp,
+ * held in registers since the byte stores could alias p). */
+static EVO_ALWAYS_INLINE int8_t dwd_requant(int32_t a2, const int32_t *q, int32_t c, int mode, int32_t lo, int32_t hi,
                                             const evo_depthwise_conv2d_s8_params_t *p)
 {
     const int32_t m = q[4 + 3 * c], t = q[5 + 3 * c], e = q[6 + 3 * c];
     int32_t r;
     if (mode == EVO_DWP_MODE_EXACT) {
         r = evo_requantize(a2 / 2, m, e) + p->output_offset;
-        return (int8_t)EVO_CLAMP(r, p->act_min, p->act_max);
+        return (int8_t)EVO_CLAMP(r, lo, hi);
     }
     r = evo_s32_ssat8(evo_s32_smmlar(a2, m, t + (a2 >> 31)) >> e);
     if (mode == EVO_DWP_MODE_FAST_CLAMP) {
-        r = EVO_CLAMP(r, p->act_min, p->act_max);
+        r = EVO_CLAMP(r, lo, hi);
     }
     return (int8_t)r;
 }
 
-/* Four channels [c, c + 4) of one output pixel. NP: tap pairs (a constant where inlined). */
+#if defined(__ARM_FEATURE_DSP)
+/* One tap pair of four channels: tap pointers from *tp, weight pairs from *w (both advanced). GCC
+ * keeps neither the four accumulators nor the pointers in registers around the C form. */
+#define DWD_PAIR                                                                                               \
+    "ldrd %[xa], %[xb], [%[tp]], #8\n\t"                                                                      \
+    "ldr %[xa], [%[xa], %[c]]\n\t"                                                                             \
+    "ldr %[xb], [%[xb], %[c]]\n\t"                                                                             \
+    "pkhbt %[t1], %[xa], %[xb], lsl #16\n\t"                                                                   \
+    "pkhtb %[xb], %[xb], %[xa], asr #16\n\t"                                                                   \
+    "ldrd %[xa], %[t2], [%[w]], #8\n\t"                                                                        \
+    "sxtb16 %[t3], %[t1]\n\t"                                                                                  \
+    "smlad %[a0], %[t3], %[xa], %[a0]\n\t"                                                                     \
+    "sxtb16 %[t3], %[t1], ror #8\n\t"                                                                          \
+    "smlad %[a1], %[t3], %[t2], %[a1]\n\t"                                                                     \
+    "ldrd %[xa], %[t2], [%[w]], #8\n\t"                                                                        \
+    "sxtb16 %[t3], %[xb]\n\t"                                                                                  \
+    "smlad %[a2], %[t3], %[xa], %[a2]\n\t"                                                                     \
+    "sxtb16 %[t3], %[xb], ror #8\n\t"                                                                          \
+    "smlad %[a3], %[t3], %[t2], %[a3]\n\t"
+#define DWD_OPERANDS                                                                                           \
+    : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [tp] "+r"(tp), [w] "+r"(w), [xa] "=&r"(xa),   \
+      [xb] "=&r"(xb), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3)                                           \
+    : [c] "r"(c)                                                                                               \
+    : "memory"
+#endif
+
+/* Four channels [c, c + 4) of one output pixel. NP: tap pairs (a constant where inlined). The
+ * accumulator starts hold the input offset's share (evo/depthwise_fast.h), so the raw bytes are
+ * widened: a padded tap reads zero points, -input_offset, which cancels its share. */
 static EVO_ALWAYS_INLINE void dwd_quad(const int8_t *const *tp, int32_t np, size_t c, const uint32_t *w, const int32_t *q,
-                                       uint32_t off2, int mode, const evo_depthwise_conv2d_s8_params_t *p, int8_t *out)
+                                       int mode, int32_t lo, int32_t hi, const evo_depthwise_conv2d_s8_params_t *p, int8_t *out)
 {
     int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3], j;
+#if defined(__ARM_FEATURE_DSP)
+    uint32_t xa, xb, t1, t2, t3;
+    if (np == 5) {
+        __asm__ volatile(DWD_PAIR DWD_PAIR DWD_PAIR DWD_PAIR DWD_PAIR DWD_OPERANDS);
+    } else {
+        for (j = 0; j < np; ++j) {
+            __asm__ volatile(DWD_PAIR DWD_OPERANDS);
+        }
+    }
+#else
     for (j = 0; j < np; ++j) {
         const uint32_t xa = evo_s32_ld(tp[2 * j] + c), xb = evo_s32_ld(tp[2 * j + 1] + c);
         const uint32_t lo = evo_s32_pkhbt(xa, xb), hi = evo_s32_pkhtb(xa, xb);
-        a0 = evo_s32_smlad(evo_s32_sxtab16(off2, lo), w[0], a0);
-        a1 = evo_s32_smlad(evo_s32_sxtab16_r8(off2, lo), w[1], a1);
-        a2 = evo_s32_smlad(evo_s32_sxtab16(off2, hi), w[2], a2);
-        a3 = evo_s32_smlad(evo_s32_sxtab16_r8(off2, hi), w[3], a3);
+        a0 = evo_s32_smlad(evo_s32_sxtab16(0, lo), w[0], a0);
+        a1 = evo_s32_smlad(evo_s32_sxtab16_r8(0, lo), w[1], a1);
+        a2 = evo_s32_smlad(evo_s32_sxtab16(0, hi), w[2], a2);
+        a3 = evo_s32_smlad(evo_s32_sxtab16_r8(0, hi), w[3], a3);
         w += 4;
     }
-    out[0] = dwd_requant(a0, q, 0, mode, p);
-    out[1] = dwd_requant(a1, q, 1, mode, p);
-    out[2] = dwd_requant(a2, q, 2, mode, p);
-    out[3] = dwd_requant(a3, q, 3, mode, p);
+#endif
+    out[0] = dwd_requant(a0, q, 0, mode, lo, hi, p);
+    out[1] = dwd_requant(a1, q, 1, mode, lo, hi, p);
+    out[2] = dwd_requant(a2, q, 2, mode, lo, hi, p);
+    out[3] = dwd_requant(a3, q, 3, mode, lo, hi, p);
 }
 
 /* Every whole quad of one output pixel. */
 static EVO_ALWAYS_INLINE void dwd_quads(const int8_t *const *tp, int32_t np, int32_t nq, const uint32_t *w, const int32_t *q,
-                                        uint32_t off2, int mode, const evo_depthwise_conv2d_s8_params_t *p, int8_t *out)
+                                        int mode, const evo_depthwise_conv2d_s8_params_t *p, int8_t *out)
 {
+    const int32_t lo = p->act_min, hi = p->act_max;
     int32_t k;
     for (k = 0; k < nq; ++k) {
-        dwd_quad(tp, np, (size_t)4 * k, w, q, off2, mode, p, out + 4 * k);
+        dwd_quad(tp, np, (size_t)4 * k, w, q, mode, lo, hi, p, out + 4 * k);
         w += 4 * np;
         q += 16;
     }
 }
 
 /* The common 3x3 filter (five pairs) and both fast modes get their own unrolled copies. */
-static void dwd_quads_5_fast(const int8_t *const *tp, int32_t nq, const uint32_t *w, const int32_t *q, uint32_t off2,
+static void dwd_quads_5_fast(const int8_t *const *tp, int32_t nq, const uint32_t *w, const int32_t *q,
                              const evo_depthwise_conv2d_s8_params_t *p, int8_t *out)
 {
-    dwd_quads(tp, 5, nq, w, q, off2, EVO_DWP_MODE_FAST, p, out);
+    dwd_quads(tp, 5, nq, w, q, EVO_DWP_MODE_FAST, p, out);
 }
 
-static void dwd_quads_5_clamp(const int8_t *const *tp, int32_t nq, const uint32_t *w, const int32_t *q, uint32_t off2,
+static void dwd_quads_5_clamp(const int8_t *const *tp, int32_t nq, const uint32_t *w, const int32_t *q,
                               const evo_depthwise_conv2d_s8_params_t *p, int8_t *out)
 {
-    dwd_quads(tp, 5, nq, w, q, off2, EVO_DWP_MODE_FAST_CLAMP, p, out);
+    dwd_quads(tp, 5, nq, w, q, EVO_DWP_MODE_FAST_CLAMP, p, out);
 }
 
-static void dwd_quads_any(const int8_t *const *tp, int32_t np, int32_t nq, const uint32_t *w, const int32_t *q, uint32_t off2,
+static void dwd_quads_any(const int8_t *const *tp, int32_t np, int32_t nq, const uint32_t *w, const int32_t *q,
                           int mode, const evo_depthwise_conv2d_s8_params_t *p, int8_t *out)
 {
-    dwd_quads(tp, np, nq, w, q, off2, mode, p, out);
+    dwd_quads(tp, np, nq, w, q, mode, p, out);
 }
 
 /* Channels [4 * nq, C) one at a time (C not a multiple of 4). */
 static void dwd_tail(const int8_t *const *tp, int32_t np, int32_t nq, int32_t ch, const uint32_t *w, const int32_t *q,
-                     int32_t in_off, int mode, const evo_depthwise_conv2d_s8_params_t *p, int8_t *out)
+                     int mode, const evo_depthwise_conv2d_s8_params_t *p, int8_t *out)
 {
     int32_t c, j;
     w += (size_t)4 * np * nq;
@@ -98,10 +139,10 @@ static void dwd_tail(const int8_t *const *tp, int32_t np, int32_t nq, int32_t ch
         int32_t acc = q[l];
         for (j = 0; j < np; ++j) {
             const uint32_t wv = w[4 * j + l];
-            acc += ((int32_t)tp[2 * j][c] + in_off) * evo_s32_lane(wv, 0);
-            acc += ((int32_t)tp[2 * j + 1][c] + in_off) * evo_s32_lane(wv, 1);
+            acc += (int32_t)tp[2 * j][c] * evo_s32_lane(wv, 0);
+            acc += (int32_t)tp[2 * j + 1][c] * evo_s32_lane(wv, 1);
         }
-        out[c] = dwd_requant(acc, q, l, mode, p);
+        out[c] = dwd_requant(acc, q, l, mode, p->act_min, p->act_max, p);
     }
 }
 
@@ -110,7 +151,6 @@ evo_status_t evo_depthwise_conv2d_s8_direct(const evo_depthwise_conv2d_s8_params
 {
     const int32_t ch = p->out.c, ih = p->in.h, iw = p->in.w, taps = p->kh * p->kw, mode = qpack[0];
     const int32_t np = (taps + 1) / 2, nq = ch / 4, quads = (ch + 3) / 4;
-    const uint32_t off2 = ((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u;
     const uint32_t *w = (const uint32_t *)wpack;
     const int32_t *q = qpack + 4;
     const int8_t *zp = (const int8_t *)(wpack + (size_t)4 * np * quads); /* one pixel of zero points */
@@ -140,14 +180,14 @@ evo_status_t evo_depthwise_conv2d_s8_direct(const evo_depthwise_conv2d_s8_params
                 }
                 tp[taps] = tp[taps - 1]; /* an odd last tap pairs with itself (zero weight) */
                 if (np == 5 && mode == EVO_DWP_MODE_FAST) {
-                    dwd_quads_5_fast(tp, nq, w, q, off2, p, output);
+                    dwd_quads_5_fast(tp, nq, w, q, p, output);
                 } else if (np == 5 && mode == EVO_DWP_MODE_FAST_CLAMP) {
-                    dwd_quads_5_clamp(tp, nq, w, q, off2, p, output);
+                    dwd_quads_5_clamp(tp, nq, w, q, p, output);
                 } else {
-                    dwd_quads_any(tp, np, nq, w, q, off2, mode, p, output);
+                    dwd_quads_any(tp, np, nq, w, q, mode, p, output);
                 }
                 if (nq < quads) {
-                    dwd_tail(tp, np, nq, ch, w, q, p->input_offset, mode, p, output);
+                    dwd_tail(tp, np, nq, ch, w, q, mode, p, output);
                 }
                 output += ch;
             }

@@ -61,7 +61,9 @@ evo_status_t evo_depthwise_conv2d_s8_planar_rows(const evo_depthwise_conv2d_s8_p
  *          (2 * w[2j][c], 2 * w[2j + 1][c]) over taps in row-major order (0 past the last tap or
  *          past C); then C bytes of -input_offset (a pixel of zero points, what padding reads),
  *          zero-filled to a whole word.
- *   qpack: as for the pairs kernel ({mode, 0, 0, 0}, then per quad 4 starts and {M, T, e} x 4).
+ *   qpack: as for the pairs kernel ({mode, 0, 0, 0}, then per quad 4 starts and {M, T, e} x 4),
+ *          but each start is 2 * (bias + input_offset * sum of the channel's weights): the
+ *          kernel widens the raw bytes, and a padded tap (zero points) adds -input_offset * w.
  *   scratch: none (may be NULL). */
 #define EVO_DWD_MAX_TAPS 32
 evo_status_t evo_depthwise_conv2d_s8_direct(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *input,
