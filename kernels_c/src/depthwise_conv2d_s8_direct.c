@@ -12,8 +12,9 @@
  *
  * Padding: each output pixel first lists its taps' input pointers; a tap outside the image points
  * at the pack's pixel of zero points (-input_offset), which widens to 0, so borders run the same
- * loop. Loop order: output pixel, then quad of channels, then tap pair; channels past the last
- * whole quad go through a plain per-channel loop. */
+ * loop. Loop order: output row, output pixel, quad of channels, tap pair; channels past the last
+ * whole quad go through a plain per-channel loop. The row-streaming entry (in place) runs the same
+ * rows from a ring of input rows. */
 #include "evo/depthwise_fast.h"
 #include "evo/fixedpoint.h"
 #include "evo/simd32.h"
@@ -146,51 +147,72 @@ static void dwd_tail(const int8_t *const *tp, int32_t np, int32_t nq, int32_t ch
     }
 }
 
-evo_status_t evo_depthwise_conv2d_s8_direct(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *input,
-                                            const int32_t *wpack, const int32_t *qpack, int8_t *output, void *scratch)
+static int dwd_args_ok(const evo_depthwise_conv2d_s8_params_t *p, int32_t mode)
 {
-    const int32_t ch = p->out.c, ih = p->in.h, iw = p->in.w, taps = p->kh * p->kw, mode = qpack[0];
+    const int32_t ch = p->out.c;
+    return p->in.n == p->out.n && p->in.c == ch && p->depth_multiplier == 1 && p->kh >= 1 && p->kw >= 1 &&
+           p->kh * p->kw <= EVO_DWD_MAX_TAPS && p->stride_h >= 1 && p->stride_w >= 1 && p->dil_h >= 1 && p->dil_w >= 1 &&
+           ch >= 1 && (mode == EVO_DWP_MODE_FAST || mode == EVO_DWP_MODE_FAST_CLAMP || mode == EVO_DWP_MODE_EXACT);
+}
+
+/* One output row from its kernel rows' input rows (rows[fy]: NULL above or below the image). */
+void evo_depthwise_conv2d_s8_direct_row_of(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *const *rows, const int32_t *wpack,
+                    const int32_t *qpack, int8_t *output)
+{
+    const int32_t ch = p->out.c, iw = p->in.w, taps = p->kh * p->kw, mode = qpack[0];
     const int32_t np = (taps + 1) / 2, nq = ch / 4, quads = (ch + 3) / 4;
     const uint32_t *w = (const uint32_t *)wpack;
     const int32_t *q = qpack + 4;
     const int8_t *zp = (const int8_t *)(wpack + (size_t)4 * np * quads); /* one pixel of zero points */
     const int8_t *tp[EVO_DWD_MAX_TAPS + 1];
-    int32_t b, oy, ox, fy, fx;
+    int32_t ox, fy, fx;
+
+    for (ox = 0; ox < p->out.w; ++ox) {
+        const int32_t ix0 = ox * p->stride_w - p->pad_w;
+        int32_t k = 0;
+        for (fy = 0; fy < p->kh; ++fy) {
+            const int8_t *row = rows[fy];
+            for (fx = 0; fx < p->kw; ++fx, ++k) {
+                const int32_t ix = ix0 + fx * p->dil_w;
+                tp[k] = (row != NULL && ix >= 0 && ix < iw) ? row + (size_t)ix * ch : zp;
+            }
+        }
+        tp[taps] = tp[taps - 1]; /* an odd last tap pairs with itself (zero weight) */
+        if (np == 5 && mode == EVO_DWP_MODE_FAST) {
+            dwd_quads_5_fast(tp, nq, w, q, p, output);
+        } else if (np == 5 && mode == EVO_DWP_MODE_FAST_CLAMP) {
+            dwd_quads_5_clamp(tp, nq, w, q, p, output);
+        } else {
+            dwd_quads_any(tp, np, nq, w, q, mode, p, output);
+        }
+        if (nq < quads) {
+            dwd_tail(tp, np, nq, ch, w, q, mode, p, output);
+        }
+        output += ch;
+    }
+}
+
+evo_status_t evo_depthwise_conv2d_s8_direct(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *input,
+                                            const int32_t *wpack, const int32_t *qpack, int8_t *output, void *scratch)
+{
+    const int32_t ih = p->in.h;
+    const size_t in_row = (size_t)p->in.w * p->in.c, out_row = (size_t)p->out.w * p->out.c;
+    const int8_t *rows[EVO_DWD_MAX_TAPS];
+    int32_t b, oy, fy;
 
     (void)scratch;
-    if (p->in.n != p->out.n || p->in.c != ch || p->depth_multiplier != 1 || p->kh < 1 || p->kw < 1 ||
-        taps > EVO_DWD_MAX_TAPS || p->stride_h < 1 || p->stride_w < 1 || p->dil_h < 1 || p->dil_w < 1 || ch < 1 ||
-        (mode != EVO_DWP_MODE_FAST && mode != EVO_DWP_MODE_FAST_CLAMP && mode != EVO_DWP_MODE_EXACT)) {
+    if (!dwd_args_ok(p, qpack[0])) {
         return EVO_ERR_ARG;
     }
     for (b = 0; b < p->in.n; ++b) {
-        const int8_t *in_b = input + (size_t)b * ih * iw * ch;
+        const int8_t *in_b = input + (size_t)b * ih * in_row;
         for (oy = 0; oy < p->out.h; ++oy) {
-            const int32_t iy0 = oy * p->stride_h - p->pad_h;
-            for (ox = 0; ox < p->out.w; ++ox) {
-                const int32_t ix0 = ox * p->stride_w - p->pad_w;
-                int32_t k = 0;
-                for (fy = 0; fy < p->kh; ++fy) {
-                    const int32_t iy = iy0 + fy * p->dil_h;
-                    const int8_t *row = (iy >= 0 && iy < ih) ? in_b + (size_t)iy * iw * ch : NULL;
-                    for (fx = 0; fx < p->kw; ++fx, ++k) {
-                        const int32_t ix = ix0 + fx * p->dil_w;
-                        tp[k] = (row != NULL && ix >= 0 && ix < iw) ? row + (size_t)ix * ch : zp;
-                    }
-                }
-                tp[taps] = tp[taps - 1]; /* an odd last tap pairs with itself (zero weight) */
-                if (np == 5 && mode == EVO_DWP_MODE_FAST) {
-                    dwd_quads_5_fast(tp, nq, w, q, p, output);
-                } else if (np == 5 && mode == EVO_DWP_MODE_FAST_CLAMP) {
-                    dwd_quads_5_clamp(tp, nq, w, q, p, output);
-                } else {
-                    dwd_quads_any(tp, np, nq, w, q, mode, p, output);
-                }
-                if (nq < quads) {
-                    dwd_tail(tp, np, nq, ch, w, q, mode, p, output);
-                }
-                output += ch;
+            for (fy = 0; fy < p->kh; ++fy) {
+                const int32_t iy = oy * p->stride_h - p->pad_h + fy * p->dil_h;
+                rows[fy] = (iy >= 0 && iy < ih) ? in_b + (size_t)iy * in_row : NULL;
             }
+            evo_depthwise_conv2d_s8_direct_row_of(p, rows, wpack, qpack, output);
+            output += out_row;
         }
     }
     return EVO_OK;

@@ -68,8 +68,11 @@ evo_status_t evo_depthwise_conv2d_s8_planar_rows(const evo_depthwise_conv2d_s8_p
 #define EVO_DWD_MAX_TAPS 32
 evo_status_t evo_depthwise_conv2d_s8_direct(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *input,
                                             const int32_t *wpack, const int32_t *qpack, int8_t *output, void *scratch);
-/* Its row-streaming entry (evo/inplace.h): scratch is the input-row window alone. */
-int32_t evo_depthwise_conv2d_s8_direct_get_buffer_size(const evo_depthwise_conv2d_s8_params_t *p);
+/* One output row of it: rows[fy] is kernel row fy's input row (NULL: padding); the other entries
+ * call it. The row-streaming entry (evo/inplace.h) keeps the planner's input-row window as a
+ * ring of rows (each copied once), its only scratch. */
+void evo_depthwise_conv2d_s8_direct_row_of(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *const *rows,
+                                           const int32_t *wpack, const int32_t *qpack, int8_t *output);
 evo_status_t evo_depthwise_conv2d_s8_direct_rows(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *input,
                                                  const int32_t *wpack, const int32_t *qpack, int8_t *output, void *scratch);
 
