@@ -109,6 +109,101 @@ static EVO_ALWAYS_INLINE void dwd_quads(const int8_t *const *tp, int32_t np, int
     }
 }
 
+#if defined(__ARM_FEATURE_DSP) && defined(__thumb2__)
+/* The common 3x3 filter (five pairs) in fast mode: one assembly loop over a pixel's whole quads,
+ * requantisation included (GCC spills the loop state around the pairs block). */
+typedef struct {
+    const int8_t *const *tp;
+    const uint32_t *w;
+    const int32_t *q;
+    int8_t *out;
+    int32_t end; /* 4 * whole quads (> 0) */
+    int32_t lo, hi;
+} dwd_run_t;
+
+typedef char dwd_run_is_28_bytes[sizeof(dwd_run_t) == 28 ? 1 : -1]; /* the assembly's LDM */
+
+/* Registers: r0 tap cursor, r1 channel offset c, r2 weights, r3 constants, r4-r7 accumulators,
+ * r8-r12 scratch, lr output; frame [sp] = {tap list, end, lo, hi}. */
+#define DWD_HEAD                                                                                               \
+    "push {r0-r12, lr}\n\t"                                                                                    \
+    "mov lr, %[a]\n\t"                                                                                         \
+    "ldm lr, {r0, r2, r3, r4, r5, r6, r7}\n\t"                                                                 \
+    "mov lr, r4\n\t"                                                                                           \
+    "push {r0, r5, r6, r7}\n\t"                                                                                \
+    "movs r1, #0\n"                                                                                             \
+    "1:\n\t"                                                                                                   \
+    "ldr r0, [sp]\n\t"                                                                                         \
+    "ldm r3!, {r4-r7}\n\t"
+
+#define DWD_PAIR_R                                                                                             \
+    "ldrd r8, r9, [r0], #8\n\t"                                                                                \
+    "ldr r8, [r8, r1]\n\t"                                                                                     \
+    "ldr r9, [r9, r1]\n\t"                                                                                     \
+    "pkhbt r10, r8, r9, lsl #16\n\t"                                                                           \
+    "pkhtb r9, r9, r8, asr #16\n\t"                                                                            \
+    "ldrd r8, r11, [r2], #8\n\t"                                                                               \
+    "sxtb16 r12, r10\n\t"                                                                                      \
+    "smlad r4, r12, r8, r4\n\t"                                                                                \
+    "sxtb16 r12, r10, ror #8\n\t"                                                                              \
+    "smlad r5, r12, r11, r5\n\t"                                                                               \
+    "ldrd r8, r11, [r2], #8\n\t"                                                                               \
+    "sxtb16 r12, r9\n\t"                                                                                       \
+    "smlad r6, r12, r8, r6\n\t"                                                                                \
+    "sxtb16 r12, r9, ror #8\n\t"                                                                               \
+    "smlad r7, r12, r11, r7\n\t"
+
+/* Requantise accumulator R ({M, T, e} from the constants) and store it. */
+#define DWD_REQ(R, CLAMP)                                                                                      \
+    "ldm r3!, {r8-r10}\n\t"                                                                                    \
+    "add r9, r9, " R ", asr #31\n\t"                                                                           \
+    "smmlar " R ", " R ", r8, r9\n\t"                                                                          \
+    "asr " R ", " R ", r10\n\t"                                                                                \
+    "ssat " R ", #8, " R "\n\t" CLAMP(R) "strb " R ", [lr], #1\n\t"
+
+#define DWD_NOCLAMP(R) ""
+#define DWD_CLAMP(R) "cmp " R ", r0\n\tit lt\n\tmovlt " R ", r0\n\tcmp " R ", r12\n\tit gt\n\tmovgt " R ", r12\n\t"
+
+#define DWD_TAIL                                                                                               \
+    "add r1, r1, #4\n\t"                                                                                       \
+    "ldr r8, [sp, #4]\n\t"                                                                                     \
+    "cmp r1, r8\n\t"                                                                                           \
+    "blt 1b\n\t"                                                                                               \
+    "add sp, sp, #16\n\t"                                                                                      \
+    "pop {r0-r12, lr}"
+
+#define DWD_BODY(LOHI, CLAMP)                                                                                  \
+    DWD_HEAD DWD_PAIR_R DWD_PAIR_R DWD_PAIR_R DWD_PAIR_R DWD_PAIR_R LOHI DWD_REQ("r4", CLAMP)                  \
+        DWD_REQ("r5", CLAMP) DWD_REQ("r6", CLAMP) DWD_REQ("r7", CLAMP) DWD_TAIL
+
+static void dwd_run_fast(const dwd_run_t *a)
+{
+    __asm__ volatile(DWD_BODY("", DWD_NOCLAMP) : : [a] "r"(a) : "memory", "cc");
+}
+
+static void dwd_run_clamp(const dwd_run_t *a)
+{
+    __asm__ volatile(DWD_BODY("ldrd r0, r12, [sp, #8]\n\t", DWD_CLAMP) : : [a] "r"(a) : "memory", "cc");
+}
+
+static void dwd_quads_5_fast(const int8_t *const *tp, int32_t nq, const uint32_t *w, const int32_t *q,
+                             const evo_depthwise_conv2d_s8_params_t *p, int8_t *out)
+{
+    const dwd_run_t a = {tp, w, q, out, 4 * nq, p->act_min, p->act_max};
+    if (nq > 0) {
+        dwd_run_fast(&a);
+    }
+}
+
+static void dwd_quads_5_clamp(const int8_t *const *tp, int32_t nq, const uint32_t *w, const int32_t *q,
+                              const evo_depthwise_conv2d_s8_params_t *p, int8_t *out)
+{
+    const dwd_run_t a = {tp, w, q, out, 4 * nq, p->act_min, p->act_max};
+    if (nq > 0) {
+        dwd_run_clamp(&a);
+    }
+}
+#else
 /* The common 3x3 filter (five pairs) and both fast modes get their own unrolled copies. */
 static void dwd_quads_5_fast(const int8_t *const *tp, int32_t nq, const uint32_t *w, const int32_t *q,
                              const evo_depthwise_conv2d_s8_params_t *p, int8_t *out)
@@ -121,6 +216,7 @@ static void dwd_quads_5_clamp(const int8_t *const *tp, int32_t nq, const uint32_
 {
     dwd_quads(tp, 5, nq, w, q, EVO_DWP_MODE_FAST_CLAMP, p, out);
 }
+#endif
 
 static void dwd_quads_any(const int8_t *const *tp, int32_t np, int32_t nq, const uint32_t *w, const int32_t *q,
                           int mode, const evo_depthwise_conv2d_s8_params_t *p, int8_t *out)
