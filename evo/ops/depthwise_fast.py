@@ -4,7 +4,11 @@
 at stride_w 1 or 2 with the fast requantisation get the channel-planar kernel
 (kernels_c/src/depthwise_conv2d_s8_planar.c: two outputs of a channel share their input words),
 other shapes the tap-pair kernel (depthwise_conv2d_s8_pairs.c); layouts in evo/depthwise_fast.h.
-Both take doubled int16 weight pairs and per channel {2 * bias} and {M, T, e}.
+Both take doubled int16 weight pairs and per channel {2 * bias} and {M, T, e}. Both keep a ring
+of widened rows in the arena, so each call carries a lean variant (KernelCall.lean) for the
+memory-first kernel choice: the scratch-free kernel depthwise_conv2d_s8_direct.c, which reads the
+int8 input in place (two taps of four channels per SMLAD, input offset folded into the
+accumulator starts) and has a row function for fused stream groups.
 
 Why the fast requantisation is exact (mode 0/1). TFLM computes, for shift = -e <= -1 (no left
 shift) and multiplier M in [0, 2^31):
