@@ -4,7 +4,11 @@
 at stride_w 1 or 2 with the fast requantisation get the channel-planar kernel
 (kernels_c/src/depthwise_conv2d_s8_planar.c: two outputs of a channel share their input words),
 other shapes the tap-pair kernel (depthwise_conv2d_s8_pairs.c); layouts in evo/depthwise_fast.h.
-Both take doubled int16 weight pairs and per channel {2 * bias} and {M, T, e}.
+Both take doubled int16 weight pairs and per channel {2 * bias} and {M, T, e}. Both keep a ring
+of widened rows in the arena, so each call carries a lean variant (KernelCall.lean) for the
+memory-first kernel choice: the scratch-free kernel depthwise_conv2d_s8_direct.c, which reads the
+int8 input in place (two taps of four channels per SMLAD, input offset folded into the
+accumulator starts) and has a row function for fused stream groups.
 
 Why the fast requantisation is exact (mode 0/1). TFLM computes, for shift = -e <= -1 (no left
 shift) and multiplier M in [0, 2^31):
@@ -141,12 +145,49 @@ def pairs_call(g, op, p: dict[str, Any], call: KernelCall) -> KernelCall:
     if (2 * bound >= _LIM).any():
         return call
     mode = requant_mode(p, bound)
+    lean = direct_call(op, p, call, w, bias, mode)
     if _fits_planar(p, mode):
         wpack = pack_planar(p, w, bias)
         qpack = np.array([mode, 0, 0, 0], np.int32)
-        return _packed_call(op, call, "evo_depthwise_conv2d_s8_planar", "dw3", wpack, qpack, planar_scratch_bytes(p))
-    wpack, qpack = pack_pairs(p, w, bias, mode)
-    return _packed_call(op, call, "evo_depthwise_conv2d_s8_pairs", "dwp", wpack, qpack, pairs_scratch_bytes(p))
+        fast = _packed_call(op, call, "evo_depthwise_conv2d_s8_planar", "dw3", wpack, qpack, planar_scratch_bytes(p))
+    else:
+        wpack, qpack = pack_pairs(p, w, bias, mode)
+        fast = _packed_call(op, call, "evo_depthwise_conv2d_s8_pairs", "dwp", wpack, qpack, pairs_scratch_bytes(p))
+    return replace(fast, lean=lean)
+
+
+MAX_TAPS = 32  # EVO_DWD_MAX_TAPS in evo/depthwise_fast.h
+
+
+def pack_direct(p: dict[str, Any], w: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+    """wpack of evo_depthwise_conv2d_s8_direct (evo/depthwise_fast.h): per quad, tap pair, channel
+    the doubled weight pair (w[2j][c], w[2j + 1][c]); then a pixel of zero points."""
+    c = p["out"][3]
+    taps = p["kh"] * p["kw"]
+    npairs, quads = (taps + 1) // 2, (c + 3) // 4
+    wk = np.zeros((2 * npairs, 4 * quads), np.int64)
+    wk[:taps, :c] = 2 * w.reshape(taps, c).astype(np.int64)
+    words = ((wk[0::2] & 0xFFFF) | ((wk[1::2] & 0xFFFF) << 16)).astype(np.uint32).view(np.int32)  # [pair, C']
+    wpack = words.reshape(npairs, quads, 4).transpose(1, 0, 2).reshape(-1)
+    zp = np.zeros(4 * quads, np.int8)
+    zp[:c] = -p["input_offset"]
+    return np.concatenate([wpack, zp.view("<i4")])
+
+
+def direct_call(op, p: dict[str, Any], call: KernelCall, w: np.ndarray, bias: np.ndarray | None, mode: int) -> KernelCall | None:
+    """The scratch-free kernel's call (the lean variant the memory-first kernel choice takes when
+    a ring would raise the arena), or None: depth multiplier 1 only, at most MAX_TAPS taps."""
+    if p["in"][3] != p["out"][3] or p["depth_multiplier"] != 1 or p["kh"] * p["kw"] > MAX_TAPS:
+        return None
+    _, qpack = pack_pairs(p, w, bias, mode)  # its per-quad constants, with the input offset folded in:
+    c, quads = p["out"][3], (p["out"][3] + 3) // 4  # the kernel widens raw bytes (padding reads -offset)
+    share = np.zeros(4 * quads, np.int64)
+    share[:c] = 2 * p["input_offset"] * w.reshape(-1, c).astype(np.int64).sum(axis=0)
+    q = qpack.astype(np.int64)
+    starts = q[4:].reshape(quads, 16)[:, :4] + share.reshape(quads, 4)  # |.| <= 2 * acc_bound < 2^31
+    q[4:].reshape(quads, 16)[:, :4] = starts
+    qpack = q.astype(np.int32)
+    return _packed_call(op, call, "evo_depthwise_conv2d_s8_direct", "dwd", pack_direct(p, w, bias), qpack, 0)
 
 
 def _fits_planar(p: dict[str, Any], mode: int) -> bool:

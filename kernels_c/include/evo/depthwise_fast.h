@@ -54,6 +54,28 @@ evo_status_t evo_depthwise_conv2d_s8_planar_rows(const evo_depthwise_conv2d_s8_p
                                                  const int32_t *wpack, const int32_t *qpack, int8_t *output,
                                                  void *scratch);
 
+/* evo_depthwise_conv2d_s8_direct (Cortex-M4/M7/M33, plain C elsewhere): no scratch (the memory-first
+ * build's DSP depthwise), depth multiplier 1, any filter up to EVO_DWD_MAX_TAPS taps, stride and
+ * dilation; reads the int8 input directly, two taps of four channels per SMLAD.
+ *   wpack: per quad q, tap pair j < ceil(kh * kw / 2), channel c (4 per quad): the int32 word
+ *          (2 * w[2j][c], 2 * w[2j + 1][c]) over taps in row-major order (0 past the last tap or
+ *          past C); then C bytes of -input_offset (a pixel of zero points, what padding reads),
+ *          zero-filled to a whole word.
+ *   qpack: as for the pairs kernel ({mode, 0, 0, 0}, then per quad 4 starts and {M, T, e} x 4),
+ *          but each start is 2 * (bias + input_offset * sum of the channel's weights): the
+ *          kernel widens the raw bytes, and a padded tap (zero points) adds -input_offset * w.
+ *   scratch: none (may be NULL). */
+#define EVO_DWD_MAX_TAPS 32
+evo_status_t evo_depthwise_conv2d_s8_direct(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *input,
+                                            const int32_t *wpack, const int32_t *qpack, int8_t *output, void *scratch);
+/* One output row of it: rows[fy] is kernel row fy's input row (NULL: padding); the other entries
+ * call it. The row-streaming entry (evo/inplace.h) keeps the planner's input-row window as a
+ * ring of rows (each copied once), its only scratch. */
+void evo_depthwise_conv2d_s8_direct_row_of(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *const *rows,
+                                           const int32_t *wpack, const int32_t *qpack, int8_t *output);
+evo_status_t evo_depthwise_conv2d_s8_direct_rows(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *input,
+                                                 const int32_t *wpack, const int32_t *qpack, int8_t *output, void *scratch);
+
 /* evo_depthwise_conv2d_s8_m0 (Cortex-M0/M0+; any core): int32 weights, zero-point-padded ring of
  * input rows, input offset folded into the accumulator start.
  *   wpack: per channel c, kernel row r, tap k: w[r][k][c] as int32.

@@ -24,6 +24,7 @@
 #include "evo/add_dsp.h"
 #include "evo/conv.h"
 #include "evo/conv_dsp.h"
+#include "evo/depthwise_fast.h"
 #include "evo/elementwise.h"
 
 #define EVO_STREAM_MOVE 0
@@ -58,6 +59,12 @@ typedef struct {
     const int32_t *stream; /* evo/ops/conv_dsp.py quad_stream */
     const int8_t *pad;     /* the input zero point, one filter row's bytes */
 } evo_conv2d_s8_dsp_stage_t;
+
+typedef struct {
+    const evo_depthwise_conv2d_s8_params_t *p;
+    const int32_t *wpack; /* evo/ops/depthwise_fast.py pack_direct */
+    const int32_t *qpack;
+} evo_depthwise_conv2d_s8_direct_stage_t;
 
 typedef struct {
     const evo_add_s8_dsp_params_t *p; /* for one row */
@@ -96,6 +103,8 @@ evo_status_t evo_conv2d_f32_row(const void *stage, const void *const *in, int32_
                                 void *scratch);
 evo_status_t evo_depthwise_conv2d_s8_row(const void *stage, const void *const *in, int32_t in_rows, int32_t pad_top,
                                          void *out, void *scratch);
+evo_status_t evo_depthwise_conv2d_s8_direct_row(const void *stage, const void *const *in, int32_t in_rows, int32_t pad_top,
+                                                void *out, void *scratch);
 evo_status_t evo_depthwise_conv2d_f32_row(const void *stage, const void *const *in, int32_t in_rows, int32_t pad_top,
                                           void *out, void *scratch);
 evo_status_t evo_add_s8_row(const void *stage, const void *const *in, int32_t in_rows, int32_t pad_top, void *out,
