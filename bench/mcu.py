@@ -72,9 +72,9 @@ def bench(name: str, board_name: str, prefer: str = "memory") -> dict:
 
 def filter_shape(graph, index: int) -> str | None:
     """"3x3" for a convolution's kernel (TFLite: CONV_2D weights [cout, kh, kw, cin], depthwise [1, kh, kw, c])."""
-    if index >= len(graph.ops):  # a fused stream group's index past the rewritten graph's ops
+    op = next((o for o in graph.ops if o.index == index), None)  # None: a fused stream group
+    if op is None:
         return None
-    op = graph.ops[index]
     if op.type not in ("CONV_2D", "DEPTHWISE_CONV_2D"):
         return None
     shape = graph.tensors[op.inputs[1]].shape

@@ -118,6 +118,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--board", required=True)
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--plot", metavar="PNG", help="also draw a bar chart")
+    s.add_argument("--functions", type=int, nargs="?", const=15, default=0, metavar="N",
+                   help="also the N functions (kernels) that execute the most instructions (default 15)")
+    s.add_argument("--prefer", choices=("memory", "speed"), default="memory", help=PREFER_HELP)
     s.add_argument("--timeout", type=float, default=120.0)
     s.add_argument("--json", action="store_true")
 
@@ -205,7 +208,7 @@ def _dispatch(args) -> int:
         print(json.dumps(r, indent=1) if args.json else _build_text(r))
         return 0
     if args.command == "profile":
-        r = commands.profile_on_board(args.model, args.board, args.seed, args.plot, args.timeout)
+        r = commands.profile_on_board(args.model, args.board, args.seed, args.plot, args.timeout, args.functions, args.prefer)
         print(json.dumps(r, indent=1) if args.json else _profile_text(r))
         return 0
     if args.command == "flash":
@@ -345,6 +348,10 @@ def _profile_text(r: dict) -> str:
              f"{layer['instructions_per_mac']:.2f}" if layer["instructions_per_mac"] else "-", f"{layer['share'] * 100:.1f}%"] for layer in r["layers"]]
     lines = [f"{r['board']}: {r['instructions']:,} instructions per inference, {r['macs']:,} MACs", ""]
     lines.append(table(["#", "op", "MACs", "instructions", "instr/MAC", "share"], rows, "rlrrrr"))
+    if r.get("functions"):
+        total = max(r["program_instructions"], 1)
+        rows = [[f["name"], f["instructions"], f"{f['instructions'] / total * 100:.1f}%"] for f in r["functions"]]
+        lines += ["", "functions (the whole program, start-up included):", table(["function", "instructions", "share"], rows, "lrr")]
     if r.get("plot"):
         lines.append(f"\nwrote {r['plot']}")
     return "\n".join(lines)

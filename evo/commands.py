@@ -198,7 +198,7 @@ def _memory_summary(spec) -> dict:
 
 def run_on_board(path: str, board_name: str, input_path: str | None, seed: int, image_range, timeout: float,
                  port: str | None = None, keep_dir: str | None = None, ram_budget: int | None = None, pools: str | None = None,
-                 prefer: str = "memory") -> dict:
+                 prefer: str = "memory", functions: bool = False) -> dict:
     from evo.targets.boards import load_board
     from evo.targets.firmware import build_firmware
     from evo.targets.qemu import run_qemu
@@ -213,7 +213,7 @@ def run_on_board(path: str, board_name: str, input_path: str | None, seed: int, 
     with tempfile.TemporaryDirectory(prefix="evo_fw_") as tmp:
         fw = build_firmware(spec, board, inputs, Path(keep_dir or tmp))
         if board.emulated:
-            r = run_qemu(fw, timeout=timeout)
+            r = run_qemu(fw, timeout=timeout, functions=functions)
         else:
             from evo.targets.hardware import run_on_hardware
 
@@ -252,6 +252,8 @@ def run_on_board(path: str, board_name: str, input_path: str | None, seed: int, 
         **_memory_summary(spec),
     )
     result["_arrays"] = r.outputs
+    if functions:
+        result["functions"] = [dict(name=n, instructions=c) for n, c in r.functions or []]
     if not host_match:
         raise EvoError(f"the {board.name} run differs from the host run", "this is an EVO bug; please report it with the model")
     return result
@@ -262,8 +264,11 @@ def _op_label(o: dict) -> str:
     return o["op"] + (f"[{','.join(str(i) for i in o['fused'])}]" if o.get("fused") else "")
 
 
-def profile_on_board(path: str, board_name: str, seed: int, plot: str | None, timeout: float) -> dict:
-    r = run_on_board(path, board_name, None, seed, (0.0, 1.0), timeout)
+def profile_on_board(path: str, board_name: str, seed: int, plot: str | None, timeout: float, functions: int = 0,
+                     prefer: str = "memory") -> dict:
+    r = run_on_board(path, board_name, None, seed, (0.0, 1.0), timeout, prefer=prefer, functions=functions > 0)
+    if functions:
+        r["functions"] = r["functions"][:functions]
     r.pop("_arrays")
     total = max(r["instructions"], 1)
     for layer in r["layers"]:

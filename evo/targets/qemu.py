@@ -31,6 +31,7 @@ class QemuRun:
     console: str
     cycles: int | None = None  # DWT cycles per inference (hardware boards only)
     layer_cycles: list[int] | None = None
+    functions: list[tuple[str, int]] | None = None  # (function, instructions), most first (run_qemu functions=True)
 
 
 def plugin_path() -> Path:
@@ -59,18 +60,20 @@ def symbol_address(elf: Path, symbol: str) -> int:
     raise EvoError(f"{elf.name} has no symbol {symbol}", "rebuild the firmware with `evo build`")
 
 
-def run_qemu(fw: Firmware, timeout: float = 120.0) -> QemuRun:
+def run_qemu(fw: Firmware, timeout: float = 120.0, functions: bool = False) -> QemuRun:
+    """Run `fw` under QEMU; `functions`: also count instructions per function (whole program)."""
     board: Board = fw.board
     if not board.emulated:
         raise EvoError(f"{board.name} is a hardware board, not emulated", "use a qemu-* board, or `evo flash` for hardware")
     qemu = require_tool("qemu-system-arm", QEMU_HINT)
     mark = symbol_address(fw.elf, "evo_layer_hook")
     with tempfile.TemporaryDirectory(prefix="evo_qemu_") as tmp:
-        counts = Path(tmp) / "counts.txt"
+        counts, pcs = Path(tmp) / "counts.txt", Path(tmp) / "pcs.txt"
+        plugin = f"{plugin_path()},mark={mark:#x},out={counts}" + (f",pcs={pcs}" if functions else "")
         cmd = [
             qemu, "-M", board.qemu_machine, "-nographic", "-monitor", "none", "-serial", "null",
             "-semihosting-config", "enable=on,target=native",
-            "-plugin", f"{plugin_path()},mark={mark:#x},out={counts}",
+            "-plugin", plugin,
             "-kernel", str(fw.elf),
         ]  # fmt: skip
         try:
@@ -78,6 +81,7 @@ def run_qemu(fw: Firmware, timeout: float = 120.0) -> QemuRun:
         except subprocess.TimeoutExpired:
             raise EvoError(f"the firmware did not finish within {timeout:.0f} s under QEMU ({board.qemu_machine}): it hangs", "this is an EVO bug; please report it with the model") from None
         text = counts.read_text() if counts.exists() else ""
+        per_pc = pcs.read_text() if functions and pcs.exists() else None
     # QEMU writes semihosting output to stderr when stdout is not a terminal: read both.
     console = proc.stdout + proc.stderr
     if proc.returncode in (100, 101) or "EVO-FAULT" in console:
@@ -85,7 +89,32 @@ def run_qemu(fw: Firmware, timeout: float = 120.0) -> QemuRun:
         raise EvoError(f"the firmware faulted on {board.name}: {fault}", "this is an EVO bug; please report it with the model")
     if proc.returncode == 134:
         raise EvoError(f"QEMU aborted (lock-up) on {board.name}: the firmware's memory map does not match the machine", "check boards/{board.name}.toml")
-    return _parse(fw, proc.returncode, console, text)
+    run = _parse(fw, proc.returncode, console, text)
+    if per_pc is not None:
+        run.functions = function_counts(fw.elf, per_pc)
+    return run
+
+
+def function_counts(elf: Path, per_pc: str) -> list[tuple[str, int]]:
+    """The plugin's per-address counts ("ADDR COUNT" lines) summed per function symbol of `elf`
+    (inlined helpers count in their caller), most executed first."""
+    import bisect
+
+    out = subprocess.run(["arm-none-eabi-nm", "-S", "-n", "--defined-only", str(elf)], capture_output=True, text=True, check=True).stdout
+    funcs = []  # (start, end, name) of code symbols
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 4 and parts[2] in "tTwW":
+            start = int(parts[0], 16) & ~1
+            funcs.append((start, start + int(parts[1], 16), parts[3]))
+    starts = [f[0] for f in funcs]
+    totals: dict[str, int] = {}
+    for line in per_pc.splitlines():
+        addr, count = (int(line.split()[0], 16), int(line.split()[1]))
+        i = bisect.bisect_right(starts, addr) - 1
+        name = funcs[i][2] if i >= 0 and addr < funcs[i][1] else "?"
+        totals[name] = totals.get(name, 0) + count
+    return sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
 def parse_console(fw: Firmware, code: int, console: str, counts: str = "") -> QemuRun:

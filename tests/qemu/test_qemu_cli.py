@@ -61,6 +61,21 @@ def test_profile_json_and_plot(tmp_path, capsys):
     assert abs(sum(layer["share"] for layer in r["layers"]) - 1) < 1e-9
 
 
+def test_profile_functions(capsys):
+    """--functions: the per-address counts summed per function account for every instruction
+    the program ran, and the model's kernels are among the hottest."""
+    rc, r = _json(capsys, ["profile", str(DIGITS), "--board", "qemu-mps2-an386", "--functions", "1000"])
+    assert rc == 0
+    names = [f["name"] for f in r["functions"]]
+    assert sum(f["instructions"] for f in r["functions"]) == r["program_instructions"]
+    assert "?" not in names and names[0].startswith("evo_")  # a kernel, not start-up
+    counts = [f["instructions"] for f in r["functions"]]
+    assert counts == sorted(counts, reverse=True)
+    assert main(["profile", str(DIGITS), "--board", "qemu-mps2-an386", "--functions", "3"]) == 0
+    text = capsys.readouterr().out
+    assert "functions (the whole program" in text and text.count("evo_") >= 3
+
+
 def test_unknown_board_and_hardware_run(capsys):
     rc, err = _json(capsys, ["run", str(DIGITS), "--board", "no-such-board"])
     assert rc == 2 and "unknown board" in err

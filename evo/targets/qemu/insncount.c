@@ -3,12 +3,14 @@
  * Debian's QEMU 7.2 supports -plugin but ships neither plugins nor qemu-plugin.h, so the few
  * API entry points used are declared here.
  *
- *   qemu-system-arm ... -plugin libevo_insncount.so,mark=0xADDR,out=FILE
+ *   qemu-system-arm ... -plugin libevo_insncount.so,mark=0xADDR,out=FILE[,pcs=FILE2]
  *
  * Counts every executed guest instruction exactly (an inline counter per instruction) and
  * records the running total each time the instruction at `mark` (the firmware's
  * evo_layer_hook) executes. The output file holds "total=N" and "marks=a,b,c,...": the
- * differences between consecutive marks are per-layer instruction counts. */
+ * differences between consecutive marks are per-layer instruction counts. With pcs=FILE2 each
+ * instruction address also gets its own inline counter, written as "ADDR COUNT" lines (hex,
+ * decimal) for a per-function profile. */
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -45,6 +47,34 @@ static uint64_t *marks;
 static size_t n_marks, cap_marks;
 static const char *out_path;
 
+/* Per-address counters (pcs=): a chained hash table; entries are never freed or moved, since
+ * the inline adds of translated blocks hold their addresses. */
+#define PC_BUCKETS 65536u
+struct pc_entry {
+    uint64_t pc, count;
+    struct pc_entry *next;
+};
+static struct pc_entry *pc_table[PC_BUCKETS];
+static const char *pcs_path;
+
+static uint64_t *pc_counter(uint64_t pc)
+{
+    struct pc_entry **head = &pc_table[(pc >> 1) % PC_BUCKETS], *e;
+    for (e = *head; e; e = e->next) {
+        if (e->pc == pc) {
+            return &e->count;
+        }
+    }
+    e = calloc(1, sizeof *e);
+    if (!e) {
+        return NULL;
+    }
+    e->pc = pc;
+    e->next = *head;
+    *head = e;
+    return &e->count;
+}
+
 static void on_mark(unsigned int vcpu, void *udata)
 {
     (void)vcpu;
@@ -72,6 +102,12 @@ static void on_tb(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
             qemu_plugin_register_vcpu_insn_exec_cb(insn, on_mark, QEMU_PLUGIN_CB_NO_REGS, NULL);
         }
         qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64, &total, 1);
+        if (pcs_path) {
+            uint64_t *c = pc_counter(qemu_plugin_insn_vaddr(insn));
+            if (c) {
+                qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64, c, 1);
+            }
+        }
     }
 }
 
@@ -90,6 +126,17 @@ static void on_exit_cb(qemu_plugin_id_t id, void *udata)
     }
     fputc('\n', f);
     fclose(f);
+    if (pcs_path && (f = fopen(pcs_path, "w"))) {
+        for (i = 0; i < PC_BUCKETS; i++) {
+            const struct pc_entry *e;
+            for (e = pc_table[i]; e; e = e->next) {
+                if (e->count) {
+                    fprintf(f, "%" PRIx64 " %" PRIu64 "\n", e->pc, e->count);
+                }
+            }
+        }
+        fclose(f);
+    }
 }
 
 EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, char **argv)
@@ -101,6 +148,8 @@ EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int
             mark_pc = strtoull(argv[i] + 5, NULL, 0) & ~1ull; /* drop the Thumb bit */
         } else if (!strncmp(argv[i], "out=", 4)) {
             out_path = argv[i] + 4;
+        } else if (!strncmp(argv[i], "pcs=", 4)) {
+            pcs_path = argv[i] + 4;
         } else {
             fprintf(stderr, "evo insncount: unknown argument %s\n", argv[i]);
             return -1;
