@@ -176,7 +176,35 @@ def specialise_conv(g, op, p: dict[str, Any], call: KernelCall, target: Target) 
     for pixels in (0, 1, 2):
         v = conv_direct(op, p, dsp, stream, pixels)
         lean = replace(v, lean=lean) if v is not None else None
-    return replace(dsp, lean=lean)
+    dsp = replace(dsp, lean=lean)
+    return window_call(op, p, dsp, w, bias, const) or dsp
+
+
+def window_scratch_bytes(p: dict[str, Any]) -> int:
+    """evo_conv2d_s8_dsp_win_scratch_bytes (evo/conv_dsp.h): the window of widened pixel pairs
+    (padded columns x kh slots x in_c rounded up to 4 words) and a dummy output pixel."""
+    cols = (2 * ((p["out"][2] + 1) // 2) - 2) * p["stride_w"] + p["kw"]
+    return 4 * cols * p["kh"] * ((p["in"][3] + 3) & ~3) + ((p["out"][3] + 3) & ~3)
+
+
+def window_call(op, p: dict[str, Any], dsp: KernelCall, w: np.ndarray, bias: np.ndarray, const: dict[int, int]) -> KernelCall | None:
+    """conv2d_s8_dsp_win.c: each input row widened once into a window of pixel pairs that the
+    engine reads in place (no per-pixel-pair im2col), its stream's K in (fx, fy, c) order with c
+    padded to a multiple of 4 (zero weights: the kernel may widen whatever bytes follow a pixel);
+    `dsp` (the im2col kernel, then its lean variants) is the lean variant. None: dilation, a 1x1
+    filter (which reads its input directly anyway), or more padded terms than the im2col stream's
+    (e.g. one input channel: 4x the multiply-accumulates)."""
+    oc, cin = int(w.shape[0]), p["in"][3]
+    if (p["dil_h"], p["dil_w"]) != (1, 1) or p["kh"] * p["kw"] == 1 or p["kw"] * ((cin + 3) & ~3) > conv_row_bytes(p):
+        return None
+    wp = np.zeros((oc, p["kh"], p["kw"], (cin + 3) & ~3), dtype=np.int64)
+    wp[..., :cin] = w.reshape(oc, p["kh"], p["kw"], cin)
+    scratch = window_scratch_bytes(p)
+    return replace(dsp, func="evo_conv2d_s8_dsp_win", sources=["conv2d_s8_dsp_win.c", ENGINE],
+                   params={**dsp.params, "scratch_bytes": scratch},
+                   args=[dsp.args[0], ConstArray("mm", build_stream(wp.transpose(0, 2, 1, 3).reshape(oc, -1), bias, p, const)), None,
+                         dsp.args[3], Scratch()],
+                   scratch_bytes=scratch, lean=dsp)
 
 
 def quad_stream(stream: np.ndarray, steps: int, input_offset: int) -> np.ndarray:

@@ -133,6 +133,30 @@ def test_specialised_depthwise_bit_exact_on_core(board, tmp_path):
         assert np.array_equal(np.asarray(r.outputs[i]).reshape(w.shape), w), f"{board}: depthwise case output {i} differs from TFLM"
 
 
+# ----------------------------------------------------------------------------- window convolution
+# Every WIN case of tests/unit/test_conv_dsp_host.py (conv2d_s8_dsp_win.c: odd widths, strides 1-3,
+# one-row / one-column filters, batches, several unrolled passes) in one model per DSP board.
+
+
+@pytest.mark.parametrize("board", BOARDS[:3])
+def test_window_conv_bit_exact_on_core(board, tmp_path):
+    from evo.frontend.tflite_writer import write_tflite
+    from tests.support.merge import merge_graphs
+    from tests.unit.test_conv_dsp_host import WIN
+
+    b = load_board(board)
+    graphs = [read_tflite(WIN[name]()) for name in sorted(WIN)]
+    g = merge_graphs(graphs, "win")
+    inputs = random_inputs(g, 17)
+    want = [run_tflm(write_tflite(gk), gk, [inputs[k]])[0][0] for k, gk in enumerate(graphs)]
+    compiled = compile_graph(g, target=target_for_board(b), prefer="speed")
+    assert sum(s.call.func.startswith("evo_conv2d_s8_dsp_win") for s in compiled.program.steps if s.call) == len(graphs)
+    r = run_qemu(build_firmware(compiled, b, inputs, tmp_path / "win"))
+    assert r.exit_code == 0 and r.status == 0, f"{board}: exit {r.exit_code}, status {r.status}"
+    for i, w in enumerate(want):
+        assert np.array_equal(np.asarray(r.outputs[i]).reshape(w.shape), w), f"{board}: window conv case {i} differs from TFLM"
+
+
 # ----------------------------------------------------------------------------- ADD, MUL, scratch-free FC
 # The table ADD (add_s8_dsp.c) and MUL (mul_s8_dsp.c) on every int8 input pair for the scale sets
 # of tests/unit/test_elementwise_dsp_host.py (DSP boards: 64 K elements each), odd-length random ones, and

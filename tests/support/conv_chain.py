@@ -57,6 +57,8 @@ def compiled_on_variant(g: Graph, target, pixels: int):
     portable, special, macs, alias_ops = _calls(g, target)
     calls = dict(portable)
     for i, c in special.items():
+        while c is not None and c.func != "evo_conv2d_s8_dsp":  # past the window kernel, if any
+            c = c.lean
         v = c.lean if c is not None else None  # widened pairs, then single pixels, then registers
         for _ in range(2 - pixels):
             v = v.lean if v is not None else None

@@ -77,8 +77,27 @@ CASES.update({
     "conv_pruned_even": lambda: _pruned_conv(13, 8, 3, act="NONE"),
     "fc_pruned": lambda: _pruned_conv(14, 7, 1, fc=True),
 })
+# the window-of-pixel-pairs kernel (in_c % 4 == 0, no dilation): odd output widths (dummy partner),
+# strides in both directions (rows shifted by 1 or 2 slots, or all new), one-row and one-column
+# filters, batches, VALID padding, more than 16 steps (several unrolled passes)
+WIN = {
+    "win3x3_odd_w": lambda: _conv(20, h=6, w=7, cin=8, cout=5, kh=3, kw=3, stride=(1, 1)),
+    "win3x3_s2": lambda: _conv(21, n=2, h=9, w=8, cin=16, cout=6, kh=3, kw=3, stride=(2, 2), act="RELU"),
+    "win3x3_s12": lambda: _conv(22, h=7, w=9, cin=4, cout=3, kh=3, kw=3, stride=(1, 2), pad="VALID", act="NONE"),
+    "win3x3_s21": lambda: _conv(23, h=8, w=5, cin=12, cout=16, kh=3, kw=3, stride=(2, 1)),
+    "win1x3": lambda: _conv(24, h=3, w=6, cin=8, cout=4, kh=1, kw=3, stride=(1, 1), act="NONE"),
+    "win5x1_s3": lambda: _conv(25, h=11, w=4, cin=4, cout=9, kh=5, kw=1, stride=(3, 1), pad="VALID"),
+    "win3x3_deep": lambda: _conv(26, h=5, w=4, cin=32, cout=7, kh=3, kw=3, stride=(1, 1), act="RELU6"),
+    # in_c % 4 (channels padded with zero weights; the input's last pixel read without over-reading):
+    # first-layer shapes, an odd width reaching the last pixel, a tail on a deep field
+    "win3x3_c3_s2": lambda: _conv(27, n=2, h=9, w=9, cin=3, cout=8, kh=3, kw=3, stride=(2, 2), in_zp=127),
+    "win3x3_c3_odd": lambda: _conv(28, h=6, w=7, cin=3, cout=5, kh=3, kw=3, stride=(1, 1), pad="VALID", in_zp=-128),
+    "win3x3_c7": lambda: _conv(29, h=5, w=6, cin=7, cout=6, kh=3, kw=3, stride=(1, 1), act="NONE"),
+    "win2x1_c2_s2": lambda: _conv(30, h=6, w=8, cin=2, cout=4, kh=2, kw=1, stride=(2, 2), pad="VALID"),
+}
+CASES.update(WIN)
 # cases that must take the DSP kernel (the others may fall back where the engine is not exact)
-DSP = {"conv_pruned_odd", "conv_pruned_even", "fc_pruned", "conv1x1_k64", "conv3x3_deep", "conv1x1_one_channel", "fc_odd",
+DSP = set(WIN) | {"conv_pruned_odd", "conv_pruned_even", "fc_pruned", "conv1x1_k64", "conv3x3_deep", "conv1x1_one_channel", "fc_odd",
        "fc_batches", "fc_deep"}
 
 
@@ -93,7 +112,9 @@ def test_dsp_kernels_on_host_bit_exact(name):
     with HostModel.build(g, compiled=compiled) as m:
         got = m.run(inputs)
     if name in DSP:
-        assert any(f.endswith(("_dsp", "_dsp_rows", "_dsp_direct")) for f in funcs), funcs
+        assert any(f.endswith(("_dsp", "_dsp_rows", "_dsp_direct", "_dsp_win", "_dsp_win_rows")) for f in funcs), funcs
+    if name in WIN:
+        assert any(f.startswith("evo_conv2d_s8_dsp_win") for f in funcs), funcs
     for a, b in zip(got, tflm):
         assert np.array_equal(a, b), f"{name} ({sorted(funcs)}) differs from TFLM"
 

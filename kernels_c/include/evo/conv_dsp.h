@@ -38,6 +38,12 @@ evo_status_t evo_fully_connected_s8_dsp(const evo_fully_connected_s8_dsp_params_
  * quad_stream, `pad` kh > 1 ? row_bytes : kw * in_c bytes of the input zero point; dil_w 1 or kw 1. */
 evo_status_t evo_conv2d_s8_dsp_direct(const evo_conv2d_s8_dsp_params_t *p, const int8_t *input, const int32_t *stream,
                                       const int8_t *pad, int8_t *output, void *scratch);
+/* CONV_2D from a window of widened pixel pairs (conv2d_s8_dsp_win.c): no dilation, `stream` of the
+ * pair layout with K in (fx, fy, c) order, c padded to a multiple of 4; runs in place as it is. */
+evo_status_t evo_conv2d_s8_dsp_win(const evo_conv2d_s8_dsp_params_t *p, const int8_t *input, const int32_t *stream,
+                                   const int32_t *bias, int8_t *output, void *scratch);
+evo_status_t evo_conv2d_s8_dsp_win_rows(const evo_conv2d_s8_dsp_params_t *p, const int8_t *input, const int32_t *stream,
+                                        const int32_t *bias, int8_t *output, void *scratch);
 /* The same without scratch (scratch_bytes 0): the input is widened in registers per channel pair. */
 evo_status_t evo_fully_connected_s8_dsp_direct(const evo_fully_connected_s8_dsp_params_t *p, const int8_t *input,
                                                const int32_t *stream, int8_t *output);
@@ -72,6 +78,19 @@ static inline int32_t evo_conv2d_s8_dsp_widened_bytes(const evo_conv2d_s8_dsp_pa
 {
     const int32_t steps = (p->kh * evo_conv2d_s8_dsp_row_bytes(p) + 3) / 4;
     return (pairs ? 2 : 1) * ((p->in.c & 3) != 0 ? 12 : 8) * steps;
+}
+/* evo_conv2d_s8_dsp_win (no dilation): padded input columns in its window of widened
+ * pixel pairs, for output pixel pairs (ox, ox + 1), ox even (an odd last pixel pairs with a dummy). */
+static inline int32_t evo_conv2d_s8_dsp_win_columns(const evo_conv2d_s8_dsp_params_t *p)
+{
+    const int32_t pairs = (p->out.w + 1) / 2;
+    return (2 * pairs - 2) * p->stride_w + p->kw;
+}
+/* Its scratch: the window (columns x kh slots x in_c rounded up to 4 words) and a dummy output
+ * pixel. Twin of window_scratch_bytes in evo/ops/conv_dsp.py. */
+static inline int32_t evo_conv2d_s8_dsp_win_scratch_bytes(const evo_conv2d_s8_dsp_params_t *p)
+{
+    return 4 * evo_conv2d_s8_dsp_win_columns(p) * p->kh * ((p->in.c + 3) & ~3) + ((p->out.c + 3) & ~3);
 }
 static inline int32_t evo_conv2d_s8_dsp_get_buffer_size(const evo_conv2d_s8_dsp_params_t *p) { return p->scratch_bytes; }
 
