@@ -44,10 +44,10 @@ def _model_path(name: str) -> Path:
     return MODELS / f"{name}.tflite"
 
 
-def _run(name: str, board_name: str, tmp_path: Path, seed: int = 0):
+def _run(name: str, board_name: str, tmp_path: Path, seed: int = 0, prefer: str = "memory"):
     model, g = load_model(_model_path(name))
     board = load_board(board_name)
-    compiled = compile_graph(g, target=target_for_board(board))
+    compiled = compile_graph(g, target=target_for_board(board), prefer=prefer)
     inputs = random_inputs(g, seed)
     fw = build_firmware(compiled, board, inputs, tmp_path / "fw")
     return model, g, compiled, inputs, fw, run_qemu(fw)
@@ -55,8 +55,8 @@ def _run(name: str, board_name: str, tmp_path: Path, seed: int = 0):
 
 @pytest.mark.parametrize("board", BOARDS)
 @pytest.mark.parametrize("name", INT8_MODELS + ["digits_int8"])
-def test_model_on_board_is_bit_exact(name, board, tmp_path):
-    model, g, compiled, inputs, fw, r = _run(name, board, tmp_path)
+def test_model_on_board_is_bit_exact(name, board, tmp_path, prefer="memory"):
+    model, g, compiled, inputs, fw, r = _run(name, board, tmp_path, prefer=prefer)
     assert r.exit_code == 0 and r.status == 0
     with HostModel.build(g, compiled=compiled) as host:
         host_out = host.run(inputs)
@@ -67,6 +67,12 @@ def test_model_on_board_is_bit_exact(name, board, tmp_path):
     assert r.instructions > 0 and len(r.layer_instructions) == len(compiled.program.steps)  # fused groups are one step
     assert sum(r.layer_instructions) == r.instructions
     assert 0 < r.stack_bytes < fw.board.stack_bytes
+
+
+@pytest.mark.parametrize("name", INT8_MODELS)
+def test_speed_build_on_m4_is_bit_exact(name, tmp_path):
+    """The --prefer speed build (every op on the core's fastest kernel, whatever the RAM) too."""
+    test_model_on_board_is_bit_exact(name, "qemu-mps2-an386", tmp_path, prefer="speed")
 
 
 @pytest.mark.parametrize("name", INT8_MODELS + ["digits_int8"])
