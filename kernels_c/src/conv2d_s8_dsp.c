@@ -31,6 +31,22 @@ static void copy_run(int8_t *d, const int8_t *s, size_t n)
     }
 }
 
+/* memset for the same short runs. */
+static void fill_run(int8_t *d, int8_t v, size_t n)
+{
+    const uint32_t w = (uint32_t)(uint8_t)v * 0x01010101u;
+    if (n >= 16) {
+        memset(d, v, n);
+        return;
+    }
+    for (; n >= 4; n -= 4, d += 4) {
+        memcpy(d, &w, 4);
+    }
+    for (; n > 0; --n) {
+        *d++ = v;
+    }
+}
+
 /* The receptive field of output pixel (oy, ox) as contiguous bytes: in the input or staged. */
 static const int8_t *field(const evo_conv2d_s8_dsp_params_t *p, const int8_t *in_b, int32_t oy, int32_t ox, int8_t *stg)
 {
@@ -50,14 +66,19 @@ static const int8_t *field(const evo_conv2d_s8_dsp_params_t *p, const int8_t *in
     for (fy = 0; fy < p->kh; ++fy) {
         const int32_t iy = iy0 + fy * p->dil_h;
         if (iy < 0 || iy >= in_h) {
-            memset(dst, zp, run);
+            fill_run(dst, (int8_t)zp, run);
         } else if (inside_x) {
             copy_run(dst, in_b + ((size_t)iy * in_w + ix0) * in_c, run);
+        } else if (in_c == 1) { /* first layers on one channel: a byte per tap, no calls */
+            for (fx = 0; fx < kw; ++fx) {
+                const int32_t ix = ix0 + fx * p->dil_w;
+                dst[fx] = (ix < 0 || ix >= in_w) ? (int8_t)zp : in_b[(size_t)iy * in_w + ix];
+            }
         } else {
             for (fx = 0; fx < kw; ++fx) {
                 const int32_t ix = ix0 + fx * p->dil_w;
                 if (ix < 0 || ix >= in_w) {
-                    memset(dst + (size_t)fx * in_c, zp, (size_t)in_c);
+                    fill_run(dst + (size_t)fx * in_c, (int8_t)zp, (size_t)in_c);
                 } else {
                     copy_run(dst + (size_t)fx * in_c, in_b + ((size_t)iy * in_w + ix) * in_c, (size_t)in_c);
                 }
