@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import copy
 import shutil
+from unittest import mock
 
 import numpy as np
 import pytest
 
+import evo.ops.bnn_tiled as bnn_tiled
 from evo.compiler import compile_graph
 from evo.frontend.tflite_reader import read_tflite
 from evo.ir import Graph
+from evo.ops.bnn import pack_bits
 from evo.passes import binarize
 from evo.ref import executor
 from evo.targets.boards import load_board
@@ -115,11 +118,28 @@ def _run_batch(graphs, make_inputs, board, tmp_path, prefer="memory"):
         assert_close(np.asarray(r.outputs[i]), ref[t], f"layer {i} ({graphs[i].ops[-1].type}) on {board}")
 
 
-@pytest.mark.parametrize("board,prefer", [(b, "memory") for b in BOARDS] + [("qemu-mps2-an386", "speed")])
-def test_binary_kernels_on_board(board, prefer, tmp_path):
-    """prefer="speed" on M4F: every convolution through the tiled kernels (the memory policy
-    keeps the portable ones where their larger scratch would raise the arena)."""
-    _run_batch(_bconv_cases(), _packed_input, board, tmp_path, prefer)
+@pytest.mark.parametrize("board,prefer,sliced", [(b, "memory", True) for b in BOARDS] + [("qemu-mps2-an386", "speed", True), ("qemu-mps2-an386", "speed", False)])
+def test_binary_kernels_on_board(board, prefer, sliced, tmp_path):
+    """prefer="speed" on M4F: every convolution through the tiled kernels, bit-packed outputs
+    through the bit-sliced one (or, sliced False, the tiled one); the memory policy keeps the
+    portable ones where their larger scratch would raise the arena."""
+    with mock.patch.object(bnn_tiled, "uses_sliced", lambda p: sliced and p["out_kind"] == "bin"):
+        _run_batch(_bconv_cases(), _packed_input, board, tmp_path, prefer)
+
+
+def test_sliced_densities_on_m4f(tmp_path):
+    """The bit-sliced kernel's assembly (list and carry-save loops) over inputs from all clear to
+    all set: more than half of a field set sums its zero bits, padded taps included."""
+    specs = [(16, 64, 8, 8, 3, 3, (1, 1), (1, 1), "SAME", 1), (128, 40, 4, 4, 3, 3, (1, 1), (1, 1), "SAME", 1),
+             (33, 7, 5, 6, 3, 2, (2, 1), (1, 2), "SAME", 1), (200, 33, 4, 4, 3, 3, (1, 1), (1, 1), "VALID", 0)]
+    densities = (0.0, 0.2, 0.5, 0.8, 1.0)
+    graphs = [bnn_graph(*s, out="bin", seed=i)[0] for i, s in enumerate(specs) for _ in densities]
+
+    def inputs(g, rng):
+        d = densities[next(i for i, h in enumerate(graphs) if h is g) % len(densities)]
+        return pack_bits(rng.random(tuple(g.tensor(g.inputs[0]).shape[:-1]) + (g.ops[0].attrs["channels_in"],)) < d)
+
+    _run_batch(graphs, inputs, "qemu-mps2-an386", tmp_path, "speed")
 
 
 @pytest.mark.parametrize("board", BOARDS)
@@ -182,7 +202,7 @@ def test_popcount_is_inline_on_m0(tmp_path):
     root = Path(__file__).resolve().parents[2]
     kernels = ["bconv2d_bin", "bconv2d_f32", "bconv2d_s8", "bconv2d_q8", "bconv2d_pw_bin", "bconv2d_pw_f32", "bbfc_bin", "bbfc_f32",
                "bbqfc_s8", "bbfc_q8", "bmaxpool2d", "qbconv2d_s8", "lce_quantize_s8", "lce_quantize_f32",
-               "bconv2d_tiled_bin", "bconv2d_tiled_f32", "bconv2d_tiled_s8", "bconv2d_tiled_q8"]
+               "bconv2d_tiled_bin", "bconv2d_tiled_f32", "bconv2d_tiled_s8", "bconv2d_tiled_q8", "bconv2d_sliced_bin"]
     for k in kernels:
         obj = tmp_path / f"{k}.o"
         subprocess.run(["arm-none-eabi-gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-mcpu=cortex-m0", "-mthumb", "-mfloat-abi=soft",
