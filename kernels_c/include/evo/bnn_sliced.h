@@ -10,25 +10,26 @@
  * work, padded taps none; when more than half of the field is set, its zero bits are summed
  * instead (accum = 2 S0_c + n1 - P_c), so a pixel sums at most K / 2 words per group.
  *
- * Per pixel the field's set (or zero) bits are listed once as byte offsets into the table, then
- * each group of 32 channels sums its table words at those offsets: a Harley-Seal carry-save tree
- * keeps ones, twos, fours and eights in registers and adds each block of 16 words' sixteens into
- * the counter planes. The counter starts at a per-channel value B (from the precomputed planes
- * `init`, shifted by n1) chosen so that the output bit is the counter's top plane (zero bits
- * summed) or its complement (set bits summed): no per-channel compare, no bit packing.
+ * Per pixel the window's set bits are counted (which picks the bits to list), the set (or zero)
+ * bits are listed once as byte offsets into the table, then each group of 32 channels sums its
+ * table words at those offsets: a Harley-Seal carry-save tree keeps ones..sixteens in registers
+ * and adds the thirty-twos of each 32 words into the counter planes. The counter starts at a
+ * per-channel value B (from the precomputed planes `init`, shifted by n1) chosen so that the
+ * output bit is the counter's top plane (zero bits summed) or its complement (set bits summed):
+ * no per-channel compare, no bit packing.
  *
  * `table` [out_words][K + 1] (word K is 0: the list is padded to whole blocks with it);
  * `init` [out_words][2][planes + 1]: the bit-sliced U_c = 2^planes + thr_c - P_c (set bits
  * summed) and V_c = 2^planes - 1 - thr_c - P_c (zero bits summed), thr_c clipped to [-1, K];
  * the counter starts at floor((U_c - n1) / 2), or floor((V_c + n1) / 2), with 2^(planes-1) >= K + 2
- * so that nothing wraps. Scratch: K / 2 + 32 int32 (the list), then 4 + planes (the carry-save
- * state and the counter). */
+ * so that nothing wraps. Scratch: K / 2 + 15 int32 (the list, padded to whole blocks with the
+ * zero word), then 5 + planes (the carry-save state and the counter). */
 #ifndef EVO_BNN_SLICED_H
 #define EVO_BNN_SLICED_H
 
 #include "evo/bnn.h"
 
-#define EVO_BSL_BLOCK 16 /* table words per carry-save block (the list is padded to whole blocks) */
+#define EVO_BSL_BLOCK 16 /* the list is padded to whole blocks of 16 offsets */
 
 typedef struct {
     evo_dims4_t in;  /* in.c: channels_in */
@@ -65,9 +66,11 @@ static inline int32_t evo_bsl_clz(uint32_t x)
         (l) = u_ ^ (b);                                                                                                          \
     } while (0)
 
-/* Block of EVO_BSL_BLOCK words: carry-save tree (ones..eights stay in registers), then the sixteens
- * rippled into the counter planes from plane 4 up. The ripple needs no bound: the counter never
- * exceeds its start value plus the final sum, which is < 2^planes (evo/ops/bnn_sliced.py). */
+/* Sums the table words at the byte offsets [list, end) (whole blocks of EVO_BSL_BLOCK) into the
+ * counter m[5..] and leaves the ones, twos, fours, eights and sixteens (from 0) in m[-5..-1]: a
+ * carry-save tree over 32 words at a time, whose thirty-twos are rippled up the counter planes
+ * from plane 5. The ripple needs no bound: the counter never exceeds its start value plus the
+ * final sum, which is < 2^planes (evo/ops/bnn_sliced.py). */
 #if defined(__thumb2__) && defined(__GNUC__)
 /* h = carry, l = sum of l, a, b (r8 temporary; a is clobbered, h may be a). */
 #define EVO_BSL_CSA_ASM(h, l, a, b)                                                                                              \
@@ -76,61 +79,72 @@ static inline int32_t evo_bsl_clz(uint32_t x)
     "eor " l ", r8, " b "\n\t"                                                                                                   \
     "and r8, r8, " b "\n\t"                                                                                                      \
     "orr " h ", " a ", r8\n\t"
-/* Two table words (offsets from the list) into ones (r2); their twos carry to h. */
+/* Two table words (offsets from the list) into the ones (r2); their twos carry to h. */
 #define EVO_BSL_PAIR_ASM(h)                                                                                                      \
     "ldrd r6, r7, [r0], #8\n\t"                                                                                                  \
     "ldr r6, [r1, r6]\n\t"                                                                                                       \
     "ldr r7, [r1, r7]\n\t" EVO_BSL_CSA_ASM(h, "r2", "r6", "r7")
-/* Sums the table words at the byte offsets [list, end) (whole blocks) into the counter m[4..] and
- * leaves the ones, twos, fours and eights (starting from 0) in m[-4..-1]. Registers: r0 list,
- * r1 table, r2-r5 ones..eights, r6/r7 words, r8 temporary, r9-r11 pending twos/fours/eights
- * carries, r12 m, lr end. About 7.5 instructions a word. */
-__attribute__((naked, noinline, unused)) static void evo_bsl_blocks(const int32_t *list __attribute__((unused)), const int32_t *table __attribute__((unused)),
-                                                          const int32_t *end __attribute__((unused)), uint32_t *m __attribute__((unused)))
+/* Sixteen table words into ones..eights (r2-r5); their sixteens carry to h. */
+#define EVO_BSL_16_ASM(h)                                                                                                        \
+    EVO_BSL_PAIR_ASM("r9") EVO_BSL_PAIR_ASM("r6") EVO_BSL_CSA_ASM("r10", "r3", "r9", "r6")                                         \
+    EVO_BSL_PAIR_ASM("r9") EVO_BSL_PAIR_ASM("r6") EVO_BSL_CSA_ASM("r6", "r3", "r9", "r6") EVO_BSL_CSA_ASM("r11", "r4", "r10", "r6") \
+    EVO_BSL_PAIR_ASM("r9") EVO_BSL_PAIR_ASM("r6") EVO_BSL_CSA_ASM("r10", "r3", "r9", "r6")                                         \
+    EVO_BSL_PAIR_ASM("r9") EVO_BSL_PAIR_ASM("r6") EVO_BSL_CSA_ASM("r6", "r3", "r9", "r6") EVO_BSL_CSA_ASM("r6", "r4", "r10", "r6")  \
+    EVO_BSL_CSA_ASM(h, "r5", "r11", "r6")
+/* Registers: r0 list, r1 table, r2-r5 ones..eights, r6/r7 words, r8 temporary, r9-r11 pending
+ * twos/fours/eights carries, r12 sixteens, lr the first half's sixteens carry; [sp] end,
+ * [sp, #4] m. About 7 instructions a word. An odd number of blocks enters at the second half
+ * with no first-half carry. */
+__attribute__((naked, noinline, unused)) static void evo_bsl_blocks(const int32_t *list __attribute__((unused)),
+                                                                  const int32_t *table __attribute__((unused)),
+                                                                  const int32_t *end __attribute__((unused)), uint32_t *m __attribute__((unused)))
 {
     __asm__ volatile("push {r4-r11, lr}\n\t"
-                     "mov r12, r3\n\t"
-                     "mov lr, r2\n\t"
-                     "movs r2, #0\n\t"
-                     "movs r3, #0\n\t"
+                     "push {r2, r3}\n\t"
                      "movs r4, #0\n\t"
                      "movs r5, #0\n\t"
-                     "cmp r0, lr\n\t"
-                     "beq 4f\n\t"
-                     "1:\n\t" EVO_BSL_PAIR_ASM("r9") EVO_BSL_PAIR_ASM("r6") EVO_BSL_CSA_ASM("r10", "r3", "r9", "r6")
-                     EVO_BSL_PAIR_ASM("r9") EVO_BSL_PAIR_ASM("r6") EVO_BSL_CSA_ASM("r6", "r3", "r9", "r6")
-                     EVO_BSL_CSA_ASM("r11", "r4", "r10", "r6")
-                     EVO_BSL_PAIR_ASM("r9") EVO_BSL_PAIR_ASM("r6") EVO_BSL_CSA_ASM("r10", "r3", "r9", "r6")
-                     EVO_BSL_PAIR_ASM("r9") EVO_BSL_PAIR_ASM("r6") EVO_BSL_CSA_ASM("r6", "r3", "r9", "r6")
-                     EVO_BSL_CSA_ASM("r6", "r4", "r10", "r6")
-                     EVO_BSL_CSA_ASM("r6", "r5", "r11", "r6") /* sixteens */
-                     "cbz r6, 3f\n\t"
-                     "add r9, r12, #16\n\t"
+                     "mov r12, #0\n\t"
+                     "subs r6, r2, r0\n\t"
+                     "movs r2, #0\n\t"
+                     "movs r3, #0\n\t"
+                     "tst r6, #64\n\t"
+                     "beq 1f\n\t"
+                     "mov lr, #0\n\t"
+                     "b 5f\n\t"
+                     "1:\n\t"
+                     "ldr r8, [sp]\n\t"
+                     "cmp r0, r8\n\t"
+                     "beq 4f\n\t" EVO_BSL_16_ASM("lr") "5:\n\t" EVO_BSL_16_ASM("r6") EVO_BSL_CSA_ASM("r6", "r12", "lr", "r6") /* thirty-twos */
+                     "cmp r6, #0\n\t"
+                     "beq 1b\n\t"
+                     "ldr r9, [sp, #4]\n\t"
+                     "add r9, r9, #20\n\t"
                      "2:\n\t" /* half adders up the planes, two a turn, until no lane carries */
                      "ldr r7, [r9]\n\t"
                      "ands r8, r7, r6\n\t"
                      "eor r7, r7, r6\n\t"
                      "str r7, [r9], #4\n\t"
-                     "beq 3f\n\t"
+                     "beq 1b\n\t"
                      "ldr r7, [r9]\n\t"
                      "ands r6, r7, r8\n\t"
                      "eor r7, r7, r8\n\t"
                      "str r7, [r9], #4\n\t"
                      "bne 2b\n\t"
-                     "3:\n\t"
-                     "cmp r0, lr\n\t"
-                     "bne 1b\n\t"
+                     "b 1b\n\t"
                      "4:\n\t"
-                     "stmdb r12, {r2-r5}\n\t"
+                     "ldr r9, [sp, #4]\n\t"
+                     "stmdb r9, {r2-r5, r12}\n\t"
+                     "add sp, sp, #8\n\t"
                      "pop {r4-r11, pc}\n\t");
 }
+#undef EVO_BSL_16_ASM
 #undef EVO_BSL_PAIR_ASM
 #undef EVO_BSL_CSA_ASM
 #else
 static inline void evo_bsl_blocks(const int32_t *list, const int32_t *table, const int32_t *end, uint32_t *m)
 {
     const char *tab = (const char *)table;
-    uint32_t ones = 0, twos = 0, fours = 0, eights = 0, c;
+    uint32_t ones = 0, twos = 0, fours = 0, eights = 0, sixteens = 0, c;
     uint32_t *plane;
 #define EVO_BSL_W(j) (*(const uint32_t *)(const void *)(tab + list[j]))
     for (; list != end; list += EVO_BSL_BLOCK) {
@@ -150,30 +164,33 @@ static inline void evo_bsl_blocks(const int32_t *list, const int32_t *table, con
         EVO_BSL_CSA(f4b, twos, t2a, t2b);
         EVO_BSL_CSA(e8b, fours, f4a, f4b);
         EVO_BSL_CSA(s16, eights, e8a, e8b);
-        for (plane = m + 4; s16; ++plane) {
-            c = *plane & s16;
-            *plane ^= s16;
-            s16 = c;
+        c = sixteens & s16; /* the thirty-twos */
+        sixteens ^= s16;
+        for (plane = m + 5; c; ++plane) {
+            s16 = *plane & c;
+            *plane ^= c;
+            c = s16;
         }
     }
 #undef EVO_BSL_W
-    m[-4] = ones;
-    m[-3] = twos;
-    m[-2] = fours;
-    m[-1] = eights;
+    m[-5] = ones;
+    m[-4] = twos;
+    m[-3] = fours;
+    m[-2] = eights;
+    m[-1] = sixteens;
 }
 #endif
 
-/* The top plane of the counter m[0..planes) plus ones..eights (m[-4..-1]) at planes 0..3: only the
- * carry into the top plane is needed. */
+/* The top plane of the counter m[0..planes) plus ones..sixteens (m[-5..-1]) at planes 0..4: only
+ * the carry into the top plane is needed. */
 static inline uint32_t evo_bsl_top(const uint32_t *m, int32_t planes)
 {
-    uint32_t c = m[0] & m[-4];
+    uint32_t c = m[0] & m[-5];
     int32_t k;
-    c = (m[1] & m[-3]) | (c & (m[1] ^ m[-3]));
-    c = (m[2] & m[-2]) | (c & (m[2] ^ m[-2]));
-    c = (m[3] & m[-1]) | (c & (m[3] ^ m[-1]));
-    for (k = 4; k < planes - 1; ++k) {
+    for (k = 1; k < 5; ++k) {
+        c = (m[k] & m[k - 5]) | (c & (m[k] ^ m[k - 5]));
+    }
+    for (; k < planes - 1; ++k) {
         c &= m[k];
     }
     return m[planes - 1] ^ c;
@@ -193,59 +210,144 @@ static inline void evo_bsl_start(const int32_t *x, uint32_t y, uint32_t *m, int3
     }
 }
 
-/* Appends 4 * (base/4 - z) for each set bit 31 - z of x (highest first); returns the list's new end. */
+/* Appends base - 4 z for each set bit 31 - z of x (highest first); returns the list's new end. */
 static inline int32_t *evo_bsl_bits(uint32_t x, int32_t base, int32_t *list)
 {
-#if defined(__thumb2__) && defined(__GNUC__)
-    uint32_t z, t;
-    __asm__("cbz %[x], 2f\n\t"
-            "1:\n\t"
-            "clz %[z], %[x]\n\t"
-            "lsr %[t], %[top], %[z]\n\t"
-            "sub %[z], %[base], %[z], lsl #2\n\t"
-            "str %[z], [%[list]], #4\n\t"
-            "eors %[x], %[x], %[t]\n\t"
-            "bne 1b\n\t"
-            "2:\n\t"
-            : [x] "+l"(x), [list] "+r"(list), [z] "=&r"(z), [t] "=&r"(t)
-            : [base] "r"(base), [top] "r"(0x80000000u)
-            : "cc", "memory");
-#else
     while (x) {
         const int32_t z = evo_bsl_clz(x);
         *list++ = base - 4 * z;
         x ^= 0x80000000u >> z;
     }
-#endif
     return list;
 }
 
-/* Lists the byte offsets 4 b of the field bits b that are set (flip 0; padded taps have none) or
- * clear (flip ~0; padded taps included) for the window at (y0, x0); returns their number, or -1
- * once it exceeds `cap` (checked after each word, so the list holds up to cap + 32). */
-static inline int32_t evo_bsl_list(const evo_bconv2d_sliced_params_t *p, const int32_t *in_b, int32_t y0, int32_t x0, uint32_t flip,
-                                   int32_t cap, int32_t *list)
+/* The same for the nw words at src of one tap (each XOR flip, the last one masked by `last`),
+ * word w at base + 128 w. */
+static inline int32_t *evo_bsl_tap(const int32_t *src, int32_t nw, uint32_t flip, uint32_t last, int32_t base, int32_t *list)
 {
-    const int32_t cin = p->in.c, nw = p->words;
-    const uint32_t last = (cin % 32) ? (1u << (cin % 32)) - 1u : ~0u; /* valid bits of a pixel's last word */
-    int32_t *at = list, *const stop = list + cap;
-    int32_t fy, fx, w, base = 4 * 31;
-    for (fy = 0; fy < p->kh; ++fy) {
-        const int32_t iy = y0 + fy * p->dil_h;
-        const int32_t row_ok = iy >= 0 && iy < p->in.h;
-        for (fx = 0; fx < p->kw; ++fx, base += 4 * cin) {
-            const int32_t ix = x0 + fx * p->dil_w;
-            if (row_ok && ix >= 0 && ix < p->in.w) {
-                const int32_t *src = in_b + ((size_t)iy * p->in.w + ix) * nw;
-                for (w = 0; w < nw; ++w) {
-                    at = evo_bsl_bits(((uint32_t)src[w] ^ flip) & (w == nw - 1 ? last : ~0u), base + 128 * w, at);
-                    if (at > stop) {
-                        return -1;
-                    }
+#if defined(__thumb2__) && defined(__GNUC__)
+    uint32_t x, z, t;
+    __asm__("subs %[nw], %[nw], #1\n\t"
+            "beq 4f\n\t"
+            "1:\n\t" /* the whole words */
+            "ldr %[x], [%[src]], #4\n\t"
+            "eor %[x], %[x], %[flip]\n\t"
+            "cbz %[x], 3f\n\t"
+            "2:\n\t"
+            "clz %[z], %[x]\n\t"
+            "lsr %[t], %[top], %[z]\n\t"
+            "sub %[z], %[base], %[z], lsl #2\n\t"
+            "str %[z], [%[list]], #4\n\t"
+            "eors %[x], %[x], %[t]\n\t"
+            "bne 2b\n\t"
+            "3:\n\t"
+            "add %[base], %[base], #128\n\t"
+            "subs %[nw], %[nw], #1\n\t"
+            "bne 1b\n\t"
+            "4:\n\t" /* the last word */
+            "ldr %[x], [%[src]]\n\t"
+            "eor %[x], %[x], %[flip]\n\t"
+            "ands %[x], %[x], %[last]\n\t"
+            "beq 6f\n\t"
+            "5:\n\t"
+            "clz %[z], %[x]\n\t"
+            "lsr %[t], %[top], %[z]\n\t"
+            "sub %[z], %[base], %[z], lsl #2\n\t"
+            "str %[z], [%[list]], #4\n\t"
+            "eors %[x], %[x], %[t]\n\t"
+            "bne 5b\n\t"
+            "6:\n\t"
+            : [x] "=&l"(x), [z] "=&r"(z), [t] "=&r"(t), [src] "+r"(src), [nw] "+r"(nw), [base] "+r"(base), [list] "+r"(list)
+            : [flip] "r"(flip), [last] "r"(last), [top] "r"(0x80000000u)
+            : "cc", "memory");
+    return list;
+#else
+    int32_t w;
+    for (w = 0; w < nw - 1; ++w, base += 128) {
+        list = evo_bsl_bits((uint32_t)src[w] ^ flip, base, list);
+    }
+    return evo_bsl_bits(((uint32_t)src[nw - 1] ^ flip) & last, base, list);
+#endif
+}
+
+/* The in-bounds taps of one window: rows [ylo, yhi), columns [xlo, xhi) of the kernel. */
+typedef struct {
+    const int32_t *in_b;
+    int32_t y0, x0;
+    int32_t ylo, yhi, xlo, xhi;
+} evo_bsl_window_t;
+
+static inline void evo_bsl_window(const evo_bconv2d_sliced_params_t *p, const int32_t *in_b, int32_t y0, int32_t x0, evo_bsl_window_t *win)
+{
+    win->in_b = in_b;
+    win->y0 = y0;
+    win->x0 = x0;
+    evo_bnn_row_range(y0, p->dil_h, p->in.h, p->kh, &win->ylo, &win->yhi);
+    evo_bnn_row_range(x0, p->dil_w, p->in.w, p->kw, &win->xlo, &win->xhi);
+}
+
+/* Valid bits of a pixel's last word. */
+static inline uint32_t evo_bsl_last(const evo_bconv2d_sliced_params_t *p)
+{
+    return (p->in.c % 32) ? (1u << (p->in.c % 32)) - 1u : ~0u;
+}
+
+/* acc (byte sums) plus the set bits of the n words at src. */
+static inline uint32_t evo_bsl_popcount(const int32_t *src, int32_t n, uint32_t acc)
+{
+    for (; n >= 3; n -= 3, src += 3) {
+        acc = evo_bnn_add_bytes(acc, evo_popcount_bytes3((uint32_t)src[0], (uint32_t)src[1], (uint32_t)src[2]));
+    }
+    for (; n > 0; --n, ++src) {
+        acc = evo_bnn_add_bytes(acc, evo_popcount_bytes1((uint32_t)*src));
+    }
+    return acc;
+}
+
+/* Set bits of the window (padded taps have none). */
+static inline int32_t evo_bsl_ones(const evo_bconv2d_sliced_params_t *p, const evo_bsl_window_t *win)
+{
+    const int32_t nw = p->words, row_words = p->in.w * nw;
+    const uint32_t last = evo_bsl_last(p);
+    uint32_t acc = 0;
+    int32_t fy, fx;
+    for (fy = win->ylo; fy < win->yhi; ++fy) {
+        const int32_t *row = win->in_b + (size_t)(win->y0 + fy * p->dil_h) * row_words;
+        if (p->dil_w == 1 && last == ~0u) { /* the row's in-bounds words are contiguous */
+            acc = evo_bsl_popcount(row + (size_t)(win->x0 + win->xlo) * nw, (win->xhi - win->xlo) * nw, acc);
+            continue;
+        }
+        for (fx = win->xlo; fx < win->xhi; ++fx) {
+            const int32_t *src = row + (size_t)(win->x0 + fx * p->dil_w) * nw;
+            acc = evo_bsl_popcount(src, nw - 1, acc);
+            acc = evo_bnn_add_bytes(acc, evo_popcount_bytes1((uint32_t)src[nw - 1] & last));
+        }
+    }
+    return (int32_t)acc;
+}
+
+/* Lists the byte offsets 4 b of the window's field bits b that are set (flip 0; padded taps have
+ * none) or clear (flip ~0; padded taps included); returns their number. */
+static inline int32_t evo_bsl_list(const evo_bconv2d_sliced_params_t *p, const evo_bsl_window_t *win, uint32_t flip, int32_t *list)
+{
+    const int32_t cin = p->in.c, nw = p->words, row_words = p->in.w * nw;
+    const uint32_t last = evo_bsl_last(p);
+    int32_t *at = list;
+    int32_t fy, fx, w;
+    for (fy = win->ylo; fy < win->yhi; ++fy) {
+        const int32_t *row = win->in_b + (size_t)(win->y0 + fy * p->dil_h) * row_words;
+        for (fx = win->xlo; fx < win->xhi; ++fx) {
+            at = evo_bsl_tap(row + (size_t)(win->x0 + fx * p->dil_w) * nw, nw, flip, last, 4 * ((fy * p->kw + fx) * cin + 31), at);
+        }
+    }
+    if (flip && (win->yhi - win->ylo < p->kh || win->xhi - win->xlo < p->kw)) { /* padded taps: all bits clear */
+        for (fy = 0; fy < p->kh; ++fy) {
+            for (fx = 0; fx < p->kw; ++fx) {
+                if (fy >= win->ylo && fy < win->yhi && fx >= win->xlo && fx < win->xhi) {
+                    continue;
                 }
-            } else if (flip) { /* a padded tap: all its bits are clear */
                 for (w = 0; w < nw; ++w) {
-                    at = evo_bsl_bits(w == nw - 1 ? last : ~0u, base + 128 * w, at);
+                    at = evo_bsl_bits(w == nw - 1 ? last : ~0u, 4 * ((fy * p->kw + fx) * cin + 32 * w + 31), at);
                 }
             }
         }
@@ -253,7 +355,7 @@ static inline int32_t evo_bsl_list(const evo_bconv2d_sliced_params_t *p, const i
     return (int32_t)(at - list);
 }
 
-/* `table`, `init` as above; scratch K / 2 + 36 + planes int32. */
+/* `table`, `init` as above; scratch K / 2 + 20 + planes int32. */
 evo_status_t evo_bconv2d_sliced_bin(const evo_bconv2d_sliced_params_t *p, const int32_t *input, const int32_t *table, const int32_t *init,
                                     int32_t *output, int32_t *scratch);
 
