@@ -62,7 +62,7 @@ def sliced_init(filt: np.ndarray, cin: int, threshold: np.ndarray) -> np.ndarray
 
 
 def scratch_bytes(k: int) -> int:
-    return 4 * (k // 2 + 20 + planes(k))  # the list (K/2, padded to whole blocks of 16), ones..sixteens, the counter
+    return 4 * (k // 2 + 15 + planes(k))  # the list (K/2, padded to whole blocks of 16), the counter
 
 
 def sliced_call(op, p: dict[str, Any], call: KernelCall, filt: np.ndarray) -> KernelCall:

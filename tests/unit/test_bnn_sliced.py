@@ -87,7 +87,7 @@ def test_sliced_layout():
     pop, t = bits.reshape(co, k).sum(-1), np.clip(thr, -1, k)
     assert np.array_equal(vals[:, 0].reshape(-1)[:co], (1 << n) + t - pop)
     assert np.array_equal(vals[:, 1].reshape(-1)[:co], (1 << n) - 1 - t - pop)
-    assert scratch_bytes(k) == 4 * (k // 2 + 20 + n)
+    assert scratch_bytes(k) == 4 * (k // 2 + 15 + n)
 
 
 def test_sliced_output_bits_above_channels_are_clear():

@@ -23,7 +23,7 @@
  * summed) and V_c = 2^planes - 1 - thr_c - P_c (zero bits summed), thr_c clipped to [-1, K];
  * the counter starts at floor((U_c - n1) / 2), or floor((V_c + n1) / 2), with 2^(planes-1) >= K + 2
  * so that nothing wraps. Scratch: K / 2 + 15 int32 (the list, padded to whole blocks with the
- * zero word), then 5 + planes (the carry-save state and the counter). */
+ * zero word), then `planes` (the counter). */
 #ifndef EVO_BNN_SLICED_H
 #define EVO_BNN_SLICED_H
 
@@ -66,11 +66,12 @@ static inline int32_t evo_bsl_clz(uint32_t x)
         (l) = u_ ^ (b);                                                                                                          \
     } while (0)
 
-/* Sums the table words at the byte offsets [list, end) (whole blocks of EVO_BSL_BLOCK) into the
- * counter m[5..] and leaves the ones, twos, fours, eights and sixteens (from 0) in m[-5..-1]: a
- * carry-save tree over 32 words at a time, whose thirty-twos are rippled up the counter planes
- * from plane 5. The ripple needs no bound: the counter never exceeds its start value plus the
- * final sum, which is < 2^planes (evo/ops/bnn_sliced.py). */
+/* Adds the table words at the byte offsets [list, end) (whole blocks of EVO_BSL_BLOCK) to the
+ * counter m[0..planes) and returns the total's top plane: a carry-save tree over 32 words at a
+ * time keeps ones..sixteens in registers and ripples its thirty-twos up the counter from plane 5;
+ * at the end ones..sixteens are added to planes 0..4, of which only the carry into the top plane
+ * is needed. The ripple needs no bound: the counter never exceeds its start value plus the final
+ * sum, which is < 2^planes (evo/ops/bnn_sliced.py). */
 #if defined(__thumb2__) && defined(__GNUC__)
 /* h = carry, l = sum of l, a, b (r8 temporary; a is clobbered, h may be a). */
 #define EVO_BSL_CSA_ASM(h, l, a, b)                                                                                              \
@@ -93,11 +94,12 @@ static inline int32_t evo_bsl_clz(uint32_t x)
     EVO_BSL_CSA_ASM(h, "r5", "r11", "r6")
 /* Registers: r0 list, r1 table, r2-r5 ones..eights, r6/r7 words, r8 temporary, r9-r11 pending
  * twos/fours/eights carries, r12 sixteens, lr the first half's sixteens carry; [sp] end,
- * [sp, #4] m. About 7 instructions a word. An odd number of blocks enters at the second half
- * with no first-half carry. */
-__attribute__((naked, noinline, unused)) static void evo_bsl_blocks(const int32_t *list __attribute__((unused)),
-                                                                  const int32_t *table __attribute__((unused)),
-                                                                  const int32_t *end __attribute__((unused)), uint32_t *m __attribute__((unused)))
+ * [sp, #4] m, [sp, #44] planes. About 7 instructions a word. An odd number of blocks enters at
+ * the second half with no first-half carry. */
+__attribute__((naked, noinline, unused)) static uint32_t evo_bsl_blocks(const int32_t *list __attribute__((unused)),
+                                                                      const int32_t *table __attribute__((unused)),
+                                                                      const int32_t *end __attribute__((unused)), uint32_t *m __attribute__((unused)),
+                                                                      int32_t planes __attribute__((unused)))
 {
     __asm__ volatile("push {r4-r11, lr}\n\t"
                      "push {r2, r3}\n\t"
@@ -131,9 +133,38 @@ __attribute__((naked, noinline, unused)) static void evo_bsl_blocks(const int32_
                      "str r7, [r9], #4\n\t"
                      "bne 2b\n\t"
                      "b 1b\n\t"
-                     "4:\n\t"
+                     "4:\n\t" /* the carry into the top plane: full adders over planes 0..4, then ANDs */
                      "ldr r9, [sp, #4]\n\t"
-                     "stmdb r9, {r2-r5, r12}\n\t"
+                     "ldmia r9!, {r6, r7, r8, r10, r11}\n\t"
+                     "and r6, r6, r2\n\t"
+                     "eor r2, r7, r3\n\t"
+                     "and r7, r7, r3\n\t"
+                     "and r2, r2, r6\n\t"
+                     "orr r6, r7, r2\n\t"
+                     "eor r2, r8, r4\n\t"
+                     "and r8, r8, r4\n\t"
+                     "and r2, r2, r6\n\t"
+                     "orr r6, r8, r2\n\t"
+                     "eor r2, r10, r5\n\t"
+                     "and r10, r10, r5\n\t"
+                     "and r2, r2, r6\n\t"
+                     "orr r6, r10, r2\n\t"
+                     "eor r2, r11, r12\n\t"
+                     "and r11, r11, r12\n\t"
+                     "and r2, r2, r6\n\t"
+                     "orr r6, r11, r2\n\t"
+                     "ldr r3, [sp, #44]\n\t"
+                     "add r3, r9, r3, lsl #2\n\t"
+                     "sub r3, r3, #24\n\t" /* &m[planes - 1] */
+                     "6:\n\t"
+                     "cmp r9, r3\n\t"
+                     "beq 7f\n\t"
+                     "ldr r7, [r9], #4\n\t"
+                     "ands r6, r6, r7\n\t"
+                     "bne 6b\n\t"
+                     "7:\n\t"
+                     "ldr r7, [r3]\n\t"
+                     "eor r0, r7, r6\n\t"
                      "add sp, sp, #8\n\t"
                      "pop {r4-r11, pc}\n\t");
 }
@@ -141,7 +172,7 @@ __attribute__((naked, noinline, unused)) static void evo_bsl_blocks(const int32_
 #undef EVO_BSL_PAIR_ASM
 #undef EVO_BSL_CSA_ASM
 #else
-static inline void evo_bsl_blocks(const int32_t *list, const int32_t *table, const int32_t *end, uint32_t *m)
+static inline uint32_t evo_bsl_blocks(const int32_t *list, const int32_t *table, const int32_t *end, uint32_t *m, int32_t planes)
 {
     const char *tab = (const char *)table;
     uint32_t ones = 0, twos = 0, fours = 0, eights = 0, sixteens = 0, c;
@@ -173,30 +204,52 @@ static inline void evo_bsl_blocks(const int32_t *list, const int32_t *table, con
         }
     }
 #undef EVO_BSL_W
-    m[-5] = ones;
-    m[-4] = twos;
-    m[-3] = fours;
-    m[-2] = eights;
-    m[-1] = sixteens;
-}
-#endif
-
-/* The top plane of the counter m[0..planes) plus ones..sixteens (m[-5..-1]) at planes 0..4: only
- * the carry into the top plane is needed. */
-static inline uint32_t evo_bsl_top(const uint32_t *m, int32_t planes)
-{
-    uint32_t c = m[0] & m[-5];
-    int32_t k;
-    for (k = 1; k < 5; ++k) {
-        c = (m[k] & m[k - 5]) | (c & (m[k] ^ m[k - 5]));
-    }
-    for (; k < planes - 1; ++k) {
-        c &= m[k];
+    c = m[0] & ones;
+    c = (m[1] & twos) | (c & (m[1] ^ twos));
+    c = (m[2] & fours) | (c & (m[2] ^ fours));
+    c = (m[3] & eights) | (c & (m[3] ^ eights));
+    c = (m[4] & sixteens) | (c & (m[4] ^ sixteens));
+    for (plane = m + 5; c && plane < m + planes - 1; ++plane) {
+        c &= *plane;
     }
     return m[planes - 1] ^ c;
 }
+#endif
 
-/* m[0..planes) = floor((x + y) / 2), x bit-sliced in planes + 1 words, y a scalar (mod 2^(planes+1)). */
+/* m[0..planes) = floor((x + y) / 2), x bit-sliced in planes + 1 words, y a scalar (mod 2^(planes+1)):
+ * a ripple-carry add whose second operand is 0 or all ones in each plane. */
+#if defined(__thumb2__) && defined(__GNUC__)
+/* r4 plane of x, r5 carry, r6 sum; a clear bit of y: sum = x ^ c, c = x & c; a set bit:
+ * sum = ~(x ^ c), c = x | c. */
+__attribute__((naked, noinline, unused)) static void evo_bsl_start(const int32_t *x __attribute__((unused)), uint32_t y __attribute__((unused)),
+                                                                 uint32_t *m __attribute__((unused)), int32_t planes __attribute__((unused)))
+{
+    __asm__ volatile("push {r4-r6}\n\t"
+                     "ldr r4, [r0], #4\n\t"
+                     "lsrs r1, r1, #1\n\t"
+                     "sbc r6, r6, r6\n\t" /* 0 if bit 0 of y is set, else all ones */
+                     "bic r5, r4, r6\n\t" /* the carry out of plane 0 (its sum is dropped: the / 2) */
+                     "1:\n\t"
+                     "ldr r4, [r0], #4\n\t"
+                     "eor r6, r4, r5\n\t"
+                     "lsrs r1, r1, #1\n\t"
+                     "bcs 2f\n\t"
+                     "and r5, r4, r5\n\t"
+                     "str r6, [r2], #4\n\t"
+                     "subs r3, r3, #1\n\t"
+                     "bne 1b\n\t"
+                     "pop {r4-r6}\n\t"
+                     "bx lr\n\t"
+                     "2:\n\t"
+                     "orr r5, r4, r5\n\t"
+                     "mvn r6, r6\n\t"
+                     "str r6, [r2], #4\n\t"
+                     "subs r3, r3, #1\n\t"
+                     "bne 1b\n\t"
+                     "pop {r4-r6}\n\t"
+                     "bx lr\n\t");
+}
+#else
 static inline void evo_bsl_start(const int32_t *x, uint32_t y, uint32_t *m, int32_t planes)
 {
     uint32_t c = 0;
@@ -209,6 +262,7 @@ static inline void evo_bsl_start(const int32_t *x, uint32_t y, uint32_t *m, int3
         c = (a & c) | (s & t);
     }
 }
+#endif
 
 /* Appends base - 4 z for each set bit 31 - z of x (highest first); returns the list's new end. */
 static inline int32_t *evo_bsl_bits(uint32_t x, int32_t base, int32_t *list)
@@ -307,20 +361,26 @@ static inline uint32_t evo_bsl_popcount(const int32_t *src, int32_t n, uint32_t 
 /* Set bits of the window (padded taps have none). */
 static inline int32_t evo_bsl_ones(const evo_bconv2d_sliced_params_t *p, const evo_bsl_window_t *win)
 {
-    const int32_t nw = p->words, row_words = p->in.w * nw;
+    const int32_t nw = p->words, step = p->dil_w * nw, taps = win->xhi - win->xlo;
     const uint32_t last = evo_bsl_last(p);
     uint32_t acc = 0;
     int32_t fy, fx;
     for (fy = win->ylo; fy < win->yhi; ++fy) {
-        const int32_t *row = win->in_b + (size_t)(win->y0 + fy * p->dil_h) * row_words;
+        const int32_t *src = win->in_b + ((size_t)(win->y0 + fy * p->dil_h) * p->in.w + win->x0 + win->xlo * p->dil_w) * nw;
         if (p->dil_w == 1 && last == ~0u) { /* the row's in-bounds words are contiguous */
-            acc = evo_bsl_popcount(row + (size_t)(win->x0 + win->xlo) * nw, (win->xhi - win->xlo) * nw, acc);
-            continue;
-        }
-        for (fx = win->xlo; fx < win->xhi; ++fx) {
-            const int32_t *src = row + (size_t)(win->x0 + fx * p->dil_w) * nw;
-            acc = evo_bsl_popcount(src, nw - 1, acc);
-            acc = evo_bnn_add_bytes(acc, evo_popcount_bytes1((uint32_t)src[nw - 1] & last));
+            acc = evo_bsl_popcount(src, taps * nw, acc);
+        } else if (nw == 1) { /* one masked word a tap: three at a time through the carry-save adder */
+            for (fx = taps; fx >= 3; fx -= 3, src += 3 * step) {
+                acc = evo_bnn_add_bytes(acc, evo_popcount_bytes3((uint32_t)src[0] & last, (uint32_t)src[step] & last, (uint32_t)src[2 * step] & last));
+            }
+            for (; fx > 0; --fx, src += step) {
+                acc = evo_bnn_add_bytes(acc, evo_popcount_bytes1((uint32_t)src[0] & last));
+            }
+        } else {
+            for (fx = 0; fx < taps; ++fx, src += step) {
+                acc = evo_bsl_popcount(src, nw - 1, acc);
+                acc = evo_bnn_add_bytes(acc, evo_popcount_bytes1((uint32_t)src[nw - 1] & last));
+            }
         }
     }
     return (int32_t)acc;
@@ -330,14 +390,15 @@ static inline int32_t evo_bsl_ones(const evo_bconv2d_sliced_params_t *p, const e
  * none) or clear (flip ~0; padded taps included); returns their number. */
 static inline int32_t evo_bsl_list(const evo_bconv2d_sliced_params_t *p, const evo_bsl_window_t *win, uint32_t flip, int32_t *list)
 {
-    const int32_t cin = p->in.c, nw = p->words, row_words = p->in.w * nw;
+    const int32_t cin = p->in.c, nw = p->words, step = p->dil_w * nw;
     const uint32_t last = evo_bsl_last(p);
     int32_t *at = list;
     int32_t fy, fx, w;
     for (fy = win->ylo; fy < win->yhi; ++fy) {
-        const int32_t *row = win->in_b + (size_t)(win->y0 + fy * p->dil_h) * row_words;
-        for (fx = win->xlo; fx < win->xhi; ++fx) {
-            at = evo_bsl_tap(row + (size_t)(win->x0 + fx * p->dil_w) * nw, nw, flip, last, 4 * ((fy * p->kw + fx) * cin + 31), at);
+        const int32_t *src = win->in_b + ((size_t)(win->y0 + fy * p->dil_h) * p->in.w + win->x0 + win->xlo * p->dil_w) * nw;
+        int32_t base = 4 * ((fy * p->kw + win->xlo) * cin + 31);
+        for (fx = win->xlo; fx < win->xhi; ++fx, src += step, base += 4 * cin) {
+            at = evo_bsl_tap(src, nw, flip, last, base, at);
         }
     }
     if (flip && (win->yhi - win->ylo < p->kh || win->xhi - win->xlo < p->kw)) { /* padded taps: all bits clear */
@@ -355,7 +416,7 @@ static inline int32_t evo_bsl_list(const evo_bconv2d_sliced_params_t *p, const e
     return (int32_t)(at - list);
 }
 
-/* `table`, `init` as above; scratch K / 2 + 20 + planes int32. */
+/* `table`, `init` as above; scratch K / 2 + 15 + planes int32. */
 evo_status_t evo_bconv2d_sliced_bin(const evo_bconv2d_sliced_params_t *p, const int32_t *input, const int32_t *table, const int32_t *init,
                                     int32_t *output, int32_t *scratch);
 
