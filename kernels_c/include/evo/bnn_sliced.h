@@ -29,8 +29,6 @@
 
 #include "evo/bnn.h"
 
-#define EVO_BSL_BLOCK 16 /* the list is padded to whole blocks of 16 offsets */
-
 typedef struct {
     evo_dims4_t in;  /* in.c: channels_in */
     evo_dims4_t out; /* out.c: channels_out */
@@ -85,17 +83,13 @@ static inline int32_t evo_bsl_clz(uint32_t x)
     "ldrd r6, r7, [r0], #8\n\t"                                                                                                  \
     "ldr r6, [r1, r6]\n\t"                                                                                                       \
     "ldr r7, [r1, r7]\n\t" EVO_BSL_CSA_ASM(h, "r2", "r6", "r7")
-/* Sixteen table words into ones..eights (r2-r5); their sixteens carry to h. */
-#define EVO_BSL_16_ASM(h)                                                                                                        \
-    EVO_BSL_PAIR_ASM("r9") EVO_BSL_PAIR_ASM("r6") EVO_BSL_CSA_ASM("r10", "r3", "r9", "r6")                                         \
-    EVO_BSL_PAIR_ASM("r9") EVO_BSL_PAIR_ASM("r6") EVO_BSL_CSA_ASM("r6", "r3", "r9", "r6") EVO_BSL_CSA_ASM("r11", "r4", "r10", "r6") \
-    EVO_BSL_PAIR_ASM("r9") EVO_BSL_PAIR_ASM("r6") EVO_BSL_CSA_ASM("r10", "r3", "r9", "r6")                                         \
-    EVO_BSL_PAIR_ASM("r9") EVO_BSL_PAIR_ASM("r6") EVO_BSL_CSA_ASM("r6", "r3", "r9", "r6") EVO_BSL_CSA_ASM("r6", "r4", "r10", "r6")  \
-    EVO_BSL_CSA_ASM(h, "r5", "r11", "r6")
+/* Four table words: a quad completing a pending fours carry (r10) or one making it. */
+#define EVO_BSL_QUAD_A_ASM EVO_BSL_PAIR_ASM("r9") EVO_BSL_PAIR_ASM("r6") EVO_BSL_CSA_ASM("r10", "r3", "r9", "r6")
+#define EVO_BSL_QUAD_B_ASM(h8) EVO_BSL_PAIR_ASM("r9") EVO_BSL_PAIR_ASM("r6") EVO_BSL_CSA_ASM("r6", "r3", "r9", "r6") EVO_BSL_CSA_ASM(h8, "r4", "r10", "r6")
 /* Registers: r0 list, r1 table, r2-r5 ones..eights, r6/r7 words, r8 temporary, r9-r11 pending
  * twos/fours/eights carries, r12 sixteens, lr the first half's sixteens carry; [sp] end,
- * [sp, #4] m, [sp, #44] planes. About 7 instructions a word. An odd number of blocks enters at
- * the second half with no first-half carry. */
+ * [sp, #4] m, [sp, #44] planes. About 7 instructions a word. A list of 32 k + 4 q words enters
+ * the block at quad 8 - q (a TBH), the pending carries of the quads it skips being 0. */
 __attribute__((naked, noinline, unused)) static uint32_t evo_bsl_blocks(const int32_t *list __attribute__((unused)),
                                                                       const int32_t *table __attribute__((unused)),
                                                                       const int32_t *end __attribute__((unused)), uint32_t *m __attribute__((unused)),
@@ -106,17 +100,32 @@ __attribute__((naked, noinline, unused)) static uint32_t evo_bsl_blocks(const in
                      "movs r4, #0\n\t"
                      "movs r5, #0\n\t"
                      "mov r12, #0\n\t"
+                     "mov r10, #0\n\t"
+                     "mov r11, #0\n\t"
+                     "mov lr, #0\n\t"
                      "subs r6, r2, r0\n\t"
                      "movs r2, #0\n\t"
                      "movs r3, #0\n\t"
-                     "tst r6, #64\n\t"
-                     "beq 1f\n\t"
-                     "mov lr, #0\n\t"
-                     "b 5f\n\t"
+                     "ubfx r6, r6, #4, #3\n\t" /* quads past whole blocks of 32 */
+                     "tbh [pc, r6, lsl #1]\n\t"
+                     ".Lbsl_tab:\n\t"
+                     ".hword (.Lbsl_top - .Lbsl_tab) / 2\n\t"
+                     ".hword (.Lbsl_q7 - .Lbsl_tab) / 2\n\t"
+                     ".hword (.Lbsl_q6 - .Lbsl_tab) / 2\n\t"
+                     ".hword (.Lbsl_q5 - .Lbsl_tab) / 2\n\t"
+                     ".hword (.Lbsl_q4 - .Lbsl_tab) / 2\n\t"
+                     ".hword (.Lbsl_q3 - .Lbsl_tab) / 2\n\t"
+                     ".hword (.Lbsl_q2 - .Lbsl_tab) / 2\n\t"
+                     ".hword (.Lbsl_q1 - .Lbsl_tab) / 2\n\t"
+                     ".Lbsl_top:\n\t"
                      "1:\n\t"
                      "ldr r8, [sp]\n\t"
                      "cmp r0, r8\n\t"
-                     "beq 4f\n\t" EVO_BSL_16_ASM("lr") "5:\n\t" EVO_BSL_16_ASM("r6") EVO_BSL_CSA_ASM("r6", "r12", "lr", "r6") /* thirty-twos */
+                     "beq 4f\n\t" EVO_BSL_QUAD_A_ASM ".Lbsl_q1:\n\t" EVO_BSL_QUAD_B_ASM("r11") ".Lbsl_q2:\n\t" EVO_BSL_QUAD_A_ASM
+                     ".Lbsl_q3:\n\t" EVO_BSL_QUAD_B_ASM("r6") EVO_BSL_CSA_ASM("lr", "r5", "r11", "r6") /* the first half's sixteens */
+                     ".Lbsl_q4:\n\t" EVO_BSL_QUAD_A_ASM ".Lbsl_q5:\n\t" EVO_BSL_QUAD_B_ASM("r11") ".Lbsl_q6:\n\t" EVO_BSL_QUAD_A_ASM
+                     ".Lbsl_q7:\n\t" EVO_BSL_QUAD_B_ASM("r6") EVO_BSL_CSA_ASM("r6", "r5", "r11", "r6")
+                     EVO_BSL_CSA_ASM("r6", "r12", "lr", "r6") /* thirty-twos */
                      "cmp r6, #0\n\t"
                      "beq 1b\n\t"
                      "ldr r9, [sp, #4]\n\t"
@@ -168,10 +177,13 @@ __attribute__((naked, noinline, unused)) static uint32_t evo_bsl_blocks(const in
                      "add sp, sp, #8\n\t"
                      "pop {r4-r11, pc}\n\t");
 }
-#undef EVO_BSL_16_ASM
+#undef EVO_BSL_QUAD_B_ASM
+#undef EVO_BSL_QUAD_A_ASM
 #undef EVO_BSL_PAIR_ASM
 #undef EVO_BSL_CSA_ASM
+#define EVO_BSL_BLOCK 4 /* the list is padded to whole quads of offsets (with the table's zero word) */
 #else
+#define EVO_BSL_BLOCK 16 /* the list is padded to whole blocks of 16 offsets (with the table's zero word) */
 static inline uint32_t evo_bsl_blocks(const int32_t *list, const int32_t *table, const int32_t *end, uint32_t *m, int32_t planes)
 {
     const char *tab = (const char *)table;
