@@ -287,54 +287,84 @@ static inline int32_t *evo_bsl_bits(uint32_t x, int32_t base, int32_t *list)
     return list;
 }
 
-/* The same for the nw words at src of one tap (each XOR flip, the last one masked by `last`),
- * word w at base + 128 w. */
-static inline int32_t *evo_bsl_tap(const int32_t *src, int32_t nw, uint32_t flip, uint32_t last, int32_t base, int32_t *list)
-{
+/* How a row of in-bounds taps is read: nw words a tap (each XOR flip, the last masked by `last`),
+ * then src_skip bytes to the next tap; word w of a tap lists at base + 128 w, the next tap at
+ * base + 128 (nw - 1) + base_skip. */
+typedef struct {
+    int32_t nw;
+    int32_t src_skip;
+    uint32_t flip;
+    uint32_t last;
+    int32_t base_skip;
+} evo_bsl_walk_t;
+
+/* Lists the bits of `taps` taps from src (as evo_bsl_bits, tap by tap); returns the list's end. */
 #if defined(__thumb2__) && defined(__GNUC__)
-    uint32_t x, z, t;
-    __asm__("subs %[nw], %[nw], #1\n\t"
-            "beq 4f\n\t"
-            "1:\n\t" /* the whole words */
-            "ldr %[x], [%[src]], #4\n\t"
-            "eor %[x], %[x], %[flip]\n\t"
-            "cbz %[x], 3f\n\t"
-            "2:\n\t"
-            "clz %[z], %[x]\n\t"
-            "lsr %[t], %[top], %[z]\n\t"
-            "sub %[z], %[base], %[z], lsl #2\n\t"
-            "str %[z], [%[list]], #4\n\t"
-            "eors %[x], %[x], %[t]\n\t"
-            "bne 2b\n\t"
-            "3:\n\t"
-            "add %[base], %[base], #128\n\t"
-            "subs %[nw], %[nw], #1\n\t"
-            "bne 1b\n\t"
-            "4:\n\t" /* the last word */
-            "ldr %[x], [%[src]]\n\t"
-            "eor %[x], %[x], %[flip]\n\t"
-            "ands %[x], %[x], %[last]\n\t"
-            "beq 6f\n\t"
-            "5:\n\t"
-            "clz %[z], %[x]\n\t"
-            "lsr %[t], %[top], %[z]\n\t"
-            "sub %[z], %[base], %[z], lsl #2\n\t"
-            "str %[z], [%[list]], #4\n\t"
-            "eors %[x], %[x], %[t]\n\t"
-            "bne 5b\n\t"
-            "6:\n\t"
-            : [x] "=&l"(x), [z] "=&r"(z), [t] "=&r"(t), [src] "+r"(src), [nw] "+r"(nw), [base] "+r"(base), [list] "+r"(list)
-            : [flip] "r"(flip), [last] "r"(last), [top] "r"(0x80000000u)
-            : "cc", "memory");
-    return list;
-#else
-    int32_t w;
-    for (w = 0; w < nw - 1; ++w, base += 128) {
-        list = evo_bsl_bits((uint32_t)src[w] ^ flip, base, list);
-    }
-    return evo_bsl_bits(((uint32_t)src[nw - 1] ^ flip) & last, base, list);
-#endif
+/* r0 word, r1 src, r2 taps left, r3 base, r4-r8 the walk, r9 list, r10 0x80000000, r11 words
+ * left, r12/lr temporaries. A set bit: CLZ, shift, offset, store, clear (6 instructions). */
+__attribute__((naked, noinline, unused)) static int32_t *evo_bsl_row(const evo_bsl_walk_t *wk __attribute__((unused)),
+                                                                   const int32_t *src __attribute__((unused)), int32_t taps __attribute__((unused)),
+                                                                   int32_t base __attribute__((unused)), int32_t *list __attribute__((unused)))
+{
+    __asm__ volatile("push {r4-r11, lr}\n\t"
+                     "ldm r0, {r4-r8}\n\t"
+                     "ldr r9, [sp, #36]\n\t"
+                     "mov r10, #0x80000000\n\t"
+                     "cbz r2, 9f\n\t"
+                     "1:\n\t" /* a tap */
+                     "subs r11, r4, #1\n\t"
+                     "beq 4f\n\t"
+                     "2:\n\t" /* its whole words */
+                     "ldr r0, [r1], #4\n\t"
+                     "eor r0, r0, r6\n\t"
+                     "cbz r0, 3f\n\t"
+                     "20:\n\t"
+                     "clz r12, r0\n\t"
+                     "lsr lr, r10, r12\n\t"
+                     "sub r12, r3, r12, lsl #2\n\t"
+                     "str r12, [r9], #4\n\t"
+                     "eors r0, r0, lr\n\t"
+                     "bne 20b\n\t"
+                     "3:\n\t"
+                     "add r3, r3, #128\n\t"
+                     "subs r11, r11, #1\n\t"
+                     "bne 2b\n\t"
+                     "4:\n\t" /* its last word */
+                     "ldr r0, [r1], #4\n\t"
+                     "eor r0, r0, r6\n\t"
+                     "ands r0, r0, r7\n\t"
+                     "beq 6f\n\t"
+                     "5:\n\t"
+                     "clz r12, r0\n\t"
+                     "lsr lr, r10, r12\n\t"
+                     "sub r12, r3, r12, lsl #2\n\t"
+                     "str r12, [r9], #4\n\t"
+                     "eors r0, r0, lr\n\t"
+                     "bne 5b\n\t"
+                     "6:\n\t"
+                     "add r3, r3, r8\n\t"
+                     "add r1, r1, r5\n\t"
+                     "subs r2, r2, #1\n\t"
+                     "bne 1b\n\t"
+                     "9:\n\t"
+                     "mov r0, r9\n\t"
+                     "pop {r4-r11, pc}\n\t");
 }
+#else
+static inline int32_t *evo_bsl_row(const evo_bsl_walk_t *wk, const int32_t *src, int32_t taps, int32_t base, int32_t *list)
+{
+    int32_t w;
+    for (; taps > 0; --taps) {
+        for (w = 0; w < wk->nw - 1; ++w, base += 128) {
+            list = evo_bsl_bits((uint32_t)*src++ ^ wk->flip, base, list);
+        }
+        list = evo_bsl_bits(((uint32_t)*src++ ^ wk->flip) & wk->last, base, list);
+        base += wk->base_skip;
+        src = (const int32_t *)(const void *)((const char *)src + wk->src_skip);
+    }
+    return list;
+}
+#endif
 
 /* The in-bounds taps of one window: rows [ylo, yhi), columns [xlo, xhi) of the kernel. */
 typedef struct {
@@ -402,16 +432,14 @@ static inline int32_t evo_bsl_ones(const evo_bconv2d_sliced_params_t *p, const e
  * none) or clear (flip ~0; padded taps included); returns their number. */
 static inline int32_t evo_bsl_list(const evo_bconv2d_sliced_params_t *p, const evo_bsl_window_t *win, uint32_t flip, int32_t *list)
 {
-    const int32_t cin = p->in.c, nw = p->words, step = p->dil_w * nw;
+    const int32_t cin = p->in.c, nw = p->words;
     const uint32_t last = evo_bsl_last(p);
+    const evo_bsl_walk_t walk = {nw, 4 * (p->dil_w - 1) * nw, flip, last, 4 * cin - 128 * (nw - 1)};
     int32_t *at = list;
     int32_t fy, fx, w;
     for (fy = win->ylo; fy < win->yhi; ++fy) {
         const int32_t *src = win->in_b + ((size_t)(win->y0 + fy * p->dil_h) * p->in.w + win->x0 + win->xlo * p->dil_w) * nw;
-        int32_t base = 4 * ((fy * p->kw + win->xlo) * cin + 31);
-        for (fx = win->xlo; fx < win->xhi; ++fx, src += step, base += 4 * cin) {
-            at = evo_bsl_tap(src, nw, flip, last, base, at);
-        }
+        at = evo_bsl_row(&walk, src, win->xhi - win->xlo, 4 * ((fy * p->kw + win->xlo) * cin + 31), at);
     }
     if (flip && (win->yhi - win->ylo < p->kh || win->xhi - win->xlo < p->kw)) { /* padded taps: all bits clear */
         for (fy = 0; fy < p->kh; ++fy) {
