@@ -10,8 +10,6 @@ import numpy as np
 
 from evo.ops.base import ConstArray, KernelCall, Scratch, TensorArg
 
-BLOCK = 16  # EVO_BSL_BLOCK
-
 
 def planes(k: int) -> int:
     """Counter planes: 2^(planes-1) >= K + 2 (the start value plus the sum never wraps), >= 6
@@ -62,7 +60,9 @@ def sliced_init(filt: np.ndarray, cin: int, threshold: np.ndarray) -> np.ndarray
 
 
 def scratch_bytes(k: int) -> int:
-    return 4 * (k // 2 + 15 + planes(k))  # the list (K/2, padded to whole blocks of 16), the counter
+    """The list (at most K/2 offsets, padded to whole blocks: 4 in the assembly, 16 in the C
+    twin) and the counter."""
+    return 4 * (k // 2 + 15 + planes(k))
 
 
 def sliced_call(op, p: dict[str, Any], call: KernelCall, filt: np.ndarray) -> KernelCall:

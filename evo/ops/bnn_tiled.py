@@ -97,8 +97,12 @@ def uses_tiled(target: Target) -> bool:
 
 
 def uses_sliced(p: dict[str, Any]) -> bool:
-    """Bit-packed output: the bit-sliced kernel (evo/bnn_sliced.h), the tiled one as its lean variant."""
-    return p["out_kind"] == "bin"
+    """Bit-packed output with most lanes of its groups of 32 channels used: the bit-sliced kernel
+    (evo/bnn_sliced.h, the tiled one as its lean variant). Its cost per group is fixed (at most K/2
+    table words a pixel) while the tiled kernel's grows with the channels; measured on M4F with
+    half the input bits set (the bit-sliced kernel's worst case) it is the faster one from about
+    10 + 12 * groups channels (22 for one group, 34 for two), and sparser inputs favour it more."""
+    return p["out_kind"] == "bin" and p["co"] >= 10 + 12 * -(-p["co"] // 32)
 
 
 def specialise_bconv(g, op, p: dict[str, Any], call: KernelCall, target: Target) -> KernelCall:

@@ -3,13 +3,17 @@ the M4 target's kernel for bit-packed outputs, run on the host through its plain
 EVO's NumPy reference over input channels 1..200, output channels that fill 32-channel groups
 partly, strides, dilation, SAME (one-padding) and VALID, and over input densities from all clear
 to all set (more than half the field set: the zero bits are summed instead), thresholds at and
-beyond [-1, K]; its transposed table and start planes; and the memory policy falling back to the
-tiled kernel where the list's scratch would raise the arena."""
+beyond [-1, K]; its transposed table and start planes; the choice between it and the tiled
+kernel by output channels; and the memory policy falling back to the tiled kernel where the
+list's scratch would raise the arena."""
 from __future__ import annotations
+
+from unittest import mock
 
 import numpy as np
 import pytest
 
+import evo.ops.bnn_tiled as bnn_tiled
 from evo.compiler import compile_graph
 from evo.ir import Graph, Tensor
 from evo.ops.bnn import pack_bits, unpack_bits
@@ -23,8 +27,14 @@ M4 = Target("M4")
 DENSITIES = (0.0, 0.1, 0.5, 0.55, 0.9, 1.0)
 
 
+def compile_sliced(g):
+    """The bit-sliced kernel whatever the channel count (the M4 target picks it from ~22 channels)."""
+    with mock.patch.object(bnn_tiled, "uses_sliced", lambda p: p["out_kind"] == "bin"):
+        return compile_graph(g, target=M4, prefer="speed")
+
+
 def run_sliced(g, rng, densities=DENSITIES):
-    compiled = compile_graph(g, target=M4, prefer="speed")
+    compiled = compile_sliced(g)
     assert [s.call.func for s in compiled.program.steps] == ["evo_bconv2d_sliced_bin"]
     shape = g.tensor(g.inputs[0]).shape[:-1] + (g.ops[0].attrs["channels_in"],)
     with HostModel.build(g, compiled=compiled) as m:
@@ -93,7 +103,7 @@ def test_sliced_layout():
 def test_sliced_output_bits_above_channels_are_clear():
     g, rng = bnn_graph(32, 5, 4, 4, 3, 3, (1, 1), (1, 1), "SAME", 1, "bin", seed=9)
     g.tensors[4].data[:] = -1  # every channel set
-    compiled = compile_graph(g, target=M4, prefer="speed")
+    compiled = compile_sliced(g)
     with HostModel.build(g, compiled=compiled) as m:
         out = np.asarray(m.run([pack_bits(rng.random((1, 4, 4, 32)) < 0.5).astype(np.int32)])[0]).view(np.uint32)
     assert np.all(out == 0x1F)
@@ -102,8 +112,16 @@ def test_sliced_output_bits_above_channels_are_clear():
 
 def test_memory_policy_falls_back_where_the_list_raises_the_arena():
     """A large field on a small map: the list (K / 2 words) would be most of the arena."""
-    g, _ = bnn_graph(512, 8, 3, 3, 3, 3, (1, 1), (1, 1), "SAME", 1, "bin", seed=1)
+    g, _ = bnn_graph(512, 64, 3, 3, 3, 3, (1, 1), (1, 1), "SAME", 1, "bin", seed=1)
     assert scratch_bytes(9 * 512) > 9000
     speed = [s.call.func for s in compile_graph(g, target=M4, prefer="speed").program.steps]
     memory = [s.call.func for s in compile_graph(g, target=M4, prefer="memory").program.steps]
     assert speed == ["evo_bconv2d_sliced_bin"] and memory != speed
+
+
+@pytest.mark.parametrize("cout,sliced", [(1, False), (8, False), (21, False), (22, True), (32, True), (33, False), (34, True), (65, True), (129, True)])
+def test_kernel_choice_by_channels(cout, sliced):
+    """The bit-sliced kernel from 10 + 12 * groups output channels (so below 22, and at 33), the tiled one below."""
+    g, _ = bnn_graph(64, cout, 4, 4, 3, 3, (1, 1), (1, 1), "SAME", 1, "bin", seed=2)
+    func = compile_graph(g, target=M4, prefer="speed").program.steps[0].call.func
+    assert func == ("evo_bconv2d_sliced_bin" if sliced else "evo_bconv2d_tiled_bin")

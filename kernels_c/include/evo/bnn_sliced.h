@@ -1,5 +1,7 @@
-/* Bit-sliced binary convolution with bit-packed output (LceBconv2d, one-padding or VALID), picked
- * by evo/ops/bnn_sliced.py on Thumb-2 DSP cores.
+/* Bit-sliced binary convolution with bit-packed output (LceBconv2d, one-padding or VALID): built by
+ * evo/ops/bnn_sliced.py, picked on DSP cores for layers whose groups of 32 output channels are
+ * mostly used (evo/ops/bnn_tiled.py uses_sliced; the tiled kernel otherwise, and as the lean
+ * variant where the list's scratch would raise the arena).
  *
  * accum_c = popcount(field XOR filter_c) over the K = kh * kw * in.c field bits (padded taps are
  * bit 0) is P_c + n1 - 2 S_c, where P_c = popcount(filter_c), n1 = the field's set bits and
@@ -8,7 +10,8 @@
  * 32 g + j at bit j of group g's table), so the 32 values S_c are the sum of the words T[b] over
  * the field's set bits, counted bit-sliced (word k = bit k of the 32 sums). Only set bits cost
  * work, padded taps none; when more than half of the field is set, its zero bits are summed
- * instead (accum = 2 S0_c + n1 - P_c), so a pixel sums at most K / 2 words per group.
+ * instead (accum = 2 S0_c + n1 - P_c), so a pixel sums at most K / 2 words per group: the time
+ * depends on the data, half the field set being the worst case.
  *
  * Per pixel the window's set bits are counted (which picks the bits to list), the set (or zero)
  * bits are listed once as byte offsets into the table, then each group of 32 channels sums its
