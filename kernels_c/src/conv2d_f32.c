@@ -92,10 +92,11 @@ static inline void conv_f32_dot4(const float *x, const float *w, int32_t k, floa
     float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
     int32_t i;
     for (i = 0; i < k; ++i) {
-        s0 = conv_f32_mla(s0, x[i], w[i]);
-        s1 = conv_f32_mla(s1, x[i], w1[i]);
-        s2 = conv_f32_mla(s2, x[i], w2[i]);
-        s3 = conv_f32_mla(s3, x[i], w3[i]);
+        const float xi = x[i];
+        s0 = conv_f32_mla(s0, xi, w[i]);
+        s1 = conv_f32_mla(s1, xi, w1[i]);
+        s2 = conv_f32_mla(s2, xi, w2[i]);
+        s3 = conv_f32_mla(s3, xi, w3[i]);
     }
     *a0 = s0;
     *a1 = s1;
@@ -133,14 +134,8 @@ static void conv_f32_patch_pixel(const evo_conv2d_f32_params_t *p, const float *
 static inline float *conv_f32_fill(float *dst, const float *src, int32_t n)
 {
     int32_t i;
-    if (src == NULL) {
-        for (i = 0; i < n; ++i) {
-            dst[i] = 0.0f;
-        }
-    } else {
-        for (i = 0; i < n; ++i) {
-            dst[i] = src[i];
-        }
+    for (i = 0; i < n; ++i) {
+        dst[i] = src != NULL ? src[i] : 0.0f;
     }
     return dst + n;
 }
@@ -148,32 +143,33 @@ static inline float *conv_f32_fill(float *dst, const float *src, int32_t n)
 static void conv_f32_patched(const evo_conv2d_f32_params_t *p, const float *input, const float *filter, const float *bias, float *output)
 {
     const int32_t in_h = p->in.h, in_w = p->in.w, in_c = p->in.c;
-    const int32_t k = p->kh * p->kw * in_c, row = p->kw * in_c;
+    const int32_t k = p->kh * p->kw * in_c;
     float patch[EVO_CONV_F32_PATCH];
     int32_t b, oy, ox, fy, fx;
     for (b = 0; b < p->in.n; ++b) {
         const float *in_b = input + (size_t)b * in_h * in_w * in_c;
         for (oy = 0; oy < p->out.h; ++oy) {
             const int32_t iy0 = oy * p->stride_h - p->pad_h;
-            int32_t fy_lo, fy_hi;
-            evo_conv_tap_range(iy0, p->dil_h, in_h, p->kh, &fy_lo, &fy_hi);
             for (ox = 0; ox < p->out.w; ++ox) {
                 const int32_t ix0 = ox * p->stride_w - p->pad_w;
                 int32_t fx_lo, fx_hi;
+                float *dst = patch;
                 evo_conv_tap_range(ix0, p->dil_w, in_w, p->kw, &fx_lo, &fx_hi);
-                if (fy_hi - fy_lo < p->kh || fx_hi - fx_lo < p->kw) { /* padded taps: zeros */
-                    conv_f32_fill(patch, NULL, k);
-                }
-                for (fy = fy_lo; fy < fy_hi; ++fy) {
-                    const float *src = in_b + ((size_t)(iy0 + fy * p->dil_h) * in_w + ix0) * in_c;
-                    float *dst = patch + fy * row;
+                for (fy = 0; fy < p->kh; ++fy) {
+                    const int32_t iy = iy0 + fy * p->dil_h;
+                    if (iy < 0 || iy >= in_h) {
+                        dst = conv_f32_fill(dst, NULL, p->kw * in_c);
+                        continue;
+                    }
+                    dst = conv_f32_fill(dst, NULL, fx_lo * in_c);
                     if (p->dil_w == 1) { /* the row's in-bounds taps are contiguous in the input */
-                        conv_f32_fill(dst + fx_lo * in_c, src + fx_lo * in_c, (fx_hi - fx_lo) * in_c);
+                        dst = conv_f32_fill(dst, in_b + ((size_t)iy * in_w + ix0 + fx_lo) * in_c, (fx_hi - fx_lo) * in_c);
                     } else {
                         for (fx = fx_lo; fx < fx_hi; ++fx) {
-                            conv_f32_fill(dst + fx * in_c, src + (size_t)fx * p->dil_w * in_c, in_c);
+                            dst = conv_f32_fill(dst, in_b + ((size_t)iy * in_w + ix0 + fx * p->dil_w) * in_c, in_c);
                         }
                     }
+                    dst = conv_f32_fill(dst, NULL, (p->kw - fx_hi) * in_c);
                 }
                 conv_f32_patch_pixel(p, patch, k, filter, bias, output);
                 output += p->out.c;

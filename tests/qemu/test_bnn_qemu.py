@@ -4,9 +4,11 @@ reference (float within 1e-5 relative), plus the LCE and the stock int8 models o
 To keep the run short, many small independent layers are merged into one graph (one input and
 one output each), so a single firmware per board covers: BBConv2D with input channels 1, 5, 16,
 31, 32, 33, 48, 64, 96, 128, 200, non-square inputs, strides 1 and 2, SAME/VALID, pad_values 0 and 1,
-dilation, float / int8 / bit-packed output and the 1x1 path; BMaxPool2D; BBFC/BBQFC; QBConv2D
-(int8 input, sign-bit weights) on 1, 31, 33 and 200 channels; the int8-exact binarized stock
-chains (zero- and one-padding, the folded bit-packed output, the int8 dense layer); SIGN."""
+dilation, float / int8 / bit-packed output and the 1x1 path (bit-packed outputs through the
+bit-sliced kernel and, separately, the tiled one); BMaxPool2D; BBFC/BBQFC; QBConv2D (int8 input,
+sign-bit weights) on 1, 31, 33 and 200 channels; the int8-exact binarized stock chains (zero- and
+one-padding, the folded bit-packed output, the int8 dense layer); SIGN; the bit-sliced kernel over
+input densities from all clear to all set; float LceQuantize."""
 from __future__ import annotations
 
 import copy
