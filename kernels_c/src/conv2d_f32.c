@@ -34,15 +34,17 @@ static inline float conv_f32_finish(float acc, const float *bias, int32_t oc, fl
     return EVO_MIN(EVO_MAX(acc, lo), hi);
 }
 
-#if defined(__ARM_FP) && (__ARM_FP & 4) && defined(__thumb2__) && defined(__GNUC__)
-/* *a0..*a3 = the sums over the k patch values of four channels' weights (rows of k floats from w),
- * four taps a turn: one VLDM for the patch and one for each channel, then the products in tap
- * order per channel (VMLA, as conv_f32_mla); the last k % 4 taps one at a time. */
-static inline void conv_f32_dot4(const float *x, const float *w, int32_t k, float *a0, float *a1, float *a2, float *a3)
+/* *a0..*a3 = the sums over the k patch values of four channels' weights (rows of k floats from w0),
+ * in tap order per channel. On FPU cores four taps a turn: one VLDM for the patch and one for
+ * each channel, then the VMLAs (as conv_f32_mla); the last k % 4 taps (all of them elsewhere) in C. */
+static inline void conv_f32_dot4(const float *x, const float *w0, int32_t k, float *a0, float *a1, float *a2, float *a3)
 {
-    const float *w1 = w + k, *w2 = w1 + k, *w3 = w2 + k;
+    const float *w1 = w0 + k, *w2 = w1 + k, *w3 = w2 + k;
     float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
-    int32_t n = k >> 2, i;
+    int32_t i, rest = k;
+#if defined(__ARM_FP) && (__ARM_FP & 4) && defined(__thumb2__) && defined(__GNUC__)
+    int32_t n = k >> 2;
+    rest = k & 3;
     if (n > 0) {
         __asm__ volatile("1:\n\t"
                          "vldmia %[x]!, {s16-s19}\n\t"
@@ -68,32 +70,16 @@ static inline void conv_f32_dot4(const float *x, const float *w, int32_t k, floa
                          "vmla.f32 %[a3], s19, s15\n\t"
                          "subs %[n], %[n], #1\n\t"
                          "bne 1b\n\t"
-                         : [a0] "+t"(s0), [a1] "+t"(s1), [a2] "+t"(s2), [a3] "+t"(s3), [x] "+r"(x), [w0] "+r"(w), [w1] "+r"(w1), [w2] "+r"(w2),
+                         : [a0] "+t"(s0), [a1] "+t"(s1), [a2] "+t"(s2), [a3] "+t"(s3), [x] "+r"(x), [w0] "+r"(w0), [w1] "+r"(w1), [w2] "+r"(w2),
                            [w3] "+r"(w3), [n] "+r"(n)
                          :
                          : "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "s12", "s13", "s14", "s15", "s16", "s17",
                            "s18", "s19", "cc", "memory");
     }
-    for (i = 0; i < (k & 3); ++i) {
-        s0 = conv_f32_mla(s0, x[i], w[i]);
-        s1 = conv_f32_mla(s1, x[i], w1[i]);
-        s2 = conv_f32_mla(s2, x[i], w2[i]);
-        s3 = conv_f32_mla(s3, x[i], w3[i]);
-    }
-    *a0 = s0;
-    *a1 = s1;
-    *a2 = s2;
-    *a3 = s3;
-}
-#else
-static inline void conv_f32_dot4(const float *x, const float *w, int32_t k, float *a0, float *a1, float *a2, float *a3)
-{
-    const float *w1 = w + k, *w2 = w1 + k, *w3 = w2 + k;
-    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
-    int32_t i;
-    for (i = 0; i < k; ++i) {
+#endif
+    for (i = 0; i < rest; ++i) {
         const float xi = x[i];
-        s0 = conv_f32_mla(s0, xi, w[i]);
+        s0 = conv_f32_mla(s0, xi, w0[i]);
         s1 = conv_f32_mla(s1, xi, w1[i]);
         s2 = conv_f32_mla(s2, xi, w2[i]);
         s3 = conv_f32_mla(s3, xi, w3[i]);
@@ -103,7 +89,6 @@ static inline void conv_f32_dot4(const float *x, const float *w, int32_t k, floa
     *a2 = s2;
     *a3 = s3;
 }
-#endif
 
 /* One output pixel from its gathered field `patch` (k values) into out[0 .. out.c). */
 static void conv_f32_patch_pixel(const evo_conv2d_f32_params_t *p, const float *patch, int32_t k, const float *filter, const float *bias,
