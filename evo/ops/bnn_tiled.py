@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from evo.ops.base import ConstArray, KernelCall, Scratch, TensorArg
+from evo.ops.bnn_sliced import sliced_call
 from evo.target import Target
 
 LANES = 2
@@ -95,6 +96,15 @@ def uses_tiled(target: Target) -> bool:
     return target.has_dsp
 
 
+def uses_sliced(p: dict[str, Any]) -> bool:
+    """Bit-packed output with most lanes of its groups of 32 channels used: the bit-sliced kernel
+    (evo/bnn_sliced.h, the tiled one as its lean variant). Its cost per group is fixed (at most K/2
+    table words a pixel) while the tiled kernel's grows with the channels; measured on M4F with
+    half the input bits set (the bit-sliced kernel's worst case) it is the faster one from about
+    10 + 12 * groups channels (22 for one group, 34 for two), and sparser inputs favour it more."""
+    return p["out_kind"] == "bin" and p["co"] >= 10 + 12 * -(-p["co"] // 32)
+
+
 def specialise_bconv(g, op, p: dict[str, Any], call: KernelCall, target: Target) -> KernelCall:
     if not uses_tiled(target):
         return call
@@ -110,5 +120,8 @@ def specialise_bconv(g, op, p: dict[str, Any], call: KernelCall, target: Target)
     if kind == "bin":  # counts lie in [0, K]: thresholds outside [-1, K] act as -1 or K (keeps threshold - count in int32)
         k = p["kh"] * p["kw"] * p["cin"]
         params["threshold"] = ConstArray("threshold", np.clip(p["threshold"].astype(np.int64), -1, k).astype(np.int32))
-    return replace(call, func=f"evo_bconv2d_tiled_{kind}", sources=[f"bconv2d_tiled_{kind}.c"], header="bnn_tiled.h",
-                   params=params, args=args, scratch_bytes=4 * (fwords + LANES * -(-p["co"] // LANES)))
+    tiled = replace(call, func=f"evo_bconv2d_tiled_{kind}", sources=[f"bconv2d_tiled_{kind}.c"], header="bnn_tiled.h",
+                    params=params, args=args, scratch_bytes=4 * (fwords + LANES * -(-p["co"] // LANES)))
+    if uses_sliced(p):  # the tiled kernel needs less scratch: the memory policy's fallback
+        return replace(sliced_call(op, p, call, filt), lean=tiled)
+    return tiled

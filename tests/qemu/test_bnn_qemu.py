@@ -4,20 +4,25 @@ reference (float within 1e-5 relative), plus the LCE and the stock int8 models o
 To keep the run short, many small independent layers are merged into one graph (one input and
 one output each), so a single firmware per board covers: BBConv2D with input channels 1, 5, 16,
 31, 32, 33, 48, 64, 96, 128, 200, non-square inputs, strides 1 and 2, SAME/VALID, pad_values 0 and 1,
-dilation, float / int8 / bit-packed output and the 1x1 path; BMaxPool2D; BBFC/BBQFC; QBConv2D
-(int8 input, sign-bit weights) on 1, 31, 33 and 200 channels; the int8-exact binarized stock
-chains (zero- and one-padding, the folded bit-packed output, the int8 dense layer); SIGN."""
+dilation, float / int8 / bit-packed output and the 1x1 path (bit-packed outputs through the
+bit-sliced kernel and, separately, the tiled one); BMaxPool2D; BBFC/BBQFC; QBConv2D (int8 input,
+sign-bit weights) on 1, 31, 33 and 200 channels; the int8-exact binarized stock chains (zero- and
+one-padding, the folded bit-packed output, the int8 dense layer); SIGN; the bit-sliced kernel over
+input densities from all clear to all set; float LceQuantize."""
 from __future__ import annotations
 
 import copy
 import shutil
+from unittest import mock
 
 import numpy as np
 import pytest
 
+import evo.ops.bnn_tiled as bnn_tiled
 from evo.compiler import compile_graph
 from evo.frontend.tflite_reader import read_tflite
 from evo.ir import Graph
+from evo.ops.bnn import pack_bits
 from evo.passes import binarize
 from evo.ref import executor
 from evo.targets.boards import load_board
@@ -115,11 +120,29 @@ def _run_batch(graphs, make_inputs, board, tmp_path, prefer="memory"):
         assert_close(np.asarray(r.outputs[i]), ref[t], f"layer {i} ({graphs[i].ops[-1].type}) on {board}")
 
 
-@pytest.mark.parametrize("board,prefer", [(b, "memory") for b in BOARDS] + [("qemu-mps2-an386", "speed")])
-def test_binary_kernels_on_board(board, prefer, tmp_path):
-    """prefer="speed" on M4F: every convolution through the tiled kernels (the memory policy
-    keeps the portable ones where their larger scratch would raise the arena)."""
-    _run_batch(_bconv_cases(), _packed_input, board, tmp_path, prefer)
+@pytest.mark.parametrize("board,prefer,sliced", [(b, "memory", True) for b in BOARDS] + [("qemu-mps2-an386", "speed", True), ("qemu-mps2-an386", "speed", False)])
+def test_binary_kernels_on_board(board, prefer, sliced, tmp_path):
+    """prefer="speed" on M4F: every convolution through the tiled kernels, bit-packed outputs
+    through the bit-sliced one (or, sliced False, the tiled one); the memory policy keeps the
+    portable ones where their larger scratch would raise the arena."""
+    with mock.patch.object(bnn_tiled, "uses_sliced", lambda p: sliced and p["out_kind"] == "bin"):
+        _run_batch(_bconv_cases(), _packed_input, board, tmp_path, prefer)
+
+
+def test_sliced_densities_on_m4f(tmp_path):
+    """The bit-sliced kernel's assembly (list and carry-save loops) over inputs from all clear to
+    all set: more than half of a field set sums its zero bits, padded taps included."""
+    specs = [(16, 64, 8, 8, 3, 3, (1, 1), (1, 1), "SAME", 1), (128, 40, 4, 4, 3, 3, (1, 1), (1, 1), "SAME", 1),
+             (33, 7, 5, 6, 3, 2, (2, 1), (1, 2), "SAME", 1), (200, 33, 4, 4, 3, 3, (1, 1), (1, 1), "VALID", 0)]
+    densities = (0.0, 0.2, 0.5, 0.8, 1.0)
+    graphs = [bnn_graph(*s, out="bin", seed=i)[0] for i, s in enumerate(specs) for _ in densities]
+
+    def inputs(g, rng):
+        d = densities[next(i for i, h in enumerate(graphs) if h is g) % len(densities)]
+        return pack_bits(rng.random(tuple(g.tensor(g.inputs[0]).shape[:-1]) + (g.ops[0].attrs["channels_in"],)) < d)
+
+    with mock.patch.object(bnn_tiled, "uses_sliced", lambda p: p["out_kind"] == "bin"):  # whatever the channel count
+        _run_batch(graphs, inputs, "qemu-mps2-an386", tmp_path, "speed")
 
 
 @pytest.mark.parametrize("board", BOARDS)
@@ -132,6 +155,26 @@ def test_int8_binarized_layers_on_board(board, tmp_path):
             v.flat[0] = 0.0
             return v
         return _int8_input(g, rng)
+
+    _run_batch(graphs, inputs, board, tmp_path)
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_lce_quantize_f32_on_board(board, tmp_path):
+    """Float LceQuantize (on Thumb-2 one compare and RRX a value): channel counts with odd and
+    partial words, and the ends of the negative range (-0 is +1; the smallest negative subnormal
+    and -FLT_MAX are -1). The firmware harness cannot embed inf or NaN: the host test covers them."""
+    from tests.unit.test_bnn_kernels import _graph
+
+    chans = [1, 2, 16, 31, 32, 33, 200]
+    graphs = [_graph("CUSTOM:LceQuantize", [((2, 3, c), "float32"), ((2, 3, (c + 31) // 32), "int32")], [0], 1, {}, [0]) for c in chans]
+    f32 = np.finfo(np.float32)
+    specials = np.array([-0.0, -1e-45, 1e-45, -f32.max, f32.max, -f32.tiny, 0.0], np.float32)
+
+    def inputs(g, rng):
+        x = rng.normal(size=g.tensor(g.inputs[0]).shape).astype(np.float32)
+        x.flat[: min(x.size, specials.size)] = specials[: x.size]
+        return x
 
     _run_batch(graphs, inputs, board, tmp_path)
 
@@ -182,7 +225,7 @@ def test_popcount_is_inline_on_m0(tmp_path):
     root = Path(__file__).resolve().parents[2]
     kernels = ["bconv2d_bin", "bconv2d_f32", "bconv2d_s8", "bconv2d_q8", "bconv2d_pw_bin", "bconv2d_pw_f32", "bbfc_bin", "bbfc_f32",
                "bbqfc_s8", "bbfc_q8", "bmaxpool2d", "qbconv2d_s8", "lce_quantize_s8", "lce_quantize_f32",
-               "bconv2d_tiled_bin", "bconv2d_tiled_f32", "bconv2d_tiled_s8", "bconv2d_tiled_q8"]
+               "bconv2d_tiled_bin", "bconv2d_tiled_f32", "bconv2d_tiled_s8", "bconv2d_tiled_q8", "bconv2d_sliced_bin"]
     for k in kernels:
         obj = tmp_path / f"{k}.o"
         subprocess.run(["arm-none-eabi-gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-mcpu=cortex-m0", "-mthumb", "-mfloat-abi=soft",

@@ -228,3 +228,34 @@ def _scratch_free_fc_on_core(b, tmp_path):
     r = run_qemu(build_firmware(compiled, b, inputs, tmp_path / "fc_direct"))
     assert r.exit_code == 0 and r.status == 0
     assert np.array_equal(np.asarray(r.outputs[0]).reshape(want[0].shape), want[0])
+
+
+# ----------------------------------------------------------------------------- float CONV_2D patch path
+# Receptive fields of <= 64 floats (conv2d_f32.c's patch path; on FPU cores four channels a turn
+# through VLDM/VMLA assembly): k % 4 = 0..3, channel tails, padded windows, stride, dilation, no
+# bias, batches and activations, against the host C build bit for bit (same VMLA rounding order).
+F32_CONVS = [  # (seed, n, h, w, cin, cout, kh, kw, stride, dil, pad, act, bias)
+    (1, 1, 8, 8, 1, 16, 3, 3, (1, 1), (1, 1), "SAME", "NONE", True),
+    (2, 1, 7, 9, 3, 10, 3, 3, (2, 2), (1, 1), "SAME", "RELU", True),
+    (3, 2, 6, 5, 4, 7, 2, 2, (1, 1), (1, 1), "VALID", "RELU6", False),
+    (4, 1, 9, 8, 2, 5, 5, 5, (1, 2), (1, 1), "SAME", "RELU_N1_TO_1", True),
+    (5, 1, 8, 8, 7, 6, 3, 3, (1, 1), (2, 2), "SAME", "NONE", True),
+    (6, 1, 5, 6, 1, 3, 1, 1, (1, 1), (1, 1), "VALID", "NONE", True),
+]
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_float_conv_patch_path_on_core(board, tmp_path):
+    from tests.support.merge import merge_graphs
+    from tests.unit.test_kernels_conv import conv_graph
+
+    b = load_board(board)
+    graphs = [conv_graph(np.random.default_rng(c[0]), "float32", *c[1:12], bias=c[12]) for c in F32_CONVS]
+    g = merge_graphs(graphs, "f32_convs")
+    inputs = random_inputs(g, 5)
+    with HostModel.build(g) as m:
+        want = m.run(inputs)
+    r = run_qemu(build_firmware(compile_graph(g, target=target_for_board(b)), b, inputs, tmp_path / "f32"))
+    assert r.exit_code == 0 and r.status == 0
+    for i, w in enumerate(want):
+        assert np.array_equal(np.asarray(r.outputs[i]).reshape(w.shape), w), f"{board}: float conv case {i} differs from the host C"

@@ -2,11 +2,17 @@
 compiled for the M4 target and run on the host through its plain-C fallback: equal to EVO's
 NumPy reference (itself checked against LCE's stored outputs and a float oracle) over input
 channels 1..200, output channels that are not multiples of 4 or 32, strides, SAME/VALID, both
-pad values, non-square kernels and inputs, dilation."""
+pad values, non-square kernels and inputs, dilation. Bit-packed outputs run twice: through the
+bit-sliced kernel the M4 target picks (evo/ops/bnn_sliced.py) and through the tiled one (its
+lean variant)."""
 from __future__ import annotations
+
+from unittest import mock
 
 import numpy as np
 import pytest
+
+import evo.ops.bnn_tiled as bnn_tiled
 
 from evo.compiler import compile_graph
 from evo.ops.bnn import pack_bits
@@ -21,12 +27,15 @@ CHANNELS = [1, 5, 16, 17, 31, 32, 33, 48, 64, 96, 200]
 
 
 def run_m4_vs_ref(g, rng, shape, runs=2):
-    compiled = compile_graph(g, target=M4, prefer="speed")  # the tiled kernels themselves, whatever their scratch costs
-    assert [s.call.func for s in compiled.program.steps][0].startswith("evo_bconv2d_tiled_")
-    with HostModel.build(g, compiled=compiled) as m:
-        for _ in range(runs):
-            x = [random_packed(rng, shape).astype(np.int32)]
-            assert_close(m.run(x)[0], executor.run(g, x)[g.outputs[0]], g.name)
+    kinds = ["sliced", "tiled"] if g.tensor(g.outputs[0]).dtype == "int32" else ["tiled"]
+    for kind in kinds:
+        with mock.patch.object(bnn_tiled, "uses_sliced", lambda p: kind == "sliced" and p["out_kind"] == "bin"):
+            compiled = compile_graph(g, target=M4, prefer="speed")  # the specialised kernels themselves, whatever their scratch costs
+        assert [s.call.func for s in compiled.program.steps][0].startswith(f"evo_bconv2d_{kind}_")
+        with HostModel.build(g, compiled=compiled) as m:
+            for _ in range(runs):
+                x = [random_packed(rng, shape).astype(np.int32)]
+                assert_close(m.run(x)[0], executor.run(g, x)[g.outputs[0]], g.name)
 
 
 @pytest.mark.parametrize("cin", CHANNELS)
@@ -107,12 +116,14 @@ def test_tiled_binarized_int8_chain(mode, codes, cin, stride, dil):
 
     g = chain_graph(cin, 7, 6, stride=stride, dil=dil, mode=mode, codes=codes, seed=cin)
     bg = _binarized(g)
-    compiled = compile_graph(bg, target=M4, prefer="speed")
-    funcs = [s.call.func for s in compiled.program.steps if s.call is not None]
-    assert any(f.startswith("evo_bconv2d_tiled_") for f in funcs), funcs
-    rng = np.random.default_rng(1)
-    with HostModel.build(bg, compiled=compiled) as m:
-        for _ in range(2):
-            x = rng.integers(-128, 128, g.tensor(g.inputs[0]).shape).astype(np.int8)
-            want = executor.run(g, [x])[g.outputs[0]]
-            assert np.array_equal(np.asarray(m.run([x])[0]).reshape(want.shape), want)
+    for sliced in (True, False):  # bit-packed outputs: the bit-sliced kernel, then the tiled one
+        with mock.patch.object(bnn_tiled, "uses_sliced", lambda p: sliced and p["out_kind"] == "bin"):
+            compiled = compile_graph(bg, target=M4, prefer="speed")
+        funcs = [s.call.func for s in compiled.program.steps if s.call is not None]
+        assert any(f.startswith("evo_bconv2d_tiled_") or f.startswith("evo_bconv2d_sliced_") for f in funcs), funcs
+        rng = np.random.default_rng(1)
+        with HostModel.build(bg, compiled=compiled) as m:
+            for _ in range(2):
+                x = rng.integers(-128, 128, g.tensor(g.inputs[0]).shape).astype(np.int8)
+                want = executor.run(g, [x])[g.outputs[0]]
+                assert np.array_equal(np.asarray(m.run([x])[0]).reshape(want.shape), want)

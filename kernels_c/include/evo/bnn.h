@@ -47,6 +47,30 @@ static inline uint32_t evo_popcount_bytes3(uint32_t x, uint32_t y, uint32_t z)
     return (ones & 0x0F0F0F0Fu) + ((ones >> 4) & 0x0F0F0F0Fu);
 }
 
+/* acc + sum of the four bytes of `bytes` (the sum <= 255). */
+static inline uint32_t evo_bnn_add_bytes(uint32_t acc, uint32_t bytes)
+{
+#if defined(__ARM_FEATURE_DSP)
+    return __usada8(bytes, 0u, acc);
+#else
+    return acc + ((bytes * 0x01010101u) >> 24);
+#endif
+}
+
+/* Range [*lo, *hi) of filter taps f with 0 <= origin + f * dil < size. */
+static inline void evo_bnn_row_range(int32_t origin, int32_t dil, int32_t size, int32_t k, int32_t *lo, int32_t *hi)
+{
+    int32_t a = 0, b = k;
+    while (a < b && origin + a * dil < 0) {
+        ++a;
+    }
+    while (b > a && origin + (b - 1) * dil >= size) {
+        --b;
+    }
+    *lo = a;
+    *hi = b;
+}
+
 /* sum_i popcount(a[i] ^ b[i]) for n words. */
 static inline int32_t evo_xor_popcount(const int32_t *a, const int32_t *b, int32_t n)
 {

@@ -25,16 +25,6 @@
 
 #define EVO_BNN_LANES 2
 
-/* acc + sum of the four bytes of `bytes` (each <= 24). */
-static inline uint32_t evo_bnn_add_bytes(uint32_t acc, uint32_t bytes)
-{
-#if defined(__ARM_FEATURE_DSP)
-    return __usada8(bytes, 0u, acc);
-#else
-    return acc + ((bytes * 0x01010101u) >> 24);
-#endif
-}
-
 #if defined(__ARM_FEATURE_DSP) && defined(__thumb2__) && defined(__GNUC__)
 /* accum[c] = popcount(field ^ filter_c) over `blocks` blocks of three words for 2 * pairs
  * channels (layout above; each pair's filters start skip_bytes after the previous pair's last
@@ -175,20 +165,6 @@ static inline void evo_bnn_count_pairs_add(const int32_t *field, const int32_t *
     evo_bnn_count_pairs_to(field, filters, blocks, pairs, accum, skip_bytes, 1, 0);
 }
 #endif
-
-/* Range [*lo, *hi) of filter rows fy with 0 <= origin + fy * dil < size. */
-static inline void evo_bnn_row_range(int32_t origin, int32_t dil, int32_t size, int32_t k, int32_t *lo, int32_t *hi)
-{
-    int32_t a = 0, b = k;
-    while (a < b && origin + a * dil < 0) {
-        ++a;
-    }
-    while (b > a && origin + (b - 1) * dil >= size) {
-        --b;
-    }
-    *lo = a;
-    *hi = b;
-}
 
 /* Gather one output pixel's field into `buf` (layout above); returns the number of padded taps. */
 static inline int32_t evo_bnn_gather_field(const evo_bconv2d_params_t *p, const int32_t *in_b, int32_t y0, int32_t x0, int32_t *buf)
