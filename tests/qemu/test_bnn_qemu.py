@@ -162,14 +162,14 @@ def test_int8_binarized_layers_on_board(board, tmp_path):
 @pytest.mark.parametrize("board", BOARDS)
 def test_lce_quantize_f32_on_board(board, tmp_path):
     """Float LceQuantize (on Thumb-2 one compare and RRX a value): channel counts with odd and
-    partial words, and the ends of the negative range (-0 is +1; the smallest negative subnormal
-    and -FLT_MAX are -1). The firmware harness cannot embed inf or NaN: the host test covers them."""
+    partial words, and the ends of the range (-0 is +1; the smallest negative subnormal, -FLT_MAX
+    and -inf are -1; NaN is +1: x < 0 is false)."""
     from tests.unit.test_bnn_kernels import _graph
 
     chans = [1, 2, 16, 31, 32, 33, 200]
     graphs = [_graph("CUSTOM:LceQuantize", [((2, 3, c), "float32"), ((2, 3, (c + 31) // 32), "int32")], [0], 1, {}, [0]) for c in chans]
     f32 = np.finfo(np.float32)
-    specials = np.array([-0.0, -1e-45, 1e-45, -f32.max, f32.max, -f32.tiny, 0.0], np.float32)
+    specials = np.array([-0.0, -1e-45, 1e-45, -f32.max, f32.max, -f32.tiny, 0.0, np.inf, -np.inf, np.nan, -np.nan], np.float32)
 
     def inputs(g, rng):
         x = rng.normal(size=g.tensor(g.inputs[0]).shape).astype(np.float32)
