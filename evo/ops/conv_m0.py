@@ -1,0 +1,232 @@
+"""Generation-time specialisation of int8 CONV_2D and FULLY_CONNECTED for Cortex-M0/M0+ (ARMv6-M,
+no DSP extension): the weight stream of evo/conv_m0.h for the matrix engine of
+kernels_c/src/mm_s8_m0.c, used by conv2d_s8_m0.c and fully_connected_s8_m0.c.
+
+The stream holds, per block of four output channels, the accumulators' starts (bias and input
+offset folded in), the weights as doubled int32 (so one LDM feeds four multiplications with no
+sign extension), and per channel the constants of the fast requantisation (proof in
+evo/conv_m0.h). The int32 weights take four times the int8 bytes: layers get them, most MACs per
+byte first, while the board's flash keeps FLASH_RESERVE bytes for code; the others keep the
+portable kernel.
+
+Exactness: the fast requantisation needs a right shift (e >= 1), |2 * acc| < 2^30 and no overflow
+of T + hm for every accumulator the layer can produce (bounded from the weights, the bias and
+the input offset); the exact mode (TFLM's arithmetic in C) needs |2 * acc| < 2^31. A layer that
+meets neither keeps the portable kernel."""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from evo.ops.base import ConstArray, KernelCall, Scratch, TensorArg
+from evo.ref import fixedpoint as fx
+from evo.target import Target
+
+HEADER = "conv_m0.h"
+ENGINE = "mm_s8_m0.c"
+MODE_FAST, MODE_FAST_CLAMP, MODE_EXACT = 0, 1, 2
+QUANT_WORDS = 6  # EVO_M0_QUANT_WORDS
+FLASH_RESERVE = 64 * 1024  # flash kept for code and everything else
+_LIM = 2**31
+
+
+def block_words(k: int) -> int:
+    """evo_m0_block_words: int32 words of one block of four channels for a field of k taps."""
+    return 4 + 4 * k + 4 * QUANT_WORDS
+
+
+def stream_bytes(k: int, oc: int) -> int:
+    return 4 * ((oc + 3) // 4) * block_words(k)
+
+
+def acc_bound(w: np.ndarray, bias: np.ndarray, input_offset: int) -> np.ndarray:
+    """Per output channel, the largest |accumulator| any int8 input gives; `w` is [OC, K] as
+    TFLM applies it (padded taps add 0, like a zero-weight tap). Channels whose weights are all
+    zero (pruned) are constants in the stream: 0."""
+    xmax = max(abs(-128 + input_offset), abs(127 + input_offset))
+    return np.where(np.any(w != 0, axis=1), np.abs(bias) + np.abs(w.astype(np.int64)).sum(axis=1) * xmax, 0)
+
+
+def constant_outputs(w: np.ndarray, bias: np.ndarray, p: dict[str, Any]) -> np.ndarray:
+    """Per channel, TFLM's output for an all-zero weight row: requant(bias) + zp, clamped."""
+    oc = w.shape[0]
+    mult = np.broadcast_to(np.asarray(p["multiplier"], dtype=np.int64), (oc,))
+    shift = np.broadcast_to(np.asarray(p["shift"], dtype=np.int64), (oc,))
+    out = fx.multiply_by_quantized_multiplier(fx.wrap_int32(bias), mult, shift) + int(p["output_offset"])
+    return np.clip(out, int(p["act_min"]), int(p["act_max"])).astype(np.int64)
+
+
+def requant_mode(p: dict[str, Any], bound: np.ndarray) -> int | None:
+    """The layer's requantisation mode, or None when neither mode is exact for it."""
+    if (2 * bound >= _LIM).any():
+        return None
+    mult = np.asarray(p["multiplier"], dtype=np.int64)
+    e = np.where(mult == 0, 1, -np.asarray(p["shift"], dtype=np.int64))  # M = 0: any e >= 1 gives zp
+    e = np.where(bound == 0, 1, e)  # constant channels (evo/conv_m0.h: all-zero weights) need no more
+    lo = int(p["act_min"])
+    if (e < 1).any() or (e > 24).any() or (2 * bound >= 1 << 30).any():
+        return MODE_EXACT
+    t = (1 << (e - 1)) + (int(p["output_offset"]) - lo) * (1 << e)
+    if (np.abs(t) + bound + 2 >= _LIM).any():
+        return MODE_EXACT
+    return MODE_FAST if (lo, int(p["act_max"])) == (-128, 127) else MODE_FAST_CLAMP
+
+
+def quant_records(p: dict[str, Any], mode: int, oc: int) -> np.ndarray:
+    """[OC, QUANT_WORDS] per-channel requantisation constants (evo/conv_m0.h)."""
+    mult = np.broadcast_to(np.asarray(p["multiplier"], dtype=np.int64), (oc,))
+    shift = np.broadcast_to(np.asarray(p["shift"], dtype=np.int64), (oc,))
+    zp = int(p["output_offset"])
+    if mode == MODE_EXACT:
+        z = np.zeros(oc, dtype=np.int64)
+        return np.stack([mult, shift, np.full(oc, zp, dtype=np.int64), z, z, z], axis=1)
+    e = np.maximum(np.where(mult == 0, 1, -shift), 1)  # < 1 only on constant channels (replaced)
+    ml = ((mult & 0xFFFF) ^ 0x8000) - 0x8000
+    mh = (mult - ml) >> 16
+    t = (1 << (e - 1)) + (zp - int(p["act_min"])) * (1 << e) - (1 << 13)
+    return np.stack([mh, ml, mh, ml, t, e], axis=1)
+
+
+def build_stream(w: np.ndarray, bias: np.ndarray, p: dict[str, Any], mode: int) -> np.ndarray:
+    """The int32 stream of evo/conv_m0.h for [OC, K] weights (as TFLM applies them) and [OC] bias;
+    a last partial block gets zero-weight channels, which the kernel computes but does not store.
+    A channel whose weights are all zero starts at 0 and gets constants that requantise 0 to its
+    output c: fast modes e = 1, T = 2 (c - act_min) - 2^13 (with mh = ml = 0 the engine gives
+    (2^13 + T) >> 1); exact mode multiplier 0 and c as the output offset."""
+    oc, k = w.shape
+    dead = ~np.any(w != 0, axis=1)
+    blocks = (oc + 3) // 4
+    n = 4 * blocks
+    wp = np.zeros((n, k), dtype=np.int64)
+    wp[:oc] = w
+    start = np.zeros(n, dtype=np.int64)
+    start[:oc] = 2 * (bias + int(p["input_offset"]) * w.astype(np.int64).sum(axis=1))
+    q = np.zeros((n, QUANT_WORDS), dtype=np.int64)
+    q[:, QUANT_WORDS - 1] = 1  # padding channels: e = 1
+    q[:oc] = quant_records(p, mode, oc)
+    if dead.any():
+        c = constant_outputs(w, bias, p)[dead]
+        start[:oc][dead] = 0
+        z = np.zeros(c.size, dtype=np.int64)
+        if mode == MODE_EXACT:
+            q[:oc][dead] = np.stack([z, z, c, z, z, z], axis=1)
+        else:
+            q[:oc][dead] = np.stack([z, z, z, z, 2 * (c - int(p["act_min"])) - (1 << 13), z + 1], axis=1)
+    rec = np.concatenate([start.reshape(blocks, 4), (2 * wp).reshape(blocks, 4, k).transpose(0, 2, 1).reshape(blocks, 4 * k),
+                          q.reshape(blocks, 4 * QUANT_WORDS)], axis=1)
+    assert rec.shape[1] == block_words(k)
+    return (rec.reshape(-1) & 0xFFFFFFFF).astype(np.uint32).view(np.int32)
+
+
+def _bias(g, op, n: int) -> np.ndarray:
+    if len(op.inputs) > 2 and op.inputs[2] >= 0:
+        return g.tensor(op.inputs[2]).data.astype(np.int64).reshape(n)
+    return np.zeros(n, dtype=np.int64)
+
+
+# ----------------------------------------------------------------------------- flash budget
+
+_PLANS: dict[tuple[int, int | None], frozenset[int]] = {}
+
+
+def _candidates(g) -> list[tuple[int, int, int]]:
+    """(op index, stream bytes, MACs) of the int8 CONV_2D / FULLY_CONNECTED ops."""
+    out = []
+    for op in g.ops:
+        if op.type not in ("CONV_2D", "FULLY_CONNECTED") or len(op.inputs) < 2 or op.inputs[1] < 0:
+            continue
+        w, y = g.tensor(op.inputs[1]), g.tensor(op.outputs[0])
+        if w.dtype != "int8" or w.data is None or y.dtype != "int8":
+            continue
+        oc = int(w.shape[0])
+        k = int(w.size) // max(oc, 1)
+        out.append((op.index, stream_bytes(k, oc), int(y.size) * k))
+    return out
+
+
+def stream_ops(g, target: Target) -> frozenset[int]:
+    """The ops whose int32 streams fit the board's flash: the other constants and FLASH_RESERVE
+    bytes stay free; layers with the most MACs per stream byte first. Unknown flash: all."""
+    key = (id(g), target.flash_bytes)
+    if key in _PLANS:
+        return _PLANS[key]
+    cands = _candidates(g)
+    if target.flash_bytes is None:
+        chosen = frozenset(i for i, _, _ in cands)
+    else:
+        replaced = set()
+        for i, _, _ in cands:
+            op = g.ops[[o.index for o in g.ops].index(i)]
+            replaced.update(t for t in op.inputs[1:3] if t >= 0)
+        other = sum(t.data.nbytes for idx, t in enumerate(g.tensors) if t.is_const and t.data is not None and idx not in replaced)
+        room = target.flash_bytes - FLASH_RESERVE - other
+        picked = []
+        for i, nbytes, macs in sorted(cands, key=lambda c: (-c[2] / c[1], c[0])):
+            if nbytes <= room:
+                picked.append(i)
+                room -= nbytes
+        chosen = frozenset(picked)
+    if len(_PLANS) > 64:
+        _PLANS.clear()
+    _PLANS[key] = chosen
+    return chosen
+
+
+# ----------------------------------------------------------------------------- calls
+
+
+def _rq(p: dict[str, Any], mode: int) -> dict[str, int]:
+    return {"mode": mode, "act_min": int(p["act_min"]), "act_max": int(p["act_max"])}
+
+
+def patch_bytes(p: dict[str, Any]) -> int:
+    """evo_conv2d_s8_m0_get_buffer_size: a gathered field, unless every field is one contiguous run
+    of the input (1x1 filters; filters whose rows span the whole input width without padding)."""
+    kh, kw, cin = p["kh"], p["kw"], p["in"][3]
+    h, w = p["in"][1], p["in"][2]
+    oh, ow = p["out"][1], p["out"][2]
+    rows_in = all(0 <= oy * p["stride_h"] - p["pad_h"] and oy * p["stride_h"] - p["pad_h"] + (kh - 1) * p["dil_h"] < h for oy in range(oh))
+    cols = [ox * p["stride_w"] - p["pad_w"] for ox in range(ow)]
+    cols_in = all(0 <= x and x + (kw - 1) * p["dil_w"] < w for x in cols)
+    runs = kw == 1 or p["dil_w"] == 1
+    contiguous = rows_in and cols_in and runs and (kh == 1 or (p["dil_h"] == 1 and kw == w and all(x == 0 for x in cols)))
+    return 0 if contiguous else (kh * kw * cin + 3) & ~3
+
+
+def specialise_conv(g, op, p: dict[str, Any], call: KernelCall, target: Target) -> KernelCall:
+    if target.core != "M0" or p["dtype"] != "int8" or call.func != "evo_conv2d_s8" or op.index not in stream_ops(g, target):
+        return call
+    w = g.tensor(op.inputs[1]).data
+    oc = int(w.shape[0])
+    w2 = w.reshape(oc, -1).astype(np.int64)
+    bias = _bias(g, op, oc)
+    mode = requant_mode(p, acc_bound(w2, bias, int(p["input_offset"])))
+    if mode is None:
+        return call
+    scratch = patch_bytes(p)
+    params = {k: call.params[k] for k in ("in", "out", "kh", "kw", "stride_h", "stride_w", "dil_h", "dil_w", "pad_h", "pad_w",
+                                          "input_offset")}
+    params.update(rq=_rq(p, mode), scratch_bytes=scratch)
+    return replace(call, func="evo_conv2d_s8_m0", sources=["conv2d_s8_m0.c", ENGINE], header=HEADER,
+                   params_type="evo_conv2d_s8_m0_params_t", params=params,
+                   args=[TensorArg(op.inputs[0]), ConstArray("m0", build_stream(w2, bias, p, mode)), None, TensorArg(op.outputs[0]),
+                         Scratch()],
+                   scratch_bytes=scratch, lean=None)
+
+
+def specialise_fc(g, op, p: dict[str, Any], call: KernelCall, target: Target) -> KernelCall:
+    if target.core != "M0" or p["dtype"] != "int8" or op.index not in stream_ops(g, target):
+        return call
+    units = p["units"]
+    w = g.tensor(op.inputs[1]).data.astype(np.int64) + int(p["weights_offset"])
+    bias = _bias(g, op, units)
+    mode = requant_mode(p, acc_bound(w, bias, int(p["input_offset"])))
+    if mode is None:
+        return call
+    params = {"batches": p["batches"], "units": units, "depth": p["depth"], "rq": _rq(p, mode)}
+    return replace(call, func="evo_fully_connected_s8_m0", sources=["fully_connected_s8_m0.c", ENGINE], header=HEADER,
+                   params_type="evo_fully_connected_s8_m0_params_t", params=params,
+                   args=[TensorArg(op.inputs[0]), ConstArray("m0", build_stream(w, bias, p, mode)), TensorArg(op.outputs[0])],
+                   scratch_bytes=0, lean=None)

@@ -1,0 +1,101 @@
+/* int8 CONV_2D and FULLY_CONNECTED for cores without the DSP extension (Cortex-M0/M0+, ARMv6-M),
+ * on one matrix engine (kernels_c/src/mm_s8_m0.c) with a weight stream laid out at generation
+ * time by evo/ops/conv_m0.py.
+ *
+ * What costs on an M0 is not the multiply (MULS is one instruction) but everything around it:
+ * sign extension, address arithmetic, and the requantisation's 64-bit multiply (a libgcc call of
+ * ~50 instructions). So the engine computes four output channels of one pixel at a time: per
+ * tap, one LDRSB of the raw int8 input (register offset: the loop index), one LDM of the four
+ * channels' weights stored as int32 (no extension, no address arithmetic), four MULS and four
+ * ADDs into accumulators held in r8-r11. The input offset is folded into the accumulators'
+ * starts (bias + input_offset * sum of the channel's weights), so padded taps read the input
+ * zero point and every tap is the same multiply-add; weights and starts are stored doubled
+ * (2w), which gives the requantisation's doubled accumulator for free.
+ *
+ * Stream (int32 words), per block of four output channels (a last partial block is padded with
+ * zero-weight channels that are computed but not stored):
+ *   start[4]                    2 * (bias + input_offset * sum(w)) per channel
+ *   w[K][4]                     2 * w, K = kh * kw * in_c in TFLite filter order (fy, fx, c)
+ *   quant[4][6]                 per channel {mh, ml, mh, ml, T, e} (fast modes) or
+ *                               {multiplier, shift, output_offset, 0, 0, 0} (exact mode)
+ *
+ * Fast requantisation (modes EVO_M0_FAST, EVO_M0_FAST_CLAMP). For a right shift e >= 1 TFLM's
+ * MultiplyByQuantizedMultiplier(a, M, -e) + zp equals (depthwise_fast.py has the proof)
+ *     out = (2^(e-1) + zp * 2^e - [a < 0] + hm) >> e,   hm = floor((x * M + 2^31) / 2^32), x = 2a.
+ * hm is formed exactly from 16-bit pieces: x = xh * 2^16 + xl (xl = x & 0xFFFF, xh = x >> 16,
+ * so xh < 0 exactly when x < 0) and M = mh * 2^16 + ml (ml = the sign-extended low half):
+ *     hm = xh * mh + floor((xh * ml + xl * mh + 2^15 + floor(xl * ml / 2^16)) / 2^16)
+ * (nested floors of integer sums). For |x| < 2^30 every product fits int32 (|xl * ml| < 2^31,
+ * 0 <= xl * mh < 2^31, |xh * ml| < 2^29) and the inner sum lies in [-2^29, 2^31 + 2^30): plus
+ * 2^29 it is a 32-bit unsigned value, so a logical shift gives its floor plus 2^13, which T
+ * takes back. T also subtracts act_min * 2^e, so the shifted result is out - act_min, one
+ * unsigned compare against act_max - act_min from the clamp:
+ *     T = 2^(e-1) + zp * 2^e - act_min * 2^e - 2^13.
+ * The generator checks |x| < 2^30 and that T + hm cannot overflow from the weights, the bias and
+ * the input offset; otherwise the layer is in exact mode (TFLM's arithmetic in C) or keeps the
+ * portable kernel. mh and ml are stored twice so that one LDM gives the four multiplications
+ * their operands (MULS overwrites one). */
+#ifndef EVO_CONV_M0_H
+#define EVO_CONV_M0_H
+
+#include "evo/common.h"
+
+#define EVO_M0_FAST 0       /* fast requantisation, act range [-128, 127] */
+#define EVO_M0_FAST_CLAMP 1 /* fast requantisation, narrower act range */
+#define EVO_M0_EXACT 2      /* TFLM's requantisation (libgcc 64-bit multiply) */
+
+#define EVO_M0_QUANT_WORDS 6 /* per channel */
+#define EVO_M0_BIAS_2P29 (1 << 29)
+
+/* Words of one block of four channels for a field of k taps. */
+static inline int32_t evo_m0_block_words(int32_t k)
+{
+    return 4 + 4 * k + 4 * EVO_M0_QUANT_WORDS;
+}
+
+/* What the engine needs besides the field and the stream. */
+typedef struct {
+    int32_t mode;
+    int32_t act_min, act_max;
+} evo_m0_rq_t;
+
+/* out[c] for the `channels` channels of `stream` from the k int8 inputs at x (raw bytes: the
+ * input offset is in the stream's starts). kernels_c/src/mm_s8_m0.c. */
+void evo_mm_s8_m0(const int8_t *x, int32_t k, const int32_t *stream, int32_t channels, const evo_m0_rq_t *rq, int8_t *out);
+
+typedef struct {
+    evo_dims4_t in;  /* input  N, H, W, C */
+    evo_dims4_t out; /* output N, OH, OW, OC */
+    int32_t kh, kw;
+    int32_t stride_h, stride_w;
+    int32_t dil_h, dil_w;
+    int32_t pad_h, pad_w; /* leading (top/left) padding */
+    int32_t input_offset; /* -input zero point: padded taps read the zero point */
+    evo_m0_rq_t rq;
+    int32_t scratch_bytes; /* a gathered field (fields that are not one contiguous run) */
+} evo_conv2d_s8_m0_params_t;
+
+typedef struct {
+    int32_t batches; /* input flattened to [batches, depth] */
+    int32_t units;
+    int32_t depth;
+    evo_m0_rq_t rq;
+} evo_fully_connected_s8_m0_params_t;
+
+/* Bytes of scratch: one gathered receptive field (kh * kw * in_c bytes, rounded up to 4) where
+ * some field is not one contiguous run of the input, else 0 (evo/ops/conv_m0.py computes it). */
+static inline int32_t evo_conv2d_s8_m0_get_buffer_size(const evo_conv2d_s8_m0_params_t *p)
+{
+    return p->scratch_bytes;
+}
+
+/* `bias` is unused (folded into the stream); the slot keeps the signature of the convolutions'
+ * row-streaming wrapper (evo/inplace.h). */
+evo_status_t evo_conv2d_s8_m0(const evo_conv2d_s8_m0_params_t *p, const int8_t *input, const int32_t *stream,
+                              const int32_t *bias, int8_t *output, void *scratch);
+evo_status_t evo_conv2d_s8_m0_rows(const evo_conv2d_s8_m0_params_t *p, const int8_t *input, const int32_t *stream,
+                                   const int32_t *bias, int8_t *output, void *scratch);
+evo_status_t evo_fully_connected_s8_m0(const evo_fully_connected_s8_m0_params_t *p, const int8_t *input,
+                                       const int32_t *stream, int8_t *output);
+
+#endif
