@@ -411,7 +411,7 @@ class DepthwiseConv2D(_Conv2DBase):
         if target.has_dsp:
             return depthwise_fast.pairs_call(g, op, p, call)
         if target.core == "M0":
-            return depthwise_fast.m0_call(g, op, p, call)
+            return conv_m0.specialise_depthwise(g, op, p, call, target) or depthwise_fast.m0_call(g, op, p, call)
         return call
 
 

@@ -29,6 +29,8 @@ ENGINE = "mm_s8_m0.c"
 MODE_FAST, MODE_FAST_CLAMP, MODE_EXACT = 0, 1, 2
 QUANT_WORDS = 6  # EVO_M0_QUANT_WORDS
 FLASH_RESERVE = 64 * 1024  # flash kept for code and everything else
+MAX_TAPS = 32  # EVO_M0T_MAX_TAPS
+STACK_PATCH = 128  # EVO_M0_STACK_PATCH
 _LIM = 2**31
 
 
@@ -132,15 +134,15 @@ _PLANS: dict[tuple[int, int | None], frozenset[int]] = {}
 
 
 def _candidates(g) -> list[tuple[int, int, int]]:
-    """(op index, stream bytes, MACs) of the int8 CONV_2D / FULLY_CONNECTED ops."""
+    """(op index, stream bytes, MACs) of the int8 CONV_2D / FULLY_CONNECTED / DEPTHWISE_CONV_2D ops."""
     out = []
     for op in g.ops:
-        if op.type not in ("CONV_2D", "FULLY_CONNECTED") or len(op.inputs) < 2 or op.inputs[1] < 0:
+        if op.type not in ("CONV_2D", "FULLY_CONNECTED", "DEPTHWISE_CONV_2D") or len(op.inputs) < 2 or op.inputs[1] < 0:
             continue
         w, y = g.tensor(op.inputs[1]), g.tensor(op.outputs[0])
         if w.dtype != "int8" or w.data is None or y.dtype != "int8":
             continue
-        oc = int(w.shape[0])
+        oc = int(w.shape[3] if op.type == "DEPTHWISE_CONV_2D" else w.shape[0])
         k = int(w.size) // max(oc, 1)
         out.append((op.index, stream_bytes(k, oc), int(y.size) * k))
     return out
@@ -200,8 +202,12 @@ def specialise_conv(g, op, p: dict[str, Any], call: KernelCall, target: Target) 
         return call
     w = g.tensor(op.inputs[1]).data
     oc = int(w.shape[0])
-    w2 = w.reshape(oc, -1).astype(np.int64)
-    bias = _bias(g, op, oc)
+    return _conv_call(op, p, call, w.reshape(oc, -1).astype(np.int64), _bias(g, op, oc))
+
+
+def _conv_call(op, p: dict[str, Any], call: KernelCall, w2: np.ndarray, bias: np.ndarray) -> KernelCall:
+    """evo_conv2d_s8_m0 for [OC, K] weights in the field's (fy, fx, c) order, or `call` unchanged
+    when neither requantisation mode is exact."""
     mode = requant_mode(p, acc_bound(w2, bias, int(p["input_offset"])))
     if mode is None:
         return call
@@ -209,11 +215,14 @@ def specialise_conv(g, op, p: dict[str, Any], call: KernelCall, target: Target) 
     params = {k: call.params[k] for k in ("in", "out", "kh", "kw", "stride_h", "stride_w", "dil_h", "dil_w", "pad_h", "pad_w",
                                           "input_offset")}
     params.update(rq=_rq(p, mode), scratch_bytes=scratch)
-    return replace(call, func="evo_conv2d_s8_m0", sources=["conv2d_s8_m0.c", ENGINE], header=HEADER,
+    fast = replace(call, func="evo_conv2d_s8_m0", sources=["conv2d_s8_m0.c", ENGINE], header=HEADER,
                    params_type="evo_conv2d_s8_m0_params_t", params=params,
                    args=[TensorArg(op.inputs[0]), ConstArray("m0", build_stream(w2, bias, p, mode)), None, TensorArg(op.outputs[0]),
                          Scratch()],
                    scratch_bytes=scratch, lean=None)
+    if 0 < scratch and p["kh"] * p["kw"] * p["in"][3] <= STACK_PATCH:  # lean: the patch on the stack
+        fast = replace(fast, lean=replace(fast, params={**params, "scratch_bytes": 0}, scratch_bytes=0))
+    return fast
 
 
 def specialise_fc(g, op, p: dict[str, Any], call: KernelCall, target: Target) -> KernelCall:
@@ -229,4 +238,33 @@ def specialise_fc(g, op, p: dict[str, Any], call: KernelCall, target: Target) ->
     return replace(call, func="evo_fully_connected_s8_m0", sources=["fully_connected_s8_m0.c", ENGINE], header=HEADER,
                    params_type="evo_fully_connected_s8_m0_params_t", params=params,
                    args=[TensorArg(op.inputs[0]), ConstArray("m0", build_stream(w, bias, p, mode)), TensorArg(op.outputs[0])],
+                   scratch_bytes=0, lean=None)
+
+
+def specialise_depthwise(g, op, p: dict[str, Any], call: KernelCall, target: Target) -> KernelCall:
+    """One input channel (any depth multiplier): every output channel reads it, so the layer is a
+    convolution with one input channel (evo_conv2d_s8_m0). Depth multiplier 1 with at most
+    EVO_M0T_MAX_TAPS taps: evo_depthwise_conv2d_s8_m0t, which needs no scratch. Else None."""
+    if target.core != "M0" or p["dtype"] != "int8" or call.func != "evo_depthwise_conv2d_s8" or op.index not in stream_ops(g, target):
+        return None
+    w = g.tensor(op.inputs[1]).data  # [1, KH, KW, OC]
+    oc = int(w.shape[3])
+    w2 = w.reshape(-1, oc).T.astype(np.int64)  # [OC, KH * KW]
+    bias = _bias(g, op, oc)
+    if p["in"][3] == 1:
+        out = _conv_call(op, p, call, w2, bias)
+        return out if out is not call else None
+    if p["depth_multiplier"] != 1 or p["kh"] * p["kw"] > MAX_TAPS:
+        return None
+    mode = requant_mode(p, acc_bound(w2, bias, int(p["input_offset"])))
+    if mode is None:
+        return None
+    params = {k: call.params[k] for k in ("in", "out", "kh", "kw", "stride_h", "stride_w", "dil_h", "dil_w", "pad_h", "pad_w")}
+    params["rq"] = _rq(p, mode)
+    zp = np.zeros(4 * ((oc + 3) // 4), dtype=np.int8)
+    zp[:] = -int(p["input_offset"])
+    return replace(call, func="evo_depthwise_conv2d_s8_m0t", sources=["depthwise_conv2d_s8_m0t.c", ENGINE], header=HEADER,
+                   params_type="evo_depthwise_conv2d_s8_m0t_params_t", params=params,
+                   args=[TensorArg(op.inputs[0]), ConstArray("m0", build_stream(w2, bias, p, mode)), ConstArray("zp", zp.view("<i4")),
+                         TensorArg(op.outputs[0]), Scratch()],
                    scratch_bytes=0, lean=None)

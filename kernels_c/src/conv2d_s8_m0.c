@@ -1,8 +1,10 @@
 /* CONV_2D, int8, for Cortex-M0/M0+ (evo/conv_m0.h): each output pixel's receptive field, read
  * in place where it is one contiguous run of the input (1x1 convolutions, full-width rows),
  * else gathered into the scratch patch with the input zero point in padded taps, goes through
- * the matrix engine (mm_s8_m0.c) for all output channels. Output pixels are written in order,
- * each after its field was read (the row-streaming wrapper relies on nothing more). */
+ * the matrix engine (mm_s8_m0.c) for all output channels. Without a scratch patch (the lean
+ * variant the memory-first build takes where the patch would raise the arena), fields of at most
+ * EVO_M0_STACK_PATCH bytes are gathered on the stack. Output pixels are written in order, each
+ * after its field was read (the row-streaming wrapper relies on nothing more). */
 #include "evo/conv_m0.h"
 
 /* Copy n bytes; fields are short runs (e.g. 4 taps of one channel), where a libc call costs
@@ -68,7 +70,10 @@ evo_status_t evo_conv2d_s8_m0(const evo_conv2d_s8_m0_params_t *p, const int8_t *
                               const int32_t *bias, int8_t *output, void *scratch)
 {
     const int32_t k = p->kh * p->kw * p->in.c;
-    int8_t *const patch = (scratch != NULL && p->scratch_bytes >= k) ? (int8_t *)scratch : NULL;
+    int32_t local[EVO_M0_STACK_PATCH / 4]; /* int32: word aligned, like the arena's scratch */
+    int8_t *const patch = (scratch != NULL && p->scratch_bytes >= k) ? (int8_t *)scratch
+                          : k <= EVO_M0_STACK_PATCH                 ? (int8_t *)local
+                                                                    : NULL;
     int32_t b, oy, ox;
 
     (void)bias;

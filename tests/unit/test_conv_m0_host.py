@@ -33,7 +33,23 @@ CASES.update({
     "conv3x3_k2": lambda: _conv(45, h=5, w=4, cin=2, cout=5, kh=3, kw=3, stride=(1, 2), act="RELU_N1_TO_1"),
     "fc_k1": lambda: _fc_model(46, "int8", (2, 1), 5, 1, "NONE", True, True, 3, -2, 0, 0.05, 0.3, False),
     "fc_wide": lambda: _fc_model(47, "int8", (1, 130), 13, 130, "RELU", False, True, -128, -128, 3, 0.02, 0.3, False),
+    # left shifts (real multiplier >= 0.5): the exact mode
+    "conv1x1_exact": lambda: _conv(48, h=3, w=3, cin=6, cout=5, kh=1, kw=1, stride=(1, 1), act="NONE", in_scale=0.5, out_scale=0.01),
+    "fc_exact": lambda: _fc_model(49, "int8", (1, 20), 6, 20, "NONE", True, True, 1, 2, 0, 0.9, 0.002, False),
 })
+# depthwise: the tap-table kernel (multiplier 1; word loads when channels % 4 == 0, the byte twin
+# otherwise; padded taps, strides, dilation, kw = 1) and the conv engine (one input channel)
+DW = {
+    "dw3x3_kws": lambda: _conv(60, h=25, w=5, cin=64, cout=0, kh=3, kw=3, stride=(1, 1), depthwise=True, act="RELU", out_zp=-128),
+    "dw3x3_c12_s2": lambda: _conv(61, n=2, h=7, w=8, cin=12, cout=0, kh=3, kw=3, stride=(2, 2), depthwise=True),
+    "dw3x3_c10": lambda: _conv(62, h=5, w=6, cin=10, cout=0, kh=3, kw=3, stride=(1, 1), depthwise=True, act="RELU6"),
+    "dw5x1_c8": lambda: _conv(63, h=12, w=1, cin=8, cout=0, kh=5, kw=1, stride=(1, 1), pad="VALID", depthwise=True, act="NONE"),
+    "dw2x5_dil": lambda: _conv(64, h=9, w=11, cin=4, cout=0, kh=2, kw=5, stride=(1, 2), dil=(2, 2), depthwise=True),
+    "dw1x1_c3": lambda: _conv(65, h=4, w=3, cin=3, cout=0, kh=1, kw=1, stride=(1, 1), depthwise=True, act="RELU_N1_TO_1"),
+    "dw10x8_c1_m8": lambda: _conv(66, h=13, w=12, cin=1, cout=0, kh=10, kw=8, stride=(2, 2), depthwise=True, mult=8, act="RELU"),
+    "dw3x3_c1_m3": lambda: _conv(67, h=5, w=5, cin=1, cout=0, kh=3, kw=3, stride=(1, 1), depthwise=True, mult=3),
+}
+CASES.update(DW)
 
 
 def _funcs(compiled):
@@ -46,7 +62,8 @@ def test_m0_kernels_on_host_bit_exact(name):
     g = read_tflite(model)
     compiled = compile_graph(g, target=M0, prefer="speed")
     funcs = _funcs(compiled)
-    assert funcs & {"evo_conv2d_s8_m0", "evo_conv2d_s8_m0_rows", "evo_fully_connected_s8_m0"}, funcs
+    assert funcs & {"evo_conv2d_s8_m0", "evo_conv2d_s8_m0_rows", "evo_fully_connected_s8_m0", "evo_depthwise_conv2d_s8_m0t",
+                    "evo_depthwise_conv2d_s8_m0t_rows"}, funcs
     inputs = random_inputs(g, 3)
     tflm, _ = run_tflm(model, g, inputs)
     with HostModel.build(g, compiled=compiled) as m:

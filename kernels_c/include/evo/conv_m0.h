@@ -63,6 +63,12 @@ typedef struct {
  * input offset is in the stream's starts). kernels_c/src/mm_s8_m0.c. */
 void evo_mm_s8_m0(const int8_t *x, int32_t k, const int32_t *stream, int32_t channels, const evo_m0_rq_t *rq, int8_t *out);
 
+/* Depthwise (depth multiplier 1): out[c] for `channels` channels, channel c reading byte c of
+ * the k tap pixels tab[0..k) (padded taps point at a pixel of zero points). words: every tap
+ * pixel is 4-byte aligned and channels % 4 == 0, so four channels come in one word load. */
+void evo_dw_s8_m0(const int8_t *const *tab, int32_t k, const int32_t *stream, int32_t channels, const evo_m0_rq_t *rq,
+                  int words, int8_t *out);
+
 typedef struct {
     evo_dims4_t in;  /* input  N, H, W, C */
     evo_dims4_t out; /* output N, OH, OW, OC */
@@ -82,8 +88,36 @@ typedef struct {
     evo_m0_rq_t rq;
 } evo_fully_connected_s8_m0_params_t;
 
+/* DEPTHWISE_CONV_2D with depth multiplier 1 (evo_depthwise_conv2d_s8_m0t): no scratch; padded taps
+ * read `zp`, one pixel of input zero points (in.c bytes, 4-byte aligned). At most
+ * EVO_M0T_MAX_TAPS filter taps (the table of tap addresses is on the stack). */
+#define EVO_M0T_MAX_TAPS 32
+
+typedef struct {
+    evo_dims4_t in;  /* input  N, H, W, C */
+    evo_dims4_t out; /* output N, OH, OW, C */
+    int32_t kh, kw;
+    int32_t stride_h, stride_w;
+    int32_t dil_h, dil_w;
+    int32_t pad_h, pad_w;
+    evo_m0_rq_t rq;
+} evo_depthwise_conv2d_s8_m0t_params_t;
+
+static inline int32_t evo_depthwise_conv2d_s8_m0t_get_buffer_size(const evo_depthwise_conv2d_s8_m0t_params_t *p)
+{
+    (void)p;
+    return 0;
+}
+
+evo_status_t evo_depthwise_conv2d_s8_m0t(const evo_depthwise_conv2d_s8_m0t_params_t *p, const int8_t *input,
+                                         const int32_t *stream, const int32_t *zp, int8_t *output, void *scratch);
+evo_status_t evo_depthwise_conv2d_s8_m0t_rows(const evo_depthwise_conv2d_s8_m0t_params_t *p, const int8_t *input,
+                                              const int32_t *filter, const int32_t *bias, int8_t *output, void *scratch);
+
 /* Bytes of scratch: one gathered receptive field (kh * kw * in_c bytes, rounded up to 4) where
- * some field is not one contiguous run of the input, else 0 (evo/ops/conv_m0.py computes it). */
+ * some field is not one contiguous run of the input, else 0 (evo/ops/conv_m0.py computes it).
+ * Fields of at most EVO_M0_STACK_PATCH bytes may also be gathered on the stack (scratch 0). */
+#define EVO_M0_STACK_PATCH 128
 static inline int32_t evo_conv2d_s8_m0_get_buffer_size(const evo_conv2d_s8_m0_params_t *p)
 {
     return p->scratch_bytes;
