@@ -31,6 +31,7 @@ QUANT_WORDS = 6  # EVO_M0_QUANT_WORDS
 FLASH_RESERVE = 64 * 1024  # flash kept for code and everything else
 MAX_TAPS = 32  # EVO_M0T_MAX_TAPS
 STACK_PATCH = 128  # EVO_M0_STACK_PATCH
+LANES5_MAX_K = 128  # EVO_M0_LANES5_MAX_K
 _LIM = 2**31
 
 
@@ -91,16 +92,28 @@ def quant_records(p: dict[str, Any], mode: int, oc: int) -> np.ndarray:
     return np.stack([mh, ml, mh, ml, t, e], axis=1)
 
 
-def build_stream(w: np.ndarray, bias: np.ndarray, p: dict[str, Any], mode: int) -> np.ndarray:
-    """The int32 stream of evo/conv_m0.h for [OC, K] weights (as TFLM applies them) and [OC] bias;
-    a last partial block gets zero-weight channels, which the kernel computes but does not store.
+def _blocks(w: np.ndarray, start: np.ndarray, q: np.ndarray, lanes: int) -> np.ndarray:
+    """Blocks of `lanes` channels (evo/conv_m0.h): starts, weights [K][lanes], quant records
+    (5 lanes: channel 4's first)."""
+    n, k = w.shape
+    blocks = n // lanes
+    order = [4, 0, 1, 2, 3] if lanes == 5 else [0, 1, 2, 3]
+    qb = q.reshape(blocks, lanes, QUANT_WORDS)[:, order]
+    return np.concatenate([start.reshape(blocks, lanes), w.reshape(blocks, lanes, k).transpose(0, 2, 1).reshape(blocks, lanes * k),
+                           qb.reshape(blocks, lanes * QUANT_WORDS)], axis=1).reshape(-1)
+
+
+def build_stream(w: np.ndarray, bias: np.ndarray, p: dict[str, Any], mode: int, lanes: int = 4) -> np.ndarray:
+    """The int32 stream of evo/conv_m0.h for [OC, K] weights (as TFLM applies them) and [OC] bias:
+    blocks of `lanes` (4 or 5) channels, the channels left over in a last block of four padded
+    with zero-weight channels, which the kernel computes but does not store.
     A channel whose weights are all zero starts at 0 and gets constants that requantise 0 to its
     output c: fast modes e = 1, T = 2 (c - act_min) - 2^13 (with mh = ml = 0 the engine gives
     (2^13 + T) >> 1); exact mode multiplier 0 and c as the output offset."""
     oc, k = w.shape
     dead = ~np.any(w != 0, axis=1)
-    blocks = (oc + 3) // 4
-    n = 4 * blocks
+    full = oc // lanes if lanes == 5 else 0
+    n = lanes * full + 4 * ((oc - lanes * full + 3) // 4)
     wp = np.zeros((n, k), dtype=np.int64)
     wp[:oc] = w
     start = np.zeros(n, dtype=np.int64)
@@ -116,10 +129,11 @@ def build_stream(w: np.ndarray, bias: np.ndarray, p: dict[str, Any], mode: int) 
             q[:oc][dead] = np.stack([z, z, c, z, z, z], axis=1)
         else:
             q[:oc][dead] = np.stack([z, z, z, z, 2 * (c - int(p["act_min"])) - (1 << 13), z + 1], axis=1)
-    rec = np.concatenate([start.reshape(blocks, 4), (2 * wp).reshape(blocks, 4, k).transpose(0, 2, 1).reshape(blocks, 4 * k),
-                          q.reshape(blocks, 4 * QUANT_WORDS)], axis=1)
-    assert rec.shape[1] == block_words(k)
-    return (rec.reshape(-1) & 0xFFFFFFFF).astype(np.uint32).view(np.int32)
+    m = lanes * full
+    parts = [_blocks(2 * wp[:m], start[:m], q[:m], lanes)] if full else []
+    if n > m:
+        parts.append(_blocks(2 * wp[m:], start[m:], q[m:], 4))
+    return (np.concatenate(parts) & 0xFFFFFFFF).astype(np.uint32).view(np.int32)
 
 
 def _bias(g, op, n: int) -> np.ndarray:
@@ -179,8 +193,19 @@ def stream_ops(g, target: Target) -> frozenset[int]:
 # ----------------------------------------------------------------------------- calls
 
 
-def _rq(p: dict[str, Any], mode: int) -> dict[str, int]:
-    return {"mode": mode, "act_min": int(p["act_min"]), "act_max": int(p["act_max"])}
+def lanes_for(k: int, oc: int, mode: int) -> int:
+    """The 5-channel engine (field widened on the stack, 4 * k bytes) for fields of at most
+    LANES5_MAX_K taps in the fast modes, where it takes fewer instructions per pixel: about 12.5
+    per tap and block of five, 11.25 per tap and block of four (the channels left over, and the
+    4-channel engine), 4 per tap to widen the field."""
+    if mode == MODE_EXACT or k > LANES5_MAX_K:
+        return 4
+    five = (oc // 5) * 12.5 + (oc % 5 + 3) // 4 * 11.25 + 4
+    return 5 if five < (oc + 3) // 4 * 11.25 else 4
+
+
+def _rq(p: dict[str, Any], mode: int, lanes: int = 4) -> dict[str, int]:
+    return {"mode": mode, "act_min": int(p["act_min"]), "act_max": int(p["act_max"]), "lanes": lanes}
 
 
 def patch_bytes(p: dict[str, Any]) -> int:
@@ -214,10 +239,11 @@ def _conv_call(op, p: dict[str, Any], call: KernelCall, w2: np.ndarray, bias: np
     scratch = patch_bytes(p)
     params = {k: call.params[k] for k in ("in", "out", "kh", "kw", "stride_h", "stride_w", "dil_h", "dil_w", "pad_h", "pad_w",
                                           "input_offset")}
-    params.update(rq=_rq(p, mode), scratch_bytes=scratch)
+    lanes = lanes_for(w2.shape[1], w2.shape[0], mode)
+    params.update(rq=_rq(p, mode, lanes), scratch_bytes=scratch)
     fast = replace(call, func="evo_conv2d_s8_m0", sources=["conv2d_s8_m0.c", ENGINE], header=HEADER,
                    params_type="evo_conv2d_s8_m0_params_t", params=params,
-                   args=[TensorArg(op.inputs[0]), ConstArray("m0", build_stream(w2, bias, p, mode)), None, TensorArg(op.outputs[0]),
+                   args=[TensorArg(op.inputs[0]), ConstArray("m0", build_stream(w2, bias, p, mode, lanes)), None, TensorArg(op.outputs[0]),
                          Scratch()],
                    scratch_bytes=scratch, lean=None)
     if 0 < scratch and p["kh"] * p["kw"] * p["in"][3] <= STACK_PATCH:  # lean: the patch on the stack
@@ -234,10 +260,11 @@ def specialise_fc(g, op, p: dict[str, Any], call: KernelCall, target: Target) ->
     mode = requant_mode(p, acc_bound(w, bias, int(p["input_offset"])))
     if mode is None:
         return call
-    params = {"batches": p["batches"], "units": units, "depth": p["depth"], "rq": _rq(p, mode)}
+    lanes = lanes_for(p["depth"], units, mode)
+    params = {"batches": p["batches"], "units": units, "depth": p["depth"], "rq": _rq(p, mode, lanes)}
     return replace(call, func="evo_fully_connected_s8_m0", sources=["fully_connected_s8_m0.c", ENGINE], header=HEADER,
                    params_type="evo_fully_connected_s8_m0_params_t", params=params,
-                   args=[TensorArg(op.inputs[0]), ConstArray("m0", build_stream(w, bias, p, mode)), TensorArg(op.outputs[0])],
+                   args=[TensorArg(op.inputs[0]), ConstArray("m0", build_stream(w, bias, p, mode, lanes)), TensorArg(op.outputs[0])],
                    scratch_bytes=0, lean=None)
 
 

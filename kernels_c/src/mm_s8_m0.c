@@ -59,72 +59,69 @@ static void m0_dw_bytes(const int8_t *const *tab, int32_t k, const int32_t *stre
     }
 }
 #if !EVO_M0_ASM
-/* `blocks` blocks of four channels from stream on; returns the stream after them. */
-static const int32_t *m0_blocks(const int8_t *x, int32_t k, const int32_t *stream, int32_t blocks, const evo_m0_rq_t *rq,
-                                int8_t *out)
+/* `blocks` blocks of `lanes` (4 or 5) channels from stream on (layouts in evo/conv_m0.h);
+ * returns the stream after them. */
+static const int32_t *m0_blocks(const int8_t *x, int32_t k, const int32_t *stream, int32_t blocks, int32_t lanes,
+                                const evo_m0_rq_t *rq, int8_t *out)
 {
     const int32_t range = rq->act_max - rq->act_min;
     int32_t b, i, j;
     for (b = 0; b < blocks; ++b) {
-        int32_t acc[4];
-        const int32_t *w = stream + 4;
-        for (j = 0; j < 4; ++j) {
+        int32_t acc[5];
+        const int32_t *w = stream + lanes;
+        for (j = 0; j < lanes; ++j) {
             acc[j] = stream[j];
         }
-        for (i = 0; i < k; ++i, w += 4) {
+        for (i = 0; i < k; ++i, w += lanes) {
             const int32_t v = x[i];
-            for (j = 0; j < 4; ++j) {
+            for (j = 0; j < lanes; ++j) {
                 acc[j] = (int32_t)((uint32_t)acc[j] + (uint32_t)(v * w[j]));
             }
         }
-        for (j = 0; j < 4; ++j, w += EVO_M0_QUANT_WORDS) {
-            int32_t v = m0_rq_fast(acc[j], w);
+        for (i = 0; i < lanes; ++i, w += EVO_M0_QUANT_WORDS) {
+            /* 5 lanes: channel 4's constants come first */
+            const int32_t c = lanes == 5 ? (i + 4) % 5 : i;
+            int32_t v = m0_rq_fast(acc[c], w);
             if ((uint32_t)v > (uint32_t)range) {
                 v = v < 0 ? 0 : range;
             }
-            out[j] = (int8_t)(v + rq->act_min);
+            out[c] = (int8_t)(v + rq->act_min);
         }
-        out += 4;
+        out += lanes;
         stream = w;
     }
     return stream;
 }
 
 #else
-/* Registers: r0-r3 the four channels' weights, r4 the input, r5 the end of the field, r6 the
- * tap index (-k .. 0), r7 the stream, r8-r11 the accumulators, r12 the constant 2^15 + 2^29,
- * lr act_max - act_min. Frame (sp): 0 -k, 4 entry offset into the unrolled tap loop, 8 blocks
- * left, 12 end of the field, 16 out, 20 act_min; then r8-r11, r4-r7, lr as pushed.
- * The tap loop is unrolled four times; k % 4 taps are taken by entering it at the matching step
- * (ADD PC: 22 bytes per step), so the index reaches 0 exactly at the loop's end. */
+/* The assembly. Registers while accumulating: r8-r11 (and r12 in the 5-channel engine) the
+ * accumulators, r7 the stream. While requantising: r0 the accumulator, r1-r5 scratch, r6 the
+ * output pointer, r7 the stream, r12 the constant 2^15 + 2^29, lr act_max - act_min (clamp
+ * kind 0). Every engine's frame keeps act_min at [sp, #20]. Tap loops are unrolled four times;
+ * k % 4 taps are taken by entering the loop at the matching step (ADD PC), so the loop's test
+ * holds exactly after the last tap.
+ *
+ * evo_mm_s8_m0_blocks (4 channels): r0-r3 the weights, r4 the input, r5 the end of the field, r6
+ * the tap index (-k .. 0). Frame: 0 -k, 4 entry offset (22 bytes per step), 8 blocks left, 12
+ * end of the field, 16 out, 20 act_min.
+ * evo_mm5_s8_m0_blocks (5 channels): the field is first widened to int32 on the stack, so a tap
+ * is one LDM of the input and one of five weights (r0-r4), r5 the input, r6 the widened field,
+ * lr its end. Frame: 0 entry offset (24 bytes per step), 4 blocks left, 8 field, 12 its end,
+ * 16 out, 20 act_min, 24 act_max - act_min, 28 the constant, 32 bytes of the widened field;
+ * the field above. Channel 4's constants come first in its block (its accumulator, r12, is
+ * requantised first, to free r12 for the constant).
+ * evo_dw_s8_m0_blocks (4 channels, depthwise): r4 the tap table, r5 the block's channel offset,
+ * r6 the table's end, r3 the tap's four input bytes, r0-r1 weights, r2 the sign-extended input.
+ * Frame: 0 table, 4 entry offset (36 bytes per step), 8 blocks left, 12 table end, 16 out,
+ * 20 act_min, 24 channel offset. */
 const int32_t *evo_mm_s8_m0_blocks(const int8_t *x_end, int32_t k, const int32_t *stream, const int32_t *job);
+const int32_t *evo_mm5_s8_m0_blocks(const int8_t *x, int32_t k, const int32_t *stream, const int32_t *job);
 const int32_t *evo_dw_s8_m0_blocks(const int8_t *const *tab, int32_t k, const int32_t *stream, const int32_t *job);
 __asm__(
-    "    .pushsection .text.evo_mm_s8_m0_blocks,\"ax\",%progbits\n"
     "    .syntax unified\n"
-    "    .thumb\n"
-    "    .balign 4\n"
-    "    .global evo_mm_s8_m0_blocks\n"
-    "    .type evo_mm_s8_m0_blocks, %function\n"
-    "    .thumb_func\n"
-    /* one tap: x = field[index]; acc_j += x * w_j */
-    "    .macro EVO_M0_TAP\n"
-    "    ldrsb r4, [r5, r6]\n"
-    "    ldm r7!, {r0-r3}\n"
-    "    muls r0, r4, r0\n"
-    "    add r8, r0\n"
-    "    muls r1, r4, r1\n"
-    "    add r9, r1\n"
-    "    muls r2, r4, r2\n"
-    "    add r10, r2\n"
-    "    muls r3, r4, r3\n"
-    "    add r11, r3\n"
-    "    adds r6, #1\n"
-    "    .endm\n"
-    /* requantise the accumulator `acc`, store it at out (r6) + j; clamp: 1 act range [-128, 127]
-     * (a range check against 255), 0 the range in lr */
-    "    .macro EVO_M0_RQ acc, j, wide\n"
-    "    mov r0, \\acc\n"
+    /* requantise r0, store it at out (r6) + j; wide: act range [-128, 127] (a range check
+     * against 255), else the range in lr */
+    "    .macro EVO_M0_RQ j, wide\n"
     "    ldm r7!, {r2-r5}\n"          /* mh ml mh ml */
     "    uxth r1, r0\n"               /* xl */
     "    asrs r0, r0, #16\n"          /* xh */
@@ -163,7 +160,46 @@ __asm__(
     "    .endif\n"
     "    strb r3, [r6, #\\j]\n"
     "    .endm\n"
-    /* all blocks with one clamp kind */
+    /* the constant 2^15 + 2^29 into r12 (r1, r2 scratch) */
+    "    .macro EVO_M0_CONST\n"
+    "    movs r1, #1\n"
+    "    lsls r1, r1, #15\n"
+    "    movs r2, #1\n"
+    "    lsls r2, r2, #29\n"
+    "    adds r1, r2\n"
+    "    mov r12, r1\n"
+    "    .endm\n"
+    /* save r4-r11 and lr */
+    "    .macro EVO_M0_ENTER\n"
+    "    push {r4-r7, lr}\n"
+    "    mov r4, r8\n"
+    "    mov r5, r9\n"
+    "    mov r6, r10\n"
+    "    mov r7, r11\n"
+    "    push {r4-r7}\n"
+    "    .endm\n"
+    "    .macro EVO_M0_LEAVE\n"
+    "    pop {r4-r7}\n"
+    "    mov r8, r4\n"
+    "    mov r9, r5\n"
+    "    mov r10, r6\n"
+    "    mov r11, r7\n"
+    "    pop {r4-r7, pc}\n"
+    "    .endm\n"
+    /* ---- 4 channels, field read with LDRSB */
+    "    .macro EVO_M0_TAP\n"
+    "    ldrsb r4, [r5, r6]\n"
+    "    ldm r7!, {r0-r3}\n"
+    "    muls r0, r4, r0\n"
+    "    add r8, r0\n"
+    "    muls r1, r4, r1\n"
+    "    add r9, r1\n"
+    "    muls r2, r4, r2\n"
+    "    add r10, r2\n"
+    "    muls r3, r4, r3\n"
+    "    add r11, r3\n"
+    "    adds r6, #1\n"
+    "    .endm\n"
     "    .macro EVO_M0_BLOCKS wide\n"
     "2:\n"
     "    ldm r7!, {r0-r3}\n"          /* starts */
@@ -183,21 +219,186 @@ __asm__(
     "    EVO_M0_TAP\n"
     "    bne 3b\n"
     "    ldr r6, [sp, #16]\n"
-    "    EVO_M0_RQ r8, 0, \\wide\n"
-    "    EVO_M0_RQ r9, 1, \\wide\n"
-    "    EVO_M0_RQ r10, 2, \\wide\n"
-    "    EVO_M0_RQ r11, 3, \\wide\n"
+    "    mov r0, r8\n"
+    "    EVO_M0_RQ 0, \\wide\n"
+    "    mov r0, r9\n"
+    "    EVO_M0_RQ 1, \\wide\n"
+    "    mov r0, r10\n"
+    "    EVO_M0_RQ 2, \\wide\n"
+    "    mov r0, r11\n"
+    "    EVO_M0_RQ 3, \\wide\n"
     "    adds r6, #4\n"
     "    str r6, [sp, #16]\n"
     "    ldr r0, [sp, #8]\n"
     "    subs r0, #1\n"
     "    str r0, [sp, #8]\n"
     "    beq 8f\n"
-    "    b 2b\n"                     /* beyond a conditional branch's reach */
+    "    b 2b\n"                      /* beyond a conditional branch's reach */
     "8:\n"
     "    .endm\n"
-    /* depthwise tap: the tap pixel's address from the table (r4), its four channels at + c_off (r5)
-     * in one word (r3), each sign-extended into r2 */
+    "    .pushsection .text.evo_mm_s8_m0_blocks,\"ax\",%progbits\n"
+    "    .thumb\n"
+    "    .balign 4\n"
+    "    .global evo_mm_s8_m0_blocks\n"
+    "    .type evo_mm_s8_m0_blocks, %function\n"
+    "    .thumb_func\n"
+    "evo_mm_s8_m0_blocks:\n"
+    "    EVO_M0_ENTER\n"
+    "    sub sp, #24\n"
+    "    mov r7, r2\n"
+    "    str r0, [sp, #12]\n"
+    "    rsbs r1, r1, #0\n"
+    "    str r1, [sp, #0]\n"
+    "    lsls r1, r1, #30\n"
+    "    lsrs r1, r1, #30\n"          /* (-k) & 3: steps to skip */
+    "    movs r0, #22\n"
+    "    muls r1, r0, r1\n"
+    "    str r1, [sp, #4]\n"
+    "    ldm r3!, {r0-r2}\n"          /* blocks out act_min */
+    "    str r0, [sp, #8]\n"
+    "    str r1, [sp, #16]\n"
+    "    str r2, [sp, #20]\n"
+    "    ldr r3, [r3]\n"              /* act_max */
+    "    subs r3, r3, r2\n"
+    "    mov lr, r3\n"
+    "    EVO_M0_CONST\n"
+    "    cmp r3, #255\n"
+    "    beq 6f\n"
+    "    b 4f\n"
+    "6:\n"
+    "    EVO_M0_BLOCKS 1\n"
+    "    b 5f\n"
+    "4:\n"
+    "    EVO_M0_BLOCKS 0\n"
+    "5:\n"
+    "    mov r0, r7\n"
+    "    add sp, #24\n"
+    "    EVO_M0_LEAVE\n"
+    "    .size evo_mm_s8_m0_blocks, .-evo_mm_s8_m0_blocks\n"
+    "    .popsection\n"
+    /* ---- 5 channels, widened field */
+    "    .macro EVO_M0_TAP5\n"
+    "    ldm r6!, {r5}\n"
+    "    ldm r7!, {r0-r4}\n"
+    "    muls r0, r5, r0\n"
+    "    add r8, r0\n"
+    "    muls r1, r5, r1\n"
+    "    add r9, r1\n"
+    "    muls r2, r5, r2\n"
+    "    add r10, r2\n"
+    "    muls r3, r5, r3\n"
+    "    add r11, r3\n"
+    "    muls r4, r5, r4\n"
+    "    add r12, r4\n"
+    "    .endm\n"
+    "    .macro EVO_M0_BLOCKS5 wide\n"
+    "2:\n"
+    "    ldm r7!, {r0-r4}\n"          /* starts */
+    "    mov r8, r0\n"
+    "    mov r9, r1\n"
+    "    mov r10, r2\n"
+    "    mov r11, r3\n"
+    "    mov r12, r4\n"
+    "    ldr r0, [sp, #12]\n"
+    "    mov lr, r0\n"
+    "    ldr r6, [sp, #8]\n"
+    "    ldr r0, [sp, #0]\n"
+    "    add pc, r0\n"
+    "    nop\n"
+    "3:\n"
+    "    EVO_M0_TAP5\n"
+    "    EVO_M0_TAP5\n"
+    "    EVO_M0_TAP5\n"
+    "    EVO_M0_TAP5\n"
+    "    cmp r6, lr\n"
+    "    bne 3b\n"
+    "    ldr r6, [sp, #16]\n"
+    "    mov r0, r12\n"
+    "    ldr r1, [sp, #28]\n"
+    "    mov r12, r1\n"
+    "    .if \\wide == 0\n"
+    "    ldr r1, [sp, #24]\n"
+    "    mov lr, r1\n"
+    "    .endif\n"
+    "    EVO_M0_RQ 4, \\wide\n"
+    "    mov r0, r8\n"
+    "    EVO_M0_RQ 0, \\wide\n"
+    "    mov r0, r9\n"
+    "    EVO_M0_RQ 1, \\wide\n"
+    "    mov r0, r10\n"
+    "    EVO_M0_RQ 2, \\wide\n"
+    "    mov r0, r11\n"
+    "    EVO_M0_RQ 3, \\wide\n"
+    "    adds r6, #5\n"
+    "    str r6, [sp, #16]\n"
+    "    ldr r0, [sp, #4]\n"
+    "    subs r0, #1\n"
+    "    str r0, [sp, #4]\n"
+    "    beq 8f\n"
+    "    b 2b\n"
+    "8:\n"
+    "    .endm\n"
+    "    .pushsection .text.evo_mm5_s8_m0_blocks,\"ax\",%progbits\n"
+    "    .thumb\n"
+    "    .balign 4\n"
+    "    .global evo_mm5_s8_m0_blocks\n"
+    "    .type evo_mm5_s8_m0_blocks, %function\n"
+    "    .thumb_func\n"
+    "evo_mm5_s8_m0_blocks:\n"
+    "    EVO_M0_ENTER\n"
+    "    lsls r4, r1, #2\n"
+    "    adds r4, #7\n"
+    "    lsrs r4, r4, #3\n"
+    "    lsls r4, r4, #3\n"           /* the widened field's bytes, rounded up to 8 */
+    "    rsbs r5, r4, #0\n"
+    "    add sp, r5\n"
+    "    sub sp, #40\n"
+    "    str r4, [sp, #32]\n"
+    "    mov r7, r2\n"
+    "    add r2, sp, #40\n"           /* the widened field */
+    "    str r2, [sp, #8]\n"
+    "    adds r5, r0, r1\n"           /* widen: field[i] for i = -k .. -1 from the end */
+    "    rsbs r6, r1, #0\n"
+    "7:\n"
+    "    ldrsb r4, [r5, r6]\n"
+    "    stm r2!, {r4}\n"
+    "    adds r6, #1\n"
+    "    bne 7b\n"
+    "    str r2, [sp, #12]\n"
+    "    rsbs r1, r1, #0\n"
+    "    lsls r1, r1, #30\n"
+    "    lsrs r1, r1, #30\n"          /* (-k) & 3: steps to skip */
+    "    movs r0, #24\n"
+    "    muls r1, r0, r1\n"
+    "    str r1, [sp, #0]\n"
+    "    ldm r3!, {r0-r2}\n"          /* blocks out act_min */
+    "    str r0, [sp, #4]\n"
+    "    str r1, [sp, #16]\n"
+    "    str r2, [sp, #20]\n"
+    "    ldr r3, [r3]\n"              /* act_max */
+    "    subs r3, r3, r2\n"
+    "    str r3, [sp, #24]\n"
+    "    EVO_M0_CONST\n"
+    "    mov r1, r12\n"
+    "    str r1, [sp, #28]\n"
+    "    cmp r3, #255\n"
+    "    beq 6f\n"
+    "    b 4f\n"
+    "6:\n"
+    "    EVO_M0_BLOCKS5 1\n"
+    "    b 5f\n"
+    "4:\n"
+    "    EVO_M0_BLOCKS5 0\n"
+    "5:\n"
+    "    mov r0, r7\n"
+    "    ldr r1, [sp, #32]\n"
+    "    add sp, #40\n"
+    "    add sp, r1\n"
+    "    EVO_M0_LEAVE\n"
+    "    .size evo_mm5_s8_m0_blocks, .-evo_mm5_s8_m0_blocks\n"
+    "    .popsection\n"
+    /* ---- 4 channels, depthwise: the tap's pixel address from the table (r4), its four channels
+     * at + the channel offset (r5) in one word (r3), each sign-extended into r2 */
     "    .macro EVO_M0_DWTAP\n"
     "    ldm r4!, {r2}\n"
     "    ldr r3, [r2, r5]\n"
@@ -218,7 +419,6 @@ __asm__(
     "    muls r1, r3, r1\n"
     "    add r11, r1\n"
     "    .endm\n"
-    /* frame: 0 table, 4 entry offset, 8 blocks left, 12 table end, 16 out, 20 act_min, 24 c_off */
     "    .macro EVO_M0_DWBLOCKS wide\n"
     "2:\n"
     "    ldm r7!, {r0-r3}\n"
@@ -240,10 +440,14 @@ __asm__(
     "    cmp r4, r6\n"
     "    bne 3b\n"
     "    ldr r6, [sp, #16]\n"
-    "    EVO_M0_RQ r8, 0, \\wide\n"
-    "    EVO_M0_RQ r9, 1, \\wide\n"
-    "    EVO_M0_RQ r10, 2, \\wide\n"
-    "    EVO_M0_RQ r11, 3, \\wide\n"
+    "    mov r0, r8\n"
+    "    EVO_M0_RQ 0, \\wide\n"
+    "    mov r0, r9\n"
+    "    EVO_M0_RQ 1, \\wide\n"
+    "    mov r0, r10\n"
+    "    EVO_M0_RQ 2, \\wide\n"
+    "    mov r0, r11\n"
+    "    EVO_M0_RQ 3, \\wide\n"
     "    adds r6, #4\n"
     "    str r6, [sp, #16]\n"
     "    ldr r5, [sp, #24]\n"
@@ -256,67 +460,14 @@ __asm__(
     "    b 2b\n"
     "8:\n"
     "    .endm\n"
-    /* const int32_t *evo_mm_s8_m0_blocks(x_end, k, stream, job = {blocks, out, act_min, act_max}) */
-    "evo_mm_s8_m0_blocks:\n"
-    "    push {r4-r7, lr}\n"
-    "    mov r4, r8\n"
-    "    mov r5, r9\n"
-    "    mov r6, r10\n"
-    "    mov r7, r11\n"
-    "    push {r4-r7}\n"
-    "    sub sp, #24\n"
-    "    mov r7, r2\n"
-    "    str r0, [sp, #12]\n"
-    "    rsbs r1, r1, #0\n"
-    "    str r1, [sp, #0]\n"
-    "    lsls r1, r1, #30\n"
-    "    lsrs r1, r1, #30\n"          /* (-k) & 3: steps to skip */
-    "    movs r0, #22\n"
-    "    muls r1, r0, r1\n"
-    "    str r1, [sp, #4]\n"
-    "    ldm r3!, {r0-r2}\n"          /* blocks out act_min */
-    "    str r0, [sp, #8]\n"
-    "    str r1, [sp, #16]\n"
-    "    str r2, [sp, #20]\n"
-    "    ldr r3, [r3]\n"              /* act_max */
-    "    subs r3, r3, r2\n"
-    "    mov lr, r3\n"
-    "    movs r1, #1\n"
-    "    lsls r1, r1, #15\n"
-    "    movs r2, #1\n"
-    "    lsls r2, r2, #29\n"
-    "    adds r1, r2\n"
-    "    mov r12, r1\n"
-    "    cmp r3, #255\n"
-    "    beq 6f\n"
-    "    b 4f\n"
-    "6:\n"
-    "    EVO_M0_BLOCKS 1\n"
-    "    b 5f\n"
-    "4:\n"
-    "    EVO_M0_BLOCKS 0\n"
-    "5:\n"
-    "    mov r0, r7\n"
-    "    add sp, #24\n"
-    "    pop {r4-r7}\n"
-    "    mov r8, r4\n"
-    "    mov r9, r5\n"
-    "    mov r10, r6\n"
-    "    mov r11, r7\n"
-    "    pop {r4-r7, pc}\n"
-    "    .size evo_mm_s8_m0_blocks, .-evo_mm_s8_m0_blocks\n"
-    /* const int32_t *evo_dw_s8_m0_blocks(tab, k, stream, job = {blocks, out, act_min, act_max}) */
+    "    .pushsection .text.evo_dw_s8_m0_blocks,\"ax\",%progbits\n"
+    "    .thumb\n"
     "    .balign 4\n"
     "    .global evo_dw_s8_m0_blocks\n"
     "    .type evo_dw_s8_m0_blocks, %function\n"
     "    .thumb_func\n"
     "evo_dw_s8_m0_blocks:\n"
-    "    push {r4-r7, lr}\n"
-    "    mov r4, r8\n"
-    "    mov r5, r9\n"
-    "    mov r6, r10\n"
-    "    mov r7, r11\n"
-    "    push {r4-r7}\n"
+    "    EVO_M0_ENTER\n"
     "    sub sp, #28\n"
     "    mov r7, r2\n"
     "    str r0, [sp, #0]\n"
@@ -338,12 +489,7 @@ __asm__(
     "    mov lr, r3\n"
     "    movs r0, #0\n"
     "    str r0, [sp, #24]\n"
-    "    movs r1, #1\n"
-    "    lsls r1, r1, #15\n"
-    "    movs r2, #1\n"
-    "    lsls r2, r2, #29\n"
-    "    adds r1, r2\n"
-    "    mov r12, r1\n"
+    "    EVO_M0_CONST\n"
     "    cmp r3, #255\n"
     "    beq 6f\n"
     "    b 4f\n"
@@ -355,29 +501,29 @@ __asm__(
     "5:\n"
     "    mov r0, r7\n"
     "    add sp, #28\n"
-    "    pop {r4-r7}\n"
-    "    mov r8, r4\n"
-    "    mov r9, r5\n"
-    "    mov r10, r6\n"
-    "    mov r11, r7\n"
-    "    pop {r4-r7, pc}\n"
+    "    EVO_M0_LEAVE\n"
     "    .size evo_dw_s8_m0_blocks, .-evo_dw_s8_m0_blocks\n"
-    "    .purgem EVO_M0_TAP\n"
+    "    .popsection\n"
     "    .purgem EVO_M0_RQ\n"
+    "    .purgem EVO_M0_CONST\n"
+    "    .purgem EVO_M0_ENTER\n"
+    "    .purgem EVO_M0_LEAVE\n"
+    "    .purgem EVO_M0_TAP\n"
     "    .purgem EVO_M0_BLOCKS\n"
+    "    .purgem EVO_M0_TAP5\n"
+    "    .purgem EVO_M0_BLOCKS5\n"
     "    .purgem EVO_M0_DWTAP\n"
-    "    .purgem EVO_M0_DWBLOCKS\n"
-    "    .popsection\n");
+    "    .purgem EVO_M0_DWBLOCKS\n");
 
-static const int32_t *m0_blocks(const int8_t *x, int32_t k, const int32_t *stream, int32_t blocks, const evo_m0_rq_t *rq,
-                                int8_t *out)
+static const int32_t *m0_blocks(const int8_t *x, int32_t k, const int32_t *stream, int32_t blocks, int32_t lanes,
+                                const evo_m0_rq_t *rq, int8_t *out)
 {
     int32_t job[4];
     job[0] = blocks;
     job[1] = (int32_t)(intptr_t)out;
     job[2] = rq->act_min;
     job[3] = rq->act_max;
-    return evo_mm_s8_m0_blocks(x + k, k, stream, job);
+    return lanes == 5 ? evo_mm5_s8_m0_blocks(x, k, stream, job) : evo_mm_s8_m0_blocks(x + k, k, stream, job);
 }
 
 /* Word loads of four channels: whole blocks only, every tap pixel 4-byte aligned. */
@@ -463,17 +609,34 @@ void evo_dw_s8_m0(const int8_t *const *tab, int32_t k, const int32_t *stream, in
 
 void evo_mm_s8_m0(const int8_t *x, int32_t k, const int32_t *stream, int32_t channels, const evo_m0_rq_t *rq, int8_t *out)
 {
-    const int32_t full = channels >> 2;
-    if (rq->mode == EVO_M0_EXACT) {
+    int32_t full = channels >> 2, rest = channels & 3, done;
+    if (rq->mode == EVO_M0_EXACT) { /* 4 lanes */
         m0_exact(x, k, stream, channels, rq, out);
         return;
     }
-    if (full > 0) {
-        stream = m0_blocks(x, k, stream, full, rq, out);
+    if (rq->lanes == 5) { /* the generator: only with k <= EVO_M0_LANES5_MAX_K; the rest in blocks of four */
+        for (full = 0, rest = channels; rest >= 5; rest -= 5) {
+            ++full; /* channels / 5 without a library division */
+        }
+        if (full > 0) {
+            stream = m0_blocks(x, k, stream, full, 5, rq, out);
+        }
+        done = 5 * full;
+        full = rest >> 2;
+        rest &= 3;
+    } else {
+        done = 0;
     }
-    if (channels & 3) { /* the last block into a buffer: stores past `channels` could hit live data */
+    if (full > 0) {
+        stream = m0_blocks(x, k, stream, full, 4, rq, out + done);
+        done += 4 * full;
+    }
+    if (rest > 0) { /* a last partial block into a buffer: stores past `channels` could hit live data */
         int8_t tail[4];
-        m0_blocks(x, k, stream, 1, rq, tail);
-        memcpy(out + 4 * full, tail, (size_t)(channels & 3));
+        int32_t j;
+        m0_blocks(x, k, stream, 1, 4, rq, tail);
+        for (j = 0; j < rest; ++j) {
+            out[done + j] = tail[j];
+        }
     }
 }

@@ -18,6 +18,10 @@
  *   w[K][4]                     2 * w, K = kh * kw * in_c in TFLite filter order (fy, fx, c)
  *   quant[4][6]                 per channel {mh, ml, mh, ml, T, e} (fast modes) or
  *                               {multiplier, shift, output_offset, 0, 0, 0} (exact mode)
+ * With 5 lanes (the 5-channel engine), blocks of five channels: start[5], w[K][5], then the
+ * quant records of channels 4, 0, 1, 2, 3; the channels left over (at most four) end the stream
+ * as one block of four. The 5-channel engine reads the field from a copy widened to int32 on the
+ * stack, one LDM per tap, which frees the registers for a fifth accumulator.
  *
  * Fast requantisation (modes EVO_M0_FAST, EVO_M0_FAST_CLAMP). For a right shift e >= 1 TFLM's
  * MultiplyByQuantizedMultiplier(a, M, -e) + zp equals (depthwise_fast.py has the proof)
@@ -53,11 +57,16 @@ static inline int32_t evo_m0_block_words(int32_t k)
     return 4 + 4 * k + 4 * EVO_M0_QUANT_WORDS;
 }
 
-/* What the engine needs besides the field and the stream. */
+/* What the engine needs besides the field and the stream. lanes: 4, or 5 for the 5-channel
+ * engine of CONV_2D / FULLY_CONNECTED (fields of at most EVO_M0_LANES5_MAX_K taps, widened to
+ * int32 on the stack: 4 * k bytes). */
 typedef struct {
     int32_t mode;
     int32_t act_min, act_max;
+    int32_t lanes;
 } evo_m0_rq_t;
+
+#define EVO_M0_LANES5_MAX_K 128
 
 /* out[c] for the `channels` channels of `stream` from the k int8 inputs at x (raw bytes: the
  * input offset is in the stream's starts). kernels_c/src/mm_s8_m0.c. */
