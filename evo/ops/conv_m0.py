@@ -1,18 +1,19 @@
-"""Generation-time specialisation of int8 CONV_2D and FULLY_CONNECTED for Cortex-M0/M0+ (ARMv6-M,
-no DSP extension): the weight stream of evo/conv_m0.h for the matrix engine of
-kernels_c/src/mm_s8_m0.c, used by conv2d_s8_m0.c and fully_connected_s8_m0.c.
+"""Generation-time specialisation of int8 CONV_2D, FULLY_CONNECTED and DEPTHWISE_CONV_2D for
+Cortex-M0/M0+ (ARMv6-M, no DSP extension): the weight stream of evo/conv_m0.h for the engines of
+kernels_c/src/mm_s8_m0.c, used by conv2d_s8_m0.c, fully_connected_s8_m0.c and
+depthwise_conv2d_s8_m0t.c.
 
-The stream holds, per block of four output channels, the accumulators' starts (bias and input
-offset folded in), the weights as doubled int32 (so one LDM feeds four multiplications with no
-sign extension), and per channel the constants of the fast requantisation (proof in
-evo/conv_m0.h). The int32 weights take four times the int8 bytes: layers get them, most MACs per
-byte first, while the board's flash keeps FLASH_RESERVE bytes for code; the others keep the
+The stream holds, per block of four (or five) output channels, the accumulators' starts (bias
+and input offset folded in), the weights as int32 (so one LDM feeds four or five multiplications
+with no sign extension), and per channel the constants of the requantisation (modes and proofs
+in evo/conv_m0.h). The int32 weights take four times the int8 bytes: layers get them, most MACs
+per byte first, while the board's flash keeps FLASH_RESERVE bytes for code; the others keep the
 portable kernel.
 
-Exactness: the fast requantisation needs a right shift (e >= 1), |2 * acc| < 2^30 and no overflow
-of T + hm for every accumulator the layer can produce (bounded from the weights, the bias and
-the input offset); the exact mode (TFLM's arithmetic in C) needs |2 * acc| < 2^31. A layer that
-meets neither keeps the portable kernel."""
+Exactness: each layer takes the cheapest requantisation that is exact for every accumulator it
+can produce (bounded from the weights, the bias and the input offset): RQ11 (|acc| < 2^20),
+RQ16 (|2 acc| < 2^30), both for right shifts, else the exact mode (TFLM's arithmetic in C,
+|2 acc| < 2^31); a layer outside even that keeps the portable kernel."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -26,8 +27,9 @@ from evo.target import Target
 
 HEADER = "conv_m0.h"
 ENGINE = "mm_s8_m0.c"
-MODE_FAST, MODE_FAST_CLAMP, MODE_EXACT = 0, 1, 2
+MODE_FAST, MODE_EXACT, MODE_FAST11 = 0, 2, 3  # EVO_M0_RQ16, EVO_M0_EXACT, EVO_M0_RQ11
 QUANT_WORDS = 6  # EVO_M0_QUANT_WORDS
+QUANT11_WORDS = 5  # EVO_M0_QUANT11_WORDS
 FLASH_RESERVE = 64 * 1024  # flash kept for code and everything else
 MAX_TAPS = 32  # EVO_M0T_MAX_TAPS
 STACK_PATCH = 128  # EVO_M0_STACK_PATCH
@@ -36,7 +38,7 @@ _LIM = 2**31
 
 
 def block_words(k: int) -> int:
-    """evo_m0_block_words: int32 words of one block of four channels for a field of k taps."""
+    """int32 words of one block of four channels for a field of k taps (at most)."""
     return 4 + 4 * k + 4 * QUANT_WORDS
 
 
@@ -61,24 +63,59 @@ def constant_outputs(w: np.ndarray, bias: np.ndarray, p: dict[str, Any]) -> np.n
     return np.clip(out, int(p["act_min"]), int(p["act_max"])).astype(np.int64)
 
 
+def _shifts(p: dict[str, Any], bound: np.ndarray) -> np.ndarray:
+    """Per channel the right shift e the fast modes use: -shift, or 1 where any e gives the
+    same (multiplier 0: zp; constant channels, bound 0: their own constants)."""
+    mult = np.broadcast_to(np.asarray(p["multiplier"], dtype=np.int64), bound.shape)
+    e = np.where(mult == 0, 1, -np.broadcast_to(np.asarray(p["shift"], dtype=np.int64), bound.shape))
+    return np.where(bound == 0, 1, e)
+
+
+def _t0(p: dict[str, Any], e: np.ndarray) -> np.ndarray:
+    """2^(e-1) + (zp - act_min) * 2^e: TFLM's rounding, the zero point and the clamp's offset."""
+    return (1 << (e - 1)) + (int(p["output_offset"]) - int(p["act_min"])) * (1 << e)
+
+
+def fast11_ok(p: dict[str, Any], bound: np.ndarray) -> bool:
+    """RQ11 is exact for every accumulator: |a| < 2^20 (each product of a with an 11-bit piece of
+    the multiplier fits int32), a right shift with 9 + e <= 31, and V + T' - 512 within int32
+    (|V| <= |a| * M / 2^22 + 1 < 2^9 |a| + 1)."""
+    e = _shifts(p, bound)
+    if (bound >= 1 << 20).any() or (e < 1).any() or (e > 22).any():
+        return False
+    return bool((np.abs(256 + 512 * _t0(p, e)) + 512 * bound + 1024 < _LIM).all())
+
+
+def fast16_ok(p: dict[str, Any], bound: np.ndarray) -> bool:
+    """RQ16 is exact for every accumulator: |2a| < 2^30, a right shift, and T + hm - 1 within
+    int32 (|hm| <= |a| + 1)."""
+    e = _shifts(p, bound)
+    if (2 * bound >= 1 << 30).any() or (e < 1).any() or (e > 24).any():
+        return False
+    return bool((np.abs(_t0(p, e) - (1 << 13)) + bound + 2 < _LIM).all())
+
+
 def requant_mode(p: dict[str, Any], bound: np.ndarray) -> int | None:
-    """The layer's requantisation mode, or None when neither mode is exact for it."""
+    """The layer's requantisation mode (the cheapest exact one), or None when not even the exact
+    mode's doubled accumulator |2a| < 2^31 holds. `bound`: per channel the largest |accumulator|."""
     if (2 * bound >= _LIM).any():
         return None
-    mult = np.asarray(p["multiplier"], dtype=np.int64)
-    e = np.where(mult == 0, 1, -np.asarray(p["shift"], dtype=np.int64))  # M = 0: any e >= 1 gives zp
-    e = np.where(bound == 0, 1, e)  # constant channels (evo/conv_m0.h: all-zero weights) need no more
-    lo = int(p["act_min"])
-    if (e < 1).any() or (e > 24).any() or (2 * bound >= 1 << 30).any():
-        return MODE_EXACT
-    t = (1 << (e - 1)) + (int(p["output_offset"]) - lo) * (1 << e)
-    if (np.abs(t) + bound + 2 >= _LIM).any():
-        return MODE_EXACT
-    return MODE_FAST if (lo, int(p["act_max"])) == (-128, 127) else MODE_FAST_CLAMP
+    if fast11_ok(p, bound):
+        return MODE_FAST11
+    return MODE_FAST if fast16_ok(p, bound) else MODE_EXACT
+
+
+def quant_words(mode: int) -> int:
+    return QUANT11_WORDS if mode == MODE_FAST11 else QUANT_WORDS
+
+
+def scale(mode: int) -> int:
+    """The factor on the stream's starts and weights: RQ16 and the exact mode take 2a."""
+    return 1 if mode == MODE_FAST11 else 2
 
 
 def quant_records(p: dict[str, Any], mode: int, oc: int) -> np.ndarray:
-    """[OC, QUANT_WORDS] per-channel requantisation constants (evo/conv_m0.h)."""
+    """[OC, quant_words(mode)] per-channel requantisation constants (evo/conv_m0.h)."""
     mult = np.broadcast_to(np.asarray(p["multiplier"], dtype=np.int64), (oc,))
     shift = np.broadcast_to(np.asarray(p["shift"], dtype=np.int64), (oc,))
     zp = int(p["output_offset"])
@@ -86,10 +123,22 @@ def quant_records(p: dict[str, Any], mode: int, oc: int) -> np.ndarray:
         z = np.zeros(oc, dtype=np.int64)
         return np.stack([mult, shift, np.full(oc, zp, dtype=np.int64), z, z, z], axis=1)
     e = np.maximum(np.where(mult == 0, 1, -shift), 1)  # < 1 only on constant channels (replaced)
+    if mode == MODE_FAST11:
+        return np.stack([mult & 0x7FF, (mult >> 11) & 0x7FF, mult >> 22, 256 + 512 * _t0(p, e), e + 9], axis=1)
     ml = ((mult & 0xFFFF) ^ 0x8000) - 0x8000
     mh = (mult - ml) >> 16
-    t = (1 << (e - 1)) + (zp - int(p["act_min"])) * (1 << e) - (1 << 13)
-    return np.stack([mh, ml, mh, ml, t, e], axis=1)
+    return np.stack([mh, ml, mh, ml, _t0(p, e) - (1 << 13), e], axis=1)
+
+
+def constant_records(p: dict[str, Any], mode: int, c: np.ndarray) -> np.ndarray:
+    """Records that requantise an accumulator of 0 to the outputs c (all-zero weight rows)."""
+    z = np.zeros(c.size, dtype=np.int64)
+    lo = int(p["act_min"])
+    if mode == MODE_EXACT:  # multiplier 0, c as the output offset
+        return np.stack([z, z, c, z, z, z], axis=1)
+    if mode == MODE_FAST11:  # V = 0: T' >> 10 with e = 1
+        return np.stack([z, z, z, (c - lo) << 10, z + 10], axis=1)
+    return np.stack([z, z, z, z, 2 * (c - lo) - (1 << 13), z + 1], axis=1)  # (2^13 + T) >> 1
 
 
 def _blocks(w: np.ndarray, start: np.ndarray, q: np.ndarray, lanes: int) -> np.ndarray:
@@ -98,41 +147,34 @@ def _blocks(w: np.ndarray, start: np.ndarray, q: np.ndarray, lanes: int) -> np.n
     n, k = w.shape
     blocks = n // lanes
     order = [4, 0, 1, 2, 3] if lanes == 5 else [0, 1, 2, 3]
-    qb = q.reshape(blocks, lanes, QUANT_WORDS)[:, order]
+    qb = q.reshape(blocks, lanes, q.shape[1])[:, order]
     return np.concatenate([start.reshape(blocks, lanes), w.reshape(blocks, lanes, k).transpose(0, 2, 1).reshape(blocks, lanes * k),
-                           qb.reshape(blocks, lanes * QUANT_WORDS)], axis=1).reshape(-1)
+                           qb.reshape(blocks, -1)], axis=1).reshape(-1)
 
 
 def build_stream(w: np.ndarray, bias: np.ndarray, p: dict[str, Any], mode: int, lanes: int = 4) -> np.ndarray:
     """The int32 stream of evo/conv_m0.h for [OC, K] weights (as TFLM applies them) and [OC] bias:
     blocks of `lanes` (4 or 5) channels, the channels left over in a last block of four padded
-    with zero-weight channels, which the kernel computes but does not store.
-    A channel whose weights are all zero starts at 0 and gets constants that requantise 0 to its
-    output c: fast modes e = 1, T = 2 (c - act_min) - 2^13 (with mh = ml = 0 the engine gives
-    (2^13 + T) >> 1); exact mode multiplier 0 and c as the output offset."""
+    with zero-weight channels, which the kernel computes but does not store. A channel whose
+    weights are all zero starts at 0 with constants that requantise 0 to its output."""
     oc, k = w.shape
     dead = ~np.any(w != 0, axis=1)
     full = oc // lanes if lanes == 5 else 0
     n = lanes * full + 4 * ((oc - lanes * full + 3) // 4)
+    s = scale(mode)
     wp = np.zeros((n, k), dtype=np.int64)
-    wp[:oc] = w
+    wp[:oc] = s * w.astype(np.int64)
     start = np.zeros(n, dtype=np.int64)
-    start[:oc] = 2 * (bias + int(p["input_offset"]) * w.astype(np.int64).sum(axis=1))
-    q = np.zeros((n, QUANT_WORDS), dtype=np.int64)
-    q[:, QUANT_WORDS - 1] = 1  # padding channels: e = 1
+    start[:oc] = np.where(dead, 0, s * (bias + int(p["input_offset"]) * w.astype(np.int64).sum(axis=1)))
+    q = np.zeros((n, quant_words(mode)), dtype=np.int64)
+    q[oc:] = constant_records(p, mode, np.zeros(n - oc, dtype=np.int64))  # padding channels
     q[:oc] = quant_records(p, mode, oc)
     if dead.any():
-        c = constant_outputs(w, bias, p)[dead]
-        start[:oc][dead] = 0
-        z = np.zeros(c.size, dtype=np.int64)
-        if mode == MODE_EXACT:
-            q[:oc][dead] = np.stack([z, z, c, z, z, z], axis=1)
-        else:
-            q[:oc][dead] = np.stack([z, z, z, z, 2 * (c - int(p["act_min"])) - (1 << 13), z + 1], axis=1)
+        q[:oc][dead] = constant_records(p, mode, constant_outputs(w, bias, p)[dead])
     m = lanes * full
-    parts = [_blocks(2 * wp[:m], start[:m], q[:m], lanes)] if full else []
+    parts = [_blocks(wp[:m], start[:m], q[:m], lanes)] if full else []
     if n > m:
-        parts.append(_blocks(2 * wp[m:], start[m:], q[m:], 4))
+        parts.append(_blocks(wp[m:], start[m:], q[m:], 4))
     return (np.concatenate(parts) & 0xFFFFFFFF).astype(np.uint32).view(np.int32)
 
 

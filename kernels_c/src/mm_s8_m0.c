@@ -16,9 +16,9 @@
 #define EVO_M0_ASM 0
 #endif
 
-/* The fast requantisation of the doubled accumulator x (see evo/conv_m0.h), q = {mh, ml, mh,
- * ml, T, e}: out - act_min before the clamp. Same steps as the RQ macro of the assembly. */
-static int32_t m0_rq_fast(int32_t x, const int32_t *q)
+/* The fast requantisations (evo/conv_m0.h), same steps as the assembly's RQ bodies: out - act_min
+ * before the clamp. RQ16: x = 2a, q = {mh, ml, mh, ml, T, e}. */
+static int32_t m0_rq16(int32_t x, const int32_t *q)
 {
     const int32_t xl = (int32_t)((uint32_t)x & 0xFFFFu);
     const int32_t xh = x >> 16;
@@ -27,12 +27,30 @@ static int32_t m0_rq_fast(int32_t x, const int32_t *q)
     return (int32_t)((uint32_t)(int32_t)(mid >> 16) + (uint32_t)(xh * q[2]) + (uint32_t)(xh >> 31) + (uint32_t)q[4]) >> q[5];
 }
 
+/* RQ11: a, q = {m0, m1, m2, T', e + 9}. */
+static int32_t m0_rq11(int32_t a, const int32_t *q)
+{
+    const int32_t v = a * q[2] + ((a * q[1] + ((a * q[0]) >> 11)) >> 11);
+    return (v - 512 * (a < 0) + q[3]) >> q[4];
+}
+
+/* out[j] for channel j of a block from its accumulator and constants q; returns the next record. */
+static const int32_t *m0_store(int32_t acc, const int32_t *q, const evo_m0_rq_t *rq, int8_t *out)
+{
+    const int32_t range = rq->act_max - rq->act_min;
+    int32_t v = rq->mode == EVO_M0_RQ11 ? m0_rq11(acc, q) : m0_rq16(acc, q);
+    if ((uint32_t)v > (uint32_t)range) {
+        v = v < 0 ? 0 : range;
+    }
+    *out = (int8_t)(v + rq->act_min);
+    return q + (rq->mode == EVO_M0_RQ11 ? EVO_M0_QUANT11_WORDS : EVO_M0_QUANT_WORDS);
+}
+
 /* Depthwise, any channel count and alignment (the assembly's twin on other builds): tap i of channel c + j (c = 4 * block) reads tab[i][c + j]; `channels` bounds the
  * bytes read (a partial last block reads 0 past it). */
 static void m0_dw_bytes(const int8_t *const *tab, int32_t k, const int32_t *stream, int32_t channels, const evo_m0_rq_t *rq,
-                         int8_t *out)
+                        int8_t *out)
 {
-    const int32_t range = rq->act_max - rq->act_min;
     int32_t c, i, j;
     for (c = 0; c < channels; c += 4) {
         int32_t acc[4];
@@ -46,13 +64,11 @@ static void m0_dw_bytes(const int8_t *const *tab, int32_t k, const int32_t *stre
                 acc[j] = (int32_t)((uint32_t)acc[j] + (uint32_t)(v * w[j]));
             }
         }
-        for (j = 0; j < 4; ++j, w += EVO_M0_QUANT_WORDS) {
-            int32_t v = m0_rq_fast(acc[j], w);
-            if ((uint32_t)v > (uint32_t)range) {
-                v = v < 0 ? 0 : range;
-            }
+        for (j = 0; j < 4; ++j) {
+            int8_t v;
+            w = m0_store(acc[j], w, rq, &v);
             if (c + j < channels) {
-                out[c + j] = (int8_t)(v + rq->act_min);
+                out[c + j] = v;
             }
         }
         stream = w;
@@ -64,7 +80,6 @@ static void m0_dw_bytes(const int8_t *const *tab, int32_t k, const int32_t *stre
 static const int32_t *m0_blocks(const int8_t *x, int32_t k, const int32_t *stream, int32_t blocks, int32_t lanes,
                                 const evo_m0_rq_t *rq, int8_t *out)
 {
-    const int32_t range = rq->act_max - rq->act_min;
     int32_t b, i, j;
     for (b = 0; b < blocks; ++b) {
         int32_t acc[5];
@@ -78,14 +93,9 @@ static const int32_t *m0_blocks(const int8_t *x, int32_t k, const int32_t *strea
                 acc[j] = (int32_t)((uint32_t)acc[j] + (uint32_t)(v * w[j]));
             }
         }
-        for (i = 0; i < lanes; ++i, w += EVO_M0_QUANT_WORDS) {
-            /* 5 lanes: channel 4's constants come first */
-            const int32_t c = lanes == 5 ? (i + 4) % 5 : i;
-            int32_t v = m0_rq_fast(acc[c], w);
-            if ((uint32_t)v > (uint32_t)range) {
-                v = v < 0 ? 0 : range;
-            }
-            out[c] = (int8_t)(v + rq->act_min);
+        for (i = 0; i < lanes; ++i) {
+            const int32_t c = lanes == 5 ? (i + 4) % 5 : i; /* 5 lanes: channel 4's constants come first */
+            w = m0_store(acc[c], w, rq, out + c);
         }
         out += lanes;
         stream = w;
@@ -96,10 +106,11 @@ static const int32_t *m0_blocks(const int8_t *x, int32_t k, const int32_t *strea
 #else
 /* The assembly. Registers while accumulating: r8-r11 (and r12 in the 5-channel engine) the
  * accumulators, r7 the stream. While requantising: r0 the accumulator, r1-r5 scratch, r6 the
- * output pointer, r7 the stream, r12 the constant 2^15 + 2^29, lr act_max - act_min (clamp
- * kind 0). Every engine's frame keeps act_min at [sp, #20]. Tap loops are unrolled four times;
- * k % 4 taps are taken by entering the loop at the matching step (ADD PC), so the loop's test
- * holds exactly after the last tap.
+ * output pointer, r7 the stream, r12 the constant 2^15 + 2^29 (RQ16), lr act_max - act_min
+ * (clamp kind 0). Every engine's frame keeps act_min at [sp, #20]. Tap loops are unrolled four
+ * times; k % 4 taps are taken by entering the loop at the matching step (ADD PC), so the loop's
+ * test holds exactly after the last tap. Each engine exists for RQ16 and RQ11 (suffix 11), each
+ * in its own section, so that a build links only what its layers use.
  *
  * evo_mm_s8_m0_blocks (4 channels): r0-r3 the weights, r4 the input, r5 the end of the field, r6
  * the tap index (-k .. 0). Frame: 0 -k, 4 entry offset (22 bytes per step), 8 blocks left, 12
@@ -114,14 +125,39 @@ static const int32_t *m0_blocks(const int8_t *x, int32_t k, const int32_t *strea
  * r6 the table's end, r3 the tap's four input bytes, r0-r1 weights, r2 the sign-extended input.
  * Frame: 0 table, 4 entry offset (36 bytes per step), 8 blocks left, 12 table end, 16 out,
  * 20 act_min, 24 channel offset. */
-const int32_t *evo_mm_s8_m0_blocks(const int8_t *x_end, int32_t k, const int32_t *stream, const int32_t *job);
-const int32_t *evo_mm5_s8_m0_blocks(const int8_t *x, int32_t k, const int32_t *stream, const int32_t *job);
-const int32_t *evo_dw_s8_m0_blocks(const int8_t *const *tab, int32_t k, const int32_t *stream, const int32_t *job);
+#define EVO_M0_ENGINES(name)                                                                             \
+    const int32_t *evo_mm_s8_m0_blocks##name(const int8_t *x_end, int32_t k, const int32_t *stream, const int32_t *job); \
+    const int32_t *evo_mm5_s8_m0_blocks##name(const int8_t *x, int32_t k, const int32_t *stream, const int32_t *job);    \
+    const int32_t *evo_dw_s8_m0_blocks##name(const int8_t *const *tab, int32_t k, const int32_t *stream, const int32_t *job);
+EVO_M0_ENGINES(16)
+EVO_M0_ENGINES(11)
 __asm__(
     "    .syntax unified\n"
-    /* requantise r0, store it at out (r6) + j; wide: act range [-128, 127] (a range check
-     * against 255), else the range in lr */
-    "    .macro EVO_M0_RQ j, wide\n"
+    /* clamp `reg` (out - act_min) and store it as out at out (r6) + j; wide: act range
+     * [-128, 127] (a range check against 255), else the range in lr */
+    "    .macro EVO_M0_STORE reg, j, wide\n"
+    "    .if \\wide\n"
+    "    lsrs r0, \\reg, #8\n"
+    "    beq 1f\n"
+    "    asrs \\reg, \\reg, #31\n"    /* below: 0, above: -1 ... */
+    "    mvns \\reg, \\reg\n"         /* ... as 255 after the +act_min */
+    "1:\n"
+    "    subs \\reg, #128\n"
+    "    .else\n"
+    "    cmp \\reg, lr\n"
+    "    bls 1f\n"
+    "    asrs \\reg, \\reg, #31\n"
+    "    mvns \\reg, \\reg\n"
+    "    mov r0, lr\n"
+    "    ands \\reg, r0\n"            /* below: 0, above: the range */
+    "1:\n"
+    "    ldr r0, [sp, #20]\n"
+    "    adds \\reg, r0\n"
+    "    .endif\n"
+    "    strb \\reg, [r6, #\\j]\n"
+    "    .endm\n"
+    /* requantise r0 (RQ16: x = 2a) */
+    "    .macro EVO_M0_RQ16 j, wide\n"
     "    ldm r7!, {r2-r5}\n"          /* mh ml mh ml */
     "    uxth r1, r0\n"               /* xl */
     "    asrs r0, r0, #16\n"          /* xh */
@@ -140,25 +176,31 @@ __asm__(
     "    ldm r7!, {r4, r5}\n"         /* T e */
     "    adds r3, r4\n"
     "    asrs r3, r5\n"               /* out - act_min */
-    "    .if \\wide\n"
-    "    lsrs r0, r3, #8\n"
-    "    beq 1f\n"
-    "    asrs r3, r3, #31\n"          /* below: 0, above: -1 ... */
-    "    mvns r3, r3\n"               /* ... as 255 after the +act_min */
-    "1:\n"
-    "    subs r3, #128\n"
+    "    EVO_M0_STORE r3, \\j, \\wide\n"
+    "    .endm\n"
+    /* requantise r0 (RQ11: a) */
+    "    .macro EVO_M0_RQ11 j, wide\n"
+    "    ldm r7!, {r1-r5}\n"          /* m0 m1 m2 T' e+9 */
+    "    muls r1, r0, r1\n"           /* a * m0 */
+    "    asrs r1, r1, #11\n"
+    "    muls r2, r0, r2\n"           /* a * m1 */
+    "    adds r1, r2\n"
+    "    asrs r1, r1, #11\n"
+    "    muls r3, r0, r3\n"           /* a * m2 */
+    "    adds r1, r3\n"
+    "    asrs r0, r0, #31\n"
+    "    lsls r0, r0, #9\n"
+    "    adds r1, r0\n"               /* - 512 [a < 0] */
+    "    adds r1, r4\n"
+    "    asrs r1, r5\n"               /* out - act_min */
+    "    EVO_M0_STORE r1, \\j, \\wide\n"
+    "    .endm\n"
+    "    .macro EVO_M0_RQ rq, j, wide\n"
+    "    .if \\rq == 11\n"
+    "    EVO_M0_RQ11 \\j, \\wide\n"
     "    .else\n"
-    "    cmp r3, lr\n"
-    "    bls 1f\n"
-    "    asrs r3, r3, #31\n"
-    "    mvns r3, r3\n"
-    "    mov r0, lr\n"
-    "    ands r3, r0\n"               /* below: 0, above: the range */
-    "1:\n"
-    "    ldr r0, [sp, #20]\n"
-    "    adds r3, r0\n"
+    "    EVO_M0_RQ16 \\j, \\wide\n"
     "    .endif\n"
-    "    strb r3, [r6, #\\j]\n"
     "    .endm\n"
     /* the constant 2^15 + 2^29 into r12 (r1, r2 scratch) */
     "    .macro EVO_M0_CONST\n"
@@ -186,6 +228,19 @@ __asm__(
     "    mov r11, r7\n"
     "    pop {r4-r7, pc}\n"
     "    .endm\n"
+    "    .macro EVO_M0_FUNC name\n"
+    "    .pushsection .text.\\name,\"ax\",%progbits\n"
+    "    .thumb\n"
+    "    .balign 4\n"
+    "    .global \\name\n"
+    "    .type \\name, %function\n"
+    "    .thumb_func\n"
+    "\\name:\n"
+    "    .endm\n"
+    "    .macro EVO_M0_ENDFUNC name\n"
+    "    .size \\name, .-\\name\n"
+    "    .popsection\n"
+    "    .endm\n"
     /* ---- 4 channels, field read with LDRSB */
     "    .macro EVO_M0_TAP\n"
     "    ldrsb r4, [r5, r6]\n"
@@ -200,7 +255,7 @@ __asm__(
     "    add r11, r3\n"
     "    adds r6, #1\n"
     "    .endm\n"
-    "    .macro EVO_M0_BLOCKS wide\n"
+    "    .macro EVO_M0_BLOCKS rq, wide\n"
     "2:\n"
     "    ldm r7!, {r0-r3}\n"          /* starts */
     "    mov r8, r0\n"
@@ -220,13 +275,13 @@ __asm__(
     "    bne 3b\n"
     "    ldr r6, [sp, #16]\n"
     "    mov r0, r8\n"
-    "    EVO_M0_RQ 0, \\wide\n"
+    "    EVO_M0_RQ \\rq, 0, \\wide\n"
     "    mov r0, r9\n"
-    "    EVO_M0_RQ 1, \\wide\n"
+    "    EVO_M0_RQ \\rq, 1, \\wide\n"
     "    mov r0, r10\n"
-    "    EVO_M0_RQ 2, \\wide\n"
+    "    EVO_M0_RQ \\rq, 2, \\wide\n"
     "    mov r0, r11\n"
-    "    EVO_M0_RQ 3, \\wide\n"
+    "    EVO_M0_RQ \\rq, 3, \\wide\n"
     "    adds r6, #4\n"
     "    str r6, [sp, #16]\n"
     "    ldr r0, [sp, #8]\n"
@@ -236,13 +291,8 @@ __asm__(
     "    b 2b\n"                      /* beyond a conditional branch's reach */
     "8:\n"
     "    .endm\n"
-    "    .pushsection .text.evo_mm_s8_m0_blocks,\"ax\",%progbits\n"
-    "    .thumb\n"
-    "    .balign 4\n"
-    "    .global evo_mm_s8_m0_blocks\n"
-    "    .type evo_mm_s8_m0_blocks, %function\n"
-    "    .thumb_func\n"
-    "evo_mm_s8_m0_blocks:\n"
+    "    .macro EVO_M0_MM4 name, rq\n"
+    "    EVO_M0_FUNC \\name\n"
     "    EVO_M0_ENTER\n"
     "    sub sp, #24\n"
     "    mov r7, r2\n"
@@ -266,16 +316,16 @@ __asm__(
     "    beq 6f\n"
     "    b 4f\n"
     "6:\n"
-    "    EVO_M0_BLOCKS 1\n"
+    "    EVO_M0_BLOCKS \\rq, 1\n"
     "    b 5f\n"
     "4:\n"
-    "    EVO_M0_BLOCKS 0\n"
+    "    EVO_M0_BLOCKS \\rq, 0\n"
     "5:\n"
     "    mov r0, r7\n"
     "    add sp, #24\n"
     "    EVO_M0_LEAVE\n"
-    "    .size evo_mm_s8_m0_blocks, .-evo_mm_s8_m0_blocks\n"
-    "    .popsection\n"
+    "    EVO_M0_ENDFUNC \\name\n"
+    "    .endm\n"
     /* ---- 5 channels, widened field */
     "    .macro EVO_M0_TAP5\n"
     "    ldm r6!, {r5}\n"
@@ -291,7 +341,7 @@ __asm__(
     "    muls r4, r5, r4\n"
     "    add r12, r4\n"
     "    .endm\n"
-    "    .macro EVO_M0_BLOCKS5 wide\n"
+    "    .macro EVO_M0_BLOCKS5 rq, wide\n"
     "2:\n"
     "    ldm r7!, {r0-r4}\n"          /* starts */
     "    mov r8, r0\n"
@@ -314,21 +364,23 @@ __asm__(
     "    bne 3b\n"
     "    ldr r6, [sp, #16]\n"
     "    mov r0, r12\n"
+    "    .if \\rq == 16\n"
     "    ldr r1, [sp, #28]\n"
     "    mov r12, r1\n"
+    "    .endif\n"
     "    .if \\wide == 0\n"
     "    ldr r1, [sp, #24]\n"
     "    mov lr, r1\n"
     "    .endif\n"
-    "    EVO_M0_RQ 4, \\wide\n"
+    "    EVO_M0_RQ \\rq, 4, \\wide\n"
     "    mov r0, r8\n"
-    "    EVO_M0_RQ 0, \\wide\n"
+    "    EVO_M0_RQ \\rq, 0, \\wide\n"
     "    mov r0, r9\n"
-    "    EVO_M0_RQ 1, \\wide\n"
+    "    EVO_M0_RQ \\rq, 1, \\wide\n"
     "    mov r0, r10\n"
-    "    EVO_M0_RQ 2, \\wide\n"
+    "    EVO_M0_RQ \\rq, 2, \\wide\n"
     "    mov r0, r11\n"
-    "    EVO_M0_RQ 3, \\wide\n"
+    "    EVO_M0_RQ \\rq, 3, \\wide\n"
     "    adds r6, #5\n"
     "    str r6, [sp, #16]\n"
     "    ldr r0, [sp, #4]\n"
@@ -338,13 +390,8 @@ __asm__(
     "    b 2b\n"
     "8:\n"
     "    .endm\n"
-    "    .pushsection .text.evo_mm5_s8_m0_blocks,\"ax\",%progbits\n"
-    "    .thumb\n"
-    "    .balign 4\n"
-    "    .global evo_mm5_s8_m0_blocks\n"
-    "    .type evo_mm5_s8_m0_blocks, %function\n"
-    "    .thumb_func\n"
-    "evo_mm5_s8_m0_blocks:\n"
+    "    .macro EVO_M0_MM5 name, rq\n"
+    "    EVO_M0_FUNC \\name\n"
     "    EVO_M0_ENTER\n"
     "    lsls r4, r1, #2\n"
     "    adds r4, #7\n"
@@ -385,18 +432,18 @@ __asm__(
     "    beq 6f\n"
     "    b 4f\n"
     "6:\n"
-    "    EVO_M0_BLOCKS5 1\n"
+    "    EVO_M0_BLOCKS5 \\rq, 1\n"
     "    b 5f\n"
     "4:\n"
-    "    EVO_M0_BLOCKS5 0\n"
+    "    EVO_M0_BLOCKS5 \\rq, 0\n"
     "5:\n"
     "    mov r0, r7\n"
     "    ldr r1, [sp, #32]\n"
     "    add sp, #40\n"
     "    add sp, r1\n"
     "    EVO_M0_LEAVE\n"
-    "    .size evo_mm5_s8_m0_blocks, .-evo_mm5_s8_m0_blocks\n"
-    "    .popsection\n"
+    "    EVO_M0_ENDFUNC \\name\n"
+    "    .endm\n"
     /* ---- 4 channels, depthwise: the tap's pixel address from the table (r4), its four channels
      * at + the channel offset (r5) in one word (r3), each sign-extended into r2 */
     "    .macro EVO_M0_DWTAP\n"
@@ -419,7 +466,7 @@ __asm__(
     "    muls r1, r3, r1\n"
     "    add r11, r1\n"
     "    .endm\n"
-    "    .macro EVO_M0_DWBLOCKS wide\n"
+    "    .macro EVO_M0_DWBLOCKS rq, wide\n"
     "2:\n"
     "    ldm r7!, {r0-r3}\n"
     "    mov r8, r0\n"
@@ -441,13 +488,13 @@ __asm__(
     "    bne 3b\n"
     "    ldr r6, [sp, #16]\n"
     "    mov r0, r8\n"
-    "    EVO_M0_RQ 0, \\wide\n"
+    "    EVO_M0_RQ \\rq, 0, \\wide\n"
     "    mov r0, r9\n"
-    "    EVO_M0_RQ 1, \\wide\n"
+    "    EVO_M0_RQ \\rq, 1, \\wide\n"
     "    mov r0, r10\n"
-    "    EVO_M0_RQ 2, \\wide\n"
+    "    EVO_M0_RQ \\rq, 2, \\wide\n"
     "    mov r0, r11\n"
-    "    EVO_M0_RQ 3, \\wide\n"
+    "    EVO_M0_RQ \\rq, 3, \\wide\n"
     "    adds r6, #4\n"
     "    str r6, [sp, #16]\n"
     "    ldr r5, [sp, #24]\n"
@@ -460,13 +507,8 @@ __asm__(
     "    b 2b\n"
     "8:\n"
     "    .endm\n"
-    "    .pushsection .text.evo_dw_s8_m0_blocks,\"ax\",%progbits\n"
-    "    .thumb\n"
-    "    .balign 4\n"
-    "    .global evo_dw_s8_m0_blocks\n"
-    "    .type evo_dw_s8_m0_blocks, %function\n"
-    "    .thumb_func\n"
-    "evo_dw_s8_m0_blocks:\n"
+    "    .macro EVO_M0_DW name, rq\n"
+    "    EVO_M0_FUNC \\name\n"
     "    EVO_M0_ENTER\n"
     "    sub sp, #28\n"
     "    mov r7, r2\n"
@@ -494,26 +536,40 @@ __asm__(
     "    beq 6f\n"
     "    b 4f\n"
     "6:\n"
-    "    EVO_M0_DWBLOCKS 1\n"
+    "    EVO_M0_DWBLOCKS \\rq, 1\n"
     "    b 5f\n"
     "4:\n"
-    "    EVO_M0_DWBLOCKS 0\n"
+    "    EVO_M0_DWBLOCKS \\rq, 0\n"
     "5:\n"
     "    mov r0, r7\n"
     "    add sp, #28\n"
     "    EVO_M0_LEAVE\n"
-    "    .size evo_dw_s8_m0_blocks, .-evo_dw_s8_m0_blocks\n"
-    "    .popsection\n"
+    "    EVO_M0_ENDFUNC \\name\n"
+    "    .endm\n"
+    "    EVO_M0_MM4 evo_mm_s8_m0_blocks16, 16\n"
+    "    EVO_M0_MM4 evo_mm_s8_m0_blocks11, 11\n"
+    "    EVO_M0_MM5 evo_mm5_s8_m0_blocks16, 16\n"
+    "    EVO_M0_MM5 evo_mm5_s8_m0_blocks11, 11\n"
+    "    EVO_M0_DW evo_dw_s8_m0_blocks16, 16\n"
+    "    EVO_M0_DW evo_dw_s8_m0_blocks11, 11\n"
+    "    .purgem EVO_M0_STORE\n"
+    "    .purgem EVO_M0_RQ16\n"
+    "    .purgem EVO_M0_RQ11\n"
     "    .purgem EVO_M0_RQ\n"
     "    .purgem EVO_M0_CONST\n"
     "    .purgem EVO_M0_ENTER\n"
     "    .purgem EVO_M0_LEAVE\n"
+    "    .purgem EVO_M0_FUNC\n"
+    "    .purgem EVO_M0_ENDFUNC\n"
     "    .purgem EVO_M0_TAP\n"
     "    .purgem EVO_M0_BLOCKS\n"
+    "    .purgem EVO_M0_MM4\n"
     "    .purgem EVO_M0_TAP5\n"
     "    .purgem EVO_M0_BLOCKS5\n"
+    "    .purgem EVO_M0_MM5\n"
     "    .purgem EVO_M0_DWTAP\n"
-    "    .purgem EVO_M0_DWBLOCKS\n");
+    "    .purgem EVO_M0_DWBLOCKS\n"
+    "    .purgem EVO_M0_DW\n");
 
 static const int32_t *m0_blocks(const int8_t *x, int32_t k, const int32_t *stream, int32_t blocks, int32_t lanes,
                                 const evo_m0_rq_t *rq, int8_t *out)
@@ -523,7 +579,10 @@ static const int32_t *m0_blocks(const int8_t *x, int32_t k, const int32_t *strea
     job[1] = (int32_t)(intptr_t)out;
     job[2] = rq->act_min;
     job[3] = rq->act_max;
-    return lanes == 5 ? evo_mm5_s8_m0_blocks(x, k, stream, job) : evo_mm_s8_m0_blocks(x + k, k, stream, job);
+    if (rq->mode == EVO_M0_RQ11) {
+        return lanes == 5 ? evo_mm5_s8_m0_blocks11(x, k, stream, job) : evo_mm_s8_m0_blocks11(x + k, k, stream, job);
+    }
+    return lanes == 5 ? evo_mm5_s8_m0_blocks16(x, k, stream, job) : evo_mm_s8_m0_blocks16(x + k, k, stream, job);
 }
 
 /* Word loads of four channels: whole blocks only, every tap pixel 4-byte aligned. */
@@ -535,7 +594,11 @@ static void m0_dw_words(const int8_t *const *tab, int32_t k, const int32_t *stre
     job[1] = (int32_t)(intptr_t)out;
     job[2] = rq->act_min;
     job[3] = rq->act_max;
-    (void)evo_dw_s8_m0_blocks(tab, k, stream, job);
+    if (rq->mode == EVO_M0_RQ11) {
+        (void)evo_dw_s8_m0_blocks11(tab, k, stream, job);
+    } else {
+        (void)evo_dw_s8_m0_blocks16(tab, k, stream, job);
+    }
 }
 #endif
 

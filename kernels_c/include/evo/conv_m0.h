@@ -1,61 +1,69 @@
-/* int8 CONV_2D and FULLY_CONNECTED for cores without the DSP extension (Cortex-M0/M0+, ARMv6-M),
- * on one matrix engine (kernels_c/src/mm_s8_m0.c) with a weight stream laid out at generation
- * time by evo/ops/conv_m0.py.
+/* int8 CONV_2D, FULLY_CONNECTED and DEPTHWISE_CONV_2D for cores without the DSP extension
+ * (Cortex-M0/M0+, ARMv6-M), on the engines of kernels_c/src/mm_s8_m0.c with a weight stream laid
+ * out at generation time by evo/ops/conv_m0.py.
  *
  * What costs on an M0 is not the multiply (MULS is one instruction) but everything around it:
  * sign extension, address arithmetic, and the requantisation's 64-bit multiply (a libgcc call of
- * ~50 instructions). So the engine computes four output channels of one pixel at a time: per
- * tap, one LDRSB of the raw int8 input (register offset: the loop index), one LDM of the four
- * channels' weights stored as int32 (no extension, no address arithmetic), four MULS and four
- * ADDs into accumulators held in r8-r11. The input offset is folded into the accumulators'
- * starts (bias + input_offset * sum of the channel's weights), so padded taps read the input
- * zero point and every tap is the same multiply-add; weights and starts are stored doubled
- * (2w), which gives the requantisation's doubled accumulator for free.
+ * ~50 instructions). So the engines compute four (or five) output channels of one pixel at a
+ * time: per tap, one load of the input (LDRSB of the raw int8 byte, or LDM from a copy widened to
+ * int32), one LDM of the channels' weights stored as int32 (no extension, no address
+ * arithmetic), one MULS and one ADD per channel into accumulators held in r8-r12. The input
+ * offset is folded into the accumulators' starts (bias + input_offset * sum of the channel's
+ * weights), so padded taps read the input zero point and every tap is the same multiply-add.
  *
  * Stream (int32 words), per block of four output channels (a last partial block is padded with
  * zero-weight channels that are computed but not stored):
- *   start[4]                    2 * (bias + input_offset * sum(w)) per channel
- *   w[K][4]                     2 * w, K = kh * kw * in_c in TFLite filter order (fy, fx, c)
- *   quant[4][6]                 per channel {mh, ml, mh, ml, T, e} (fast modes) or
- *                               {multiplier, shift, output_offset, 0, 0, 0} (exact mode)
+ *   start[4]      s * (bias + input_offset * sum(w)) per channel
+ *   w[K][4]       s * w, K = kh * kw * in_c in TFLite filter order (fy, fx, c)
+ *   quant[4][Q]   per channel: the requantisation's constants (below), Q words
+ * s = 2 in modes EVO_M0_RQ16 and EVO_M0_EXACT (the doubled accumulator x = 2a), 1 in EVO_M0_RQ11.
  * With 5 lanes (the 5-channel engine), blocks of five channels: start[5], w[K][5], then the
  * quant records of channels 4, 0, 1, 2, 3; the channels left over (at most four) end the stream
  * as one block of four. The 5-channel engine reads the field from a copy widened to int32 on the
  * stack, one LDM per tap, which frees the registers for a fifth accumulator.
  *
- * Fast requantisation (modes EVO_M0_FAST, EVO_M0_FAST_CLAMP). For a right shift e >= 1 TFLM's
- * MultiplyByQuantizedMultiplier(a, M, -e) + zp equals (depthwise_fast.py has the proof)
- *     out = (2^(e-1) + zp * 2^e - [a < 0] + hm) >> e,   hm = floor((x * M + 2^31) / 2^32), x = 2a.
- * hm is formed exactly from 16-bit pieces: x = xh * 2^16 + xl (xl = x & 0xFFFF, xh = x >> 16,
- * so xh < 0 exactly when x < 0) and M = mh * 2^16 + ml (ml = the sign-extended low half):
- *     hm = xh * mh + floor((xh * ml + xl * mh + 2^15 + floor(xl * ml / 2^16)) / 2^16)
- * (nested floors of integer sums). For |x| < 2^30 every product fits int32 (|xl * ml| < 2^31,
- * 0 <= xl * mh < 2^31, |xh * ml| < 2^29) and the inner sum lies in [-2^29, 2^31 + 2^30): plus
- * 2^29 it is a 32-bit unsigned value, so a logical shift gives its floor plus 2^13, which T
- * takes back. T also subtracts act_min * 2^e, so the shifted result is out - act_min, one
- * unsigned compare against act_max - act_min from the clamp:
- *     T = 2^(e-1) + zp * 2^e - act_min * 2^e - 2^13.
- * The generator checks |x| < 2^30 and that T + hm cannot overflow from the weights, the bias and
- * the input offset; otherwise the layer is in exact mode (TFLM's arithmetic in C) or keeps the
- * portable kernel. mh and ml are stored twice so that one LDM gives the four multiplications
- * their operands (MULS overwrites one). */
+ * Requantisation. For a right shift e >= 1 TFLM's MultiplyByQuantizedMultiplier(a, M, -e) + zp
+ * equals (evo/ops/depthwise_fast.py has the proof)
+ *     out = (T0 - [a < 0] + hm) >> e,  T0 = 2^(e-1) + zp * 2^e,  hm = floor((a * M + 2^30) / 2^31),
+ * and, nesting the floors, out = floor((a * M + 2^30 + (T0 - [a < 0]) * 2^31) / 2^(31 + e)).
+ * Both fast modes subtract act_min in T0, so the shifted result is out - act_min and the clamp is
+ * one unsigned compare against act_max - act_min (against 255 by a shift where the act range is
+ * the whole int8 range), and act_min is added back before the byte store.
+ *
+ * EVO_M0_RQ16 (|a| < 2^29), Q = 6: {mh, ml, mh, ml, T, e}. hm = floor((x * M + 2^31) / 2^32),
+ * x = 2a, from 16-bit pieces: x = xh * 2^16 + xl (xl = x & 0xFFFF, xh = x >> 16, so xh < 0
+ * exactly when x < 0) and M = mh * 2^16 + ml (ml = the sign-extended low half):
+ *     hm = xh * mh + floor((xh * ml + xl * mh + 2^15 + floor(xl * ml / 2^16)) / 2^16).
+ * For |x| < 2^30 every product fits int32 (|xl * ml| < 2^31, 0 <= xl * mh < 2^31,
+ * |xh * ml| < 2^29) and the inner sum lies in [-2^29, 2^31 + 2^30): plus 2^29 it is a 32-bit
+ * unsigned value, so a logical shift gives its floor plus 2^13, which T takes back:
+ *     T = 2^(e-1) + (zp - act_min) * 2^e - 2^13,  out - act_min = (T - [x < 0] + hm) >> e.
+ * mh and ml are stored twice so that one LDM gives the four multiplications their operands
+ * (MULS overwrites one).
+ *
+ * EVO_M0_RQ11 (|a| < 2^20), Q = 5: {m0, m1, m2, T', e + 9}. M = m2 * 2^22 + m1 * 2^11 + m0
+ * (m0, m1 < 2^11, m2 <= 2^9), so each product a * m fits int32 and
+ *     V = a * m2 + ((a * m1 + ((a * m0) >> 11)) >> 11) = floor(a * M / 2^22)
+ * (nested floors). 2^30 + (T0 - [a < 0]) * 2^31 is a multiple of 2^22, so
+ *     out - act_min = (V + T' - 512 [a < 0]) >> (9 + e),  T' = 2^8 + 2^9 (2^(e-1) + (zp - act_min) 2^e).
+ * Five instructions fewer per output than RQ16.
+ *
+ * The generator checks the accumulator bound from the weights, the bias and the input offset,
+ * and that the sums with T cannot overflow; left shifts, larger accumulators or constants use
+ * EVO_M0_EXACT (TFLM's arithmetic in C), Q = 6: {multiplier, shift, output_offset, 0, 0, 0};
+ * where even |2a| < 2^31 does not hold the layer keeps the portable kernel. */
 #ifndef EVO_CONV_M0_H
 #define EVO_CONV_M0_H
 
 #include "evo/common.h"
 
-#define EVO_M0_FAST 0       /* fast requantisation, act range [-128, 127] */
-#define EVO_M0_FAST_CLAMP 1 /* fast requantisation, narrower act range */
-#define EVO_M0_EXACT 2      /* TFLM's requantisation (libgcc 64-bit multiply) */
+#define EVO_M0_RQ16 0  /* fast requantisation from 16-bit pieces */
+#define EVO_M0_EXACT 2 /* TFLM's requantisation (libgcc 64-bit multiply) */
+#define EVO_M0_RQ11 3  /* fast requantisation from 11-bit pieces */
 
-#define EVO_M0_QUANT_WORDS 6 /* per channel */
+#define EVO_M0_QUANT_WORDS 6   /* per channel, RQ16 and EXACT */
+#define EVO_M0_QUANT11_WORDS 5 /* per channel, RQ11 */
 #define EVO_M0_BIAS_2P29 (1 << 29)
-
-/* Words of one block of four channels for a field of k taps. */
-static inline int32_t evo_m0_block_words(int32_t k)
-{
-    return 4 + 4 * k + 4 * EVO_M0_QUANT_WORDS;
-}
 
 /* What the engine needs besides the field and the stream. lanes: 4, or 5 for the 5-channel
  * engine of CONV_2D / FULLY_CONNECTED (fields of at most EVO_M0_LANES5_MAX_K taps, widened to
