@@ -70,3 +70,46 @@ def test_m0_kernels_on_host_bit_exact(name):
         got = m.run(inputs)
     for a, b in zip(got, tflm):
         assert np.array_equal(a, b), f"{name} ({sorted(funcs)}) differs from TFLM"
+
+
+# ----------------------------------------------------------------------------- fused row-streamed groups
+# The memory-first M0 build streams conv chains (and tiny_cnn's conv -> depthwise -> pool group) on
+# the M0 row kernels (conv2d_s8_m0_row.c, depthwise_conv2d_s8_m0t_row.c) without raising the
+# portable arena.
+
+
+def _row_kernels(prog) -> set[str]:
+    return {v["row"].text for sp in prog.steps if sp.call is not None and sp.call.func == "evo_stream_run"
+            for _, sym, entries in sp.call.prelude if sym.endswith("_stages[]") for v in entries}
+
+
+@pytest.mark.parametrize("name", ["rgb_first_layer", "deep_valid", "odd_channels", "wide_kernel", "tiny_cnn"])
+def test_streamed_m0_kernels_bit_exact_at_the_portable_arena(name):
+    from evo.codegen.lower import lower
+    from evo.frontend.tflite_writer import write_tflite
+    from evo.target import HOST
+    from tests.conftest import MODELS
+    from tests.support.conv_chain import conv_chain
+    from tests.unit.test_stream_dsp import CHAINS
+
+    if name == "tiny_cnn":
+        path = MODELS / "synthetic" / "tiny_cnn_int8.tflite"
+        if not path.exists():
+            pytest.skip("../shared/models is not present")
+        model = path.read_bytes()
+        rows = {"evo_conv2d_s8_m0_row", "evo_depthwise_conv2d_s8_m0t_row"}
+    else:
+        model = write_tflite(conv_chain(*CHAINS[name]))
+        rows = {"evo_conv2d_s8_m0_row"}
+    g = read_tflite(model)
+    compiled = compile_graph(g, target=M0)
+    prog = compiled.program
+    assert prog.streams and prog.stream_specialised
+    assert rows <= _row_kernels(prog), _row_kernels(prog)
+    assert prog.plan.arena_bytes <= lower(g, target=HOST).plan.arena_bytes
+    inputs = random_inputs(g, 5)
+    want, _ = run_tflm(model, g, inputs)
+    with HostModel.build(g, compiled=compiled) as m:
+        got = m.run(inputs)
+    for a, b in zip(got, want):
+        assert np.array_equal(a, b)

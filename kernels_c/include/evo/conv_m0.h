@@ -149,4 +149,22 @@ evo_status_t evo_conv2d_s8_m0_rows(const evo_conv2d_s8_m0_params_t *p, const int
 evo_status_t evo_fully_connected_s8_m0(const evo_fully_connected_s8_m0_params_t *p, const int8_t *input,
                                        const int32_t *stream, int8_t *output);
 
+/* Stages of fused row-streamed groups (evo/stream.h, evo/memory/stream.py): one output row of
+ * the kernel on a one-row problem. */
+typedef struct {
+    const evo_conv2d_s8_m0_params_t *p;
+    const int32_t *stream;
+} evo_conv2d_s8_m0_stage_t;
+
+typedef struct {
+    const evo_depthwise_conv2d_s8_m0t_params_t *p;
+    const int32_t *stream;
+    const int32_t *zp;
+} evo_depthwise_conv2d_s8_m0t_stage_t;
+
+evo_status_t evo_conv2d_s8_m0_row(const void *stage, const void *const *in, int32_t in_rows, int32_t pad_top, void *out,
+                                  void *scratch);
+evo_status_t evo_depthwise_conv2d_s8_m0t_row(const void *stage, const void *const *in, int32_t in_rows, int32_t pad_top,
+                                             void *out, void *scratch);
+
 #endif
