@@ -283,9 +283,14 @@ def _conv_call(op, p: dict[str, Any], call: KernelCall, w2: np.ndarray, bias: np
                                           "input_offset")}
     lanes = lanes_for(w2.shape[1], w2.shape[0], mode)
     params.update(rq=_rq(p, mode, lanes), scratch_bytes=scratch)
+    zp = None  # what padded taps read: a filter row of input zero points (int32 words: aligned)
+    if scratch:
+        row = np.zeros(4 * ((p["kw"] * p["in"][3] + 3) // 4), dtype=np.int8)
+        row[:] = -int(p["input_offset"])
+        zp = ConstArray("zp", row.view("<i4"))
     fast = replace(call, func="evo_conv2d_s8_m0", sources=["conv2d_s8_m0.c", ENGINE], header=HEADER,
                    params_type="evo_conv2d_s8_m0_params_t", params=params,
-                   args=[TensorArg(op.inputs[0]), ConstArray("m0", build_stream(w2, bias, p, mode, lanes)), None, TensorArg(op.outputs[0]),
+                   args=[TensorArg(op.inputs[0]), ConstArray("m0", build_stream(w2, bias, p, mode, lanes)), zp, TensorArg(op.outputs[0]),
                          Scratch()],
                    scratch_bytes=scratch, lean=None)
     if 0 < scratch and p["kh"] * p["kw"] * p["in"][3] <= STACK_PATCH:  # lean: the patch on the stack

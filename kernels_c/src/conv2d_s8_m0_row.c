@@ -9,5 +9,5 @@ evo_status_t evo_conv2d_s8_m0_row(const void *stage, const void *const *in, int3
     q.in.h = in_rows;
     q.out.h = 1;
     q.pad_h = pad_top;
-    return evo_conv2d_s8_m0(&q, (const int8_t *)in[0], s->stream, NULL, (int8_t *)out, scratch);
+    return evo_conv2d_s8_m0(&q, (const int8_t *)in[0], s->stream, s->zp, (int8_t *)out, scratch);
 }

@@ -13,6 +13,7 @@ evo_status_t evo_depthwise_conv2d_s8_m0t(const evo_depthwise_conv2d_s8_m0t_param
     /* four channels per word load where every tap pixel is word aligned */
     const int words = (c & 3) == 0 && ((uintptr_t)input & 3) == 0 && ((uintptr_t)pad & 3) == 0;
     const int8_t *tab[EVO_M0T_MAX_TAPS];
+    const size_t step = (size_t)p->dil_w * c;
     int32_t b, oy, ox, fy, fx;
 
     (void)scratch;
@@ -23,14 +24,28 @@ evo_status_t evo_depthwise_conv2d_s8_m0t(const evo_depthwise_conv2d_s8_m0t_param
     for (b = 0; b < p->in.n; ++b) {
         const int8_t *in_b = input + (size_t)b * h * w * c;
         for (oy = 0; oy < p->out.h; ++oy) {
+            const int32_t iy0 = oy * p->stride_h - p->pad_h;
             for (ox = 0; ox < p->out.w; ++ox) {
+                const int32_t ix0 = ox * p->stride_w - p->pad_w;
+                const int cols_in = ix0 >= 0 && ix0 + (kw - 1) * p->dil_w < w;
                 const int8_t **t = tab;
                 for (fy = 0; fy < kh; ++fy) {
-                    const int32_t iy = oy * p->stride_h - p->pad_h + fy * p->dil_h;
-                    const int8_t *row = in_b + (size_t)iy * w * c;
-                    for (fx = 0; fx < kw; ++fx) {
-                        const int32_t ix = ox * p->stride_w - p->pad_w + fx * p->dil_w;
-                        *t++ = (iy >= 0 && iy < h && ix >= 0 && ix < w) ? row + (size_t)ix * c : pad;
+                    const int32_t iy = iy0 + fy * p->dil_h;
+                    if (iy < 0 || iy >= h) {
+                        for (fx = 0; fx < kw; ++fx) {
+                            *t++ = pad;
+                        }
+                    } else if (cols_in) { /* the common case: kw taps dil_w pixels apart */
+                        const int8_t *q = in_b + ((size_t)iy * w + ix0) * c;
+                        for (fx = 0; fx < kw; ++fx, q += step) {
+                            *t++ = q;
+                        }
+                    } else {
+                        const int8_t *row = in_b + (size_t)iy * w * c;
+                        for (fx = 0; fx < kw; ++fx) {
+                            const int32_t ix = ix0 + fx * p->dil_w;
+                            *t++ = (ix >= 0 && ix < w) ? row + (size_t)ix * c : pad;
+                        }
                     }
                 }
                 evo_dw_s8_m0(tab, kh * kw, stream, c, &p->rq, words, output);

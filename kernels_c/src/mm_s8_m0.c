@@ -107,9 +107,9 @@ static const int32_t *m0_blocks(const int8_t *x, int32_t k, const int32_t *strea
 /* The assembly. Registers while accumulating: r8-r11 (and r12 in the 5-channel engine) the
  * accumulators, r7 the stream. While requantising: r0 the accumulator, r1-r5 scratch, r6 the
  * output pointer, r7 the stream, r12 the constant 2^15 + 2^29 (RQ16), lr act_max - act_min
- * (clamp kind 0). Every engine's frame keeps act_min at [sp, #20]. Tap loops are unrolled four
- * times; k % 4 taps are taken by entering the loop at the matching step (ADD PC), so the loop's
- * test holds exactly after the last tap. Each engine exists for RQ16 and RQ11 (suffix 11), each
+ * (clamp kind 0). Every engine's frame keeps act_min at [sp, #20]. Tap loops are unrolled (four
+ * or eight times); the k % 4 (or 8) first taps are taken by entering the loop at the matching
+ * step (ADD PC), so the loop's test holds exactly after the last tap. Each engine exists for RQ16 and RQ11 (suffix 11), each
  * in its own section, so that a build links only what its layers use.
  *
  * evo_mm_s8_m0_blocks (4 channels): r0-r3 the weights, r4 the input, r5 the end of the field, r6
@@ -117,7 +117,7 @@ static const int32_t *m0_blocks(const int8_t *x, int32_t k, const int32_t *strea
  * end of the field, 16 out, 20 act_min.
  * evo_mm5_s8_m0_blocks (5 channels): the field is first widened to int32 on the stack, so a tap
  * is one LDM of the input and one of five weights (r0-r4), r5 the input, r6 the widened field,
- * lr its end. Frame: 0 entry offset (24 bytes per step), 4 blocks left, 8 field, 12 its end,
+ * lr its end; its tap loop is unrolled eight times. Frame: 0 entry offset (24 bytes per step), 4 blocks left, 8 field, 12 its end,
  * 16 out, 20 act_min, 24 act_max - act_min, 28 the constant, 32 bytes of the widened field;
  * the field above. Channel 4's constants come first in its block (its accumulator, r12, is
  * requantised first, to free r12 for the constant).
@@ -356,10 +356,9 @@ __asm__(
     "    add pc, r0\n"
     "    nop\n"
     "3:\n"
+    "    .rept 8\n"
     "    EVO_M0_TAP5\n"
-    "    EVO_M0_TAP5\n"
-    "    EVO_M0_TAP5\n"
-    "    EVO_M0_TAP5\n"
+    "    .endr\n"
     "    cmp r6, lr\n"
     "    bne 3b\n"
     "    ldr r6, [sp, #16]\n"
@@ -413,8 +412,8 @@ __asm__(
     "    bne 7b\n"
     "    str r2, [sp, #12]\n"
     "    rsbs r1, r1, #0\n"
-    "    lsls r1, r1, #30\n"
-    "    lsrs r1, r1, #30\n"          /* (-k) & 3: steps to skip */
+    "    lsls r1, r1, #29\n"
+    "    lsrs r1, r1, #29\n"          /* (-k) & 7: steps to skip */
     "    movs r0, #24\n"
     "    muls r1, r0, r1\n"
     "    str r1, [sp, #0]\n"

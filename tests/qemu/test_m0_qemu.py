@@ -1,7 +1,7 @@
 """The Cortex-M0 kernels (evo/ops/conv_m0.py: the ARMv6-M assembly of kernels_c/src/mm_s8_m0.c)
 under QEMU on the micro:bit, bit-exact with TFLM: the small cases of tests/unit/test_conv_m0_host.py
 (1x1 and kxk convolutions, fully connected, depthwise on both engines, both fast-requantisation
-clamps, the exact mode, pruned channels) side by side in one model, and two rounding models whose
+clamps, the exact mode, pruned channels, the 5-channel engine at every k % 8) side by side in one model, and two rounding models whose
 accumulators sweep exact ties of the requantisation at every right shift 1..14, both signs,
 built for both kernel-choice policies (every requantisation mode: RQ11, RQ16, exact)."""
 from __future__ import annotations
@@ -54,7 +54,9 @@ def _cases():
 
     names = ["conv1x1_odd", "conv1x1_k5_odd", "conv1x1_k1", "conv10x4_kws", "conv_full_width_rows", "conv3x3_k2", "conv3x3_deep",
              "fc_odd", "fc_k1", "fc_wide", "fc_batches", "conv1x1_exact", "fc_exact", "conv_pruned_odd", "fc_pruned",
-             "dw3x3_c12_s2", "dw3x3_c10", "dw5x1_c8", "dw2x5_dil", "dw1x1_c3", "dw3x3_c1_m3", "win3x3_c3_s2", "conv_random5"]
+             "dw3x3_c12_s2", "dw3x3_c10", "dw5x1_c8", "dw2x5_dil", "dw1x1_c3", "dw3x3_c1_m3", "win3x3_c3_s2", "conv_random5",
+             "conv1x1_lanes5", "conv3x3_lanes5", "conv3x3_lanes5_k9", "fc_lanes5", "fc_lanes5_k12", "fc_lanes5_k2", "fc_lanes5_k1",
+             "fc_lanes5_k127", "conv1x1_lanes5_k22"]
     return [CASES[n]() for n in names] + [_ties_model(False), _ties_model(True)]
 
 
@@ -77,6 +79,8 @@ def test_m0_kernels_bit_exact_on_microbit(prefer, tmp_path):
     assert M0_KERNELS <= funcs, funcs
     modes = {s.call.params["rq"]["mode"] for s in compiled.program.steps if s.call and "rq" in s.call.params}
     assert modes == {conv_m0.MODE_FAST, conv_m0.MODE_FAST11, conv_m0.MODE_EXACT}, modes
+    lanes = {s.call.params["rq"]["lanes"] for s in compiled.program.steps if s.call and "rq" in s.call.params}
+    assert lanes == {4, 5}, lanes
     r = run_qemu(build_firmware(compiled, b, inputs, tmp_path / prefer))
     assert r.exit_code == 0 and r.status == 0, f"exit {r.exit_code}, status {r.status}"
     for i, w in enumerate(want):

@@ -33,6 +33,16 @@ CASES.update({
     "conv3x3_k2": lambda: _conv(45, h=5, w=4, cin=2, cout=5, kh=3, kw=3, stride=(1, 2), act="RELU_N1_TO_1"),
     "fc_k1": lambda: _fc_model(46, "int8", (2, 1), 5, 1, "NONE", True, True, 3, -2, 0, 0.05, 0.3, False),
     "fc_wide": lambda: _fc_model(47, "int8", (1, 130), 13, 130, "RELU", False, True, -128, -128, 3, 0.02, 0.3, False),
+    # the 5-channel engine (blocks of five, a tail block of four; every k % 8 entry of its loop)
+    "conv1x1_lanes5": lambda: _conv(50, h=3, w=4, cin=13, cout=15, kh=1, kw=1, stride=(1, 1)),
+    "conv3x3_lanes5": lambda: _conv(51, h=5, w=4, cin=3, cout=15, kh=3, kw=3, stride=(1, 1), act="RELU6"),
+    "conv3x3_lanes5_k9": lambda: _conv(55, h=4, w=5, cin=1, cout=10, kh=3, kw=3, stride=(2, 1), act="NONE"),
+    "fc_lanes5": lambda: _fc_model(52, "int8", (2, 7), 10, 7, "NONE", True, True, 3, -4, 0, 0.05, 0.3, False),
+    "fc_lanes5_k12": lambda: _fc_model(56, "int8", (1, 12), 10, 12, "RELU6", False, True, 3, -4, 2, 0.05, 0.3, False),
+    "fc_lanes5_k2": lambda: _fc_model(57, "int8", (3, 2), 15, 2, "NONE", True, True, 100, 7, 0, 0.05, 0.3, False),
+    "fc_lanes5_k1": lambda: _fc_model(58, "int8", (4, 1), 15, 1, "RELU", True, True, -7, -128, 0, 0.05, 0.3, False),
+    "fc_lanes5_k127": lambda: _fc_model(53, "int8", (1, 127), 21, 127, "RELU", True, True, -128, -128, 0, 0.02, 0.3, False),
+    "conv1x1_lanes5_k22": lambda: _conv(54, h=2, w=3, cin=22, cout=13, kh=1, kw=1, stride=(1, 1), act="RELU_N1_TO_1"),
     # left shifts (real multiplier >= 0.5): the exact mode
     "conv1x1_exact": lambda: _conv(48, h=3, w=3, cin=6, cout=5, kh=1, kw=1, stride=(1, 1), act="NONE", in_scale=0.5, out_scale=0.01),
     "fc_exact": lambda: _fc_model(49, "int8", (1, 20), 6, 20, "NONE", True, True, 1, 2, 0, 0.9, 0.002, False),

@@ -140,10 +140,11 @@ static inline int32_t evo_conv2d_s8_m0_get_buffer_size(const evo_conv2d_s8_m0_pa
     return p->scratch_bytes;
 }
 
-/* `bias` is unused (folded into the stream); the slot keeps the signature of the convolutions'
- * row-streaming wrapper (evo/inplace.h). */
+/* zp: one filter row of input zero points (kw * in_c bytes; NULL where every field is one
+ * contiguous run of the input), in the slot of the convolutions' bias (the row-streaming
+ * wrapper's signature, evo/inplace.h). */
 evo_status_t evo_conv2d_s8_m0(const evo_conv2d_s8_m0_params_t *p, const int8_t *input, const int32_t *stream,
-                              const int32_t *bias, int8_t *output, void *scratch);
+                              const int32_t *zp, int8_t *output, void *scratch);
 evo_status_t evo_conv2d_s8_m0_rows(const evo_conv2d_s8_m0_params_t *p, const int8_t *input, const int32_t *stream,
                                    const int32_t *bias, int8_t *output, void *scratch);
 evo_status_t evo_fully_connected_s8_m0(const evo_fully_connected_s8_m0_params_t *p, const int8_t *input,
@@ -154,6 +155,7 @@ evo_status_t evo_fully_connected_s8_m0(const evo_fully_connected_s8_m0_params_t 
 typedef struct {
     const evo_conv2d_s8_m0_params_t *p;
     const int32_t *stream;
+    const int32_t *zp;
 } evo_conv2d_s8_m0_stage_t;
 
 typedef struct {
