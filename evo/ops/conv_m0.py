@@ -186,11 +186,12 @@ def _bias(g, op, n: int) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- flash budget
 
-_PLANS: dict[tuple[int, int | None], frozenset[int]] = {}
+_PLANS: list[tuple[Any, int | None, frozenset[int]]] = []  # (graph, flash, ops): a few recent graphs, held so ids stay theirs
 
 
-def _candidates(g) -> list[tuple[int, int, int]]:
-    """(op index, stream bytes, MACs) of the int8 CONV_2D / FULLY_CONNECTED / DEPTHWISE_CONV_2D ops."""
+def _candidates(g) -> list[tuple[int, int, int, int]]:
+    """(op index, stream bytes, int8 weight and bias bytes it replaces, MACs) of the int8 CONV_2D,
+    FULLY_CONNECTED and DEPTHWISE_CONV_2D ops."""
     out = []
     for op in g.ops:
         if op.type not in ("CONV_2D", "FULLY_CONNECTED", "DEPTHWISE_CONV_2D") or len(op.inputs) < 2 or op.inputs[1] < 0:
@@ -200,35 +201,32 @@ def _candidates(g) -> list[tuple[int, int, int]]:
             continue
         oc = int(w.shape[3] if op.type == "DEPTHWISE_CONV_2D" else w.shape[0])
         k = int(w.size) // max(oc, 1)
-        out.append((op.index, stream_bytes(k, oc), int(y.size) * k))
+        replaced = sum(g.tensor(t).nbytes for t in op.inputs[1:3] if t >= 0)
+        out.append((op.index, stream_bytes(k, oc), replaced, int(y.size) * k))
     return out
 
 
 def stream_ops(g, target: Target) -> frozenset[int]:
-    """The ops whose int32 streams fit the board's flash: the other constants and FLASH_RESERVE
-    bytes stay free; layers with the most MACs per stream byte first. Unknown flash: all."""
-    key = (id(g), target.flash_bytes)
-    if key in _PLANS:
-        return _PLANS[key]
+    """The ops whose int32 streams fit the board's flash with FLASH_RESERVE bytes left for code:
+    each stream costs its bytes less the int8 weights and bias it replaces; layers with the most
+    MACs per stream byte first. Unknown flash: all."""
+    for cg, flash, chosen in _PLANS:
+        if cg is g and flash == target.flash_bytes:
+            return chosen
     cands = _candidates(g)
     if target.flash_bytes is None:
-        chosen = frozenset(i for i, _, _ in cands)
+        chosen = frozenset(c[0] for c in cands)
     else:
-        replaced = set()
-        for i, _, _ in cands:
-            op = g.ops[[o.index for o in g.ops].index(i)]
-            replaced.update(t for t in op.inputs[1:3] if t >= 0)
-        other = sum(t.data.nbytes for idx, t in enumerate(g.tensors) if t.is_const and t.data is not None and idx not in replaced)
-        room = target.flash_bytes - FLASH_RESERVE - other
+        consts = sum(t.nbytes for t in g.tensors if t.is_const and t.data is not None)
+        room = target.flash_bytes - FLASH_RESERVE - consts
         picked = []
-        for i, nbytes, macs in sorted(cands, key=lambda c: (-c[2] / c[1], c[0])):
-            if nbytes <= room:
+        for i, nbytes, replaced, _ in sorted(cands, key=lambda c: (-c[3] / c[1], c[0])):
+            if nbytes - replaced <= room:
                 picked.append(i)
-                room -= nbytes
+                room -= nbytes - replaced
         chosen = frozenset(picked)
-    if len(_PLANS) > 64:
-        _PLANS.clear()
-    _PLANS[key] = chosen
+    _PLANS.insert(0, (g, target.flash_bytes, chosen))
+    del _PLANS[4:]
     return chosen
 
 

@@ -123,3 +123,16 @@ def test_streamed_m0_kernels_bit_exact_at_the_portable_arena(name):
         got = m.run(inputs)
     for a, b in zip(got, want):
         assert np.array_equal(a, b)
+
+
+def test_int32_streams_respect_the_board_flash():
+    """A 64x64 1x1 layer's int32 stream (~18 KB for 4 KB of int8 weights) is taken only where it
+    fits the board's flash with conv_m0.FLASH_RESERVE bytes to spare; unknown flash: taken."""
+    g = read_tflite(CASES["conv1x1_k64_wide"]())
+
+    def funcs(target):
+        return {s.call.func.removesuffix("_rows") for s in compile_graph(g, target=target, prefer="speed").program.steps if s.call}
+
+    assert funcs(Target("M0", flash_bytes=conv_m0.FLASH_RESERVE + 24 * 1024)) == {"evo_conv2d_s8_m0"}
+    assert funcs(Target("M0", flash_bytes=conv_m0.FLASH_RESERVE + 16 * 1024)) == {"evo_conv2d_s8"}
+    assert funcs(Target("M0")) == {"evo_conv2d_s8_m0"}
