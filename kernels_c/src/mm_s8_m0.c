@@ -46,8 +46,9 @@ static const int32_t *m0_store(int32_t acc, const int32_t *q, const evo_m0_rq_t 
     return q + (rq->mode == EVO_M0_RQ11 ? EVO_M0_QUANT11_WORDS : EVO_M0_QUANT_WORDS);
 }
 
-/* Depthwise, any channel count and alignment (the assembly's twin on other builds): tap i of channel c + j (c = 4 * block) reads tab[i][c + j]; `channels` bounds the
- * bytes read (a partial last block reads 0 past it). */
+/* Depthwise, any channel count and alignment (and the assembly's twin on other builds): tap i
+ * of channel c + j (c = 4 * block) reads tab[i][c + j]; `channels` bounds the bytes read (a
+ * partial last block reads 0 past it). */
 static void m0_dw_bytes(const int8_t *const *tab, int32_t k, const int32_t *stream, int32_t channels, const evo_m0_rq_t *rq,
                         int8_t *out)
 {
@@ -74,6 +75,7 @@ static void m0_dw_bytes(const int8_t *const *tab, int32_t k, const int32_t *stre
         stream = w;
     }
 }
+
 #if !EVO_M0_ASM
 /* `blocks` blocks of `lanes` (4 or 5) channels from stream on (layouts in evo/conv_m0.h);
  * returns the stream after them. */
@@ -117,9 +119,9 @@ static const int32_t *m0_blocks(const int8_t *x, int32_t k, const int32_t *strea
  * end of the field, 16 out, 20 act_min.
  * evo_mm5_s8_m0_blocks (5 channels): the field is first widened to int32 on the stack, so a tap
  * is one LDM of the input and one of five weights (r0-r4), r5 the input, r6 the widened field,
- * lr its end; its tap loop is unrolled eight times. Frame: 0 entry offset (24 bytes per step), 4 blocks left, 8 field, 12 its end,
- * 16 out, 20 act_min, 24 act_max - act_min, 28 the constant, 32 bytes of the widened field;
- * the field above. Channel 4's constants come first in its block (its accumulator, r12, is
+ * lr its end; its tap loop is unrolled eight times. Frame: 0 entry offset (24 bytes per step),
+ * 4 blocks left, 8 field, 12 its end, 16 out, 20 act_min, 24 act_max - act_min, 28 the
+ * constant, 32 bytes of the widened field; the field above. Channel 4's constants come first in its block (its accumulator, r12, is
  * requantised first, to free r12 for the constant).
  * evo_dw_s8_m0_blocks (4 channels, depthwise): r4 the tap table, r5 the block's channel offset,
  * r6 the table's end, r3 the tap's four input bytes, r0-r1 weights, r2 the sign-extended input.
