@@ -34,14 +34,18 @@ MOVE, CALL = 0, 1
 REGION_LINES, REGION_OUT = 0, 1  # region 2 + k: the group's input k
 # the stage struct's fields after p: (name, index of the call's argument); else filter, bias
 STAGE_FIELDS = {"evo_conv2d_s8_dsp_stage_t": (("stream", 1), ("pad", 2)), "evo_add_s8_dsp_stage_t": (("table", 2),),
-                "evo_depthwise_conv2d_s8_direct_stage_t": (("wpack", 1), ("qpack", 2))}
+                "evo_depthwise_conv2d_s8_direct_stage_t": (("wpack", 1), ("qpack", 2)),
+                "evo_conv2d_s8_m0_stage_t": (("stream", 1), ("zp", 2)), "evo_depthwise_conv2d_s8_m0t_stage_t": (("stream", 1), ("zp", 2))}
 ROW_FUNCS = {  # member kernel -> (row function, source, stage struct or None for ADD)
     "evo_conv2d_s8": ("evo_conv2d_s8_row", "conv2d_s8_row.c", "evo_conv2d_s8_stage_t"),
     "evo_conv2d_s8_dsp_direct": ("evo_conv2d_s8_dsp_row", "conv2d_s8_dsp_row.c", "evo_conv2d_s8_dsp_stage_t"),
+    "evo_conv2d_s8_m0": ("evo_conv2d_s8_m0_row", "conv2d_s8_m0_row.c", "evo_conv2d_s8_m0_stage_t"),
     "evo_conv2d_f32": ("evo_conv2d_f32_row", "conv2d_f32_row.c", "evo_conv2d_f32_stage_t"),
     "evo_depthwise_conv2d_s8": ("evo_depthwise_conv2d_s8_row", "depthwise_conv2d_s8_row.c", "evo_depthwise_conv2d_s8_stage_t"),
     "evo_depthwise_conv2d_s8_direct": ("evo_depthwise_conv2d_s8_direct_row", "depthwise_conv2d_s8_direct_row.c",
                                        "evo_depthwise_conv2d_s8_direct_stage_t"),
+    "evo_depthwise_conv2d_s8_m0t": ("evo_depthwise_conv2d_s8_m0t_row", "depthwise_conv2d_s8_m0t_row.c",
+                                    "evo_depthwise_conv2d_s8_m0t_stage_t"),
     "evo_depthwise_conv2d_f32": ("evo_depthwise_conv2d_f32_row", "depthwise_conv2d_f32_row.c", "evo_depthwise_conv2d_f32_stage_t"),
     "evo_add_s8": ("evo_add_s8_row", "add_s8_row.c", None),
     "evo_add_s8_dsp": ("evo_add_s8_dsp_row", "add_s8_dsp_row.c", "evo_add_s8_dsp_stage_t"),

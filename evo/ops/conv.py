@@ -28,7 +28,7 @@ from evo.errors import EvoError
 from evo.ir import Graph, Op
 from evo.ops import conv_s16
 from evo.ops.base import ConstArray, KernelCall, OpImpl, Scratch, TensorArg, register
-from evo.ops import conv_mve
+from evo.ops import conv_m0, conv_mve
 from evo.ops.conv_dsp import specialise_conv, specialise_fc
 from evo.ref import fixedpoint as fx
 from evo.target import Target
@@ -323,7 +323,9 @@ class Conv2D(_Conv2DBase):
 
     def specialise(self, g, op, p, call, target):
         """Cortex-M DSP cores: the int16 matrix-product kernel with a generation-time weight layout;
-        MVE cores (M55): the int8 vector matrix product."""
+        MVE cores (M55): the int8 vector matrix product; Cortex-M0: the int32-weight matrix engine."""
+        if target.core == "M0":
+            return conv_m0.specialise_conv(g, op, p, call, target)
         return conv_mve.specialise_conv(g, op, p, call, target, specialise_conv(g, op, p, call, target))
 
     def check(self, g: Graph, op: Op) -> None:
@@ -409,7 +411,7 @@ class DepthwiseConv2D(_Conv2DBase):
         if target.has_dsp:
             return depthwise_fast.pairs_call(g, op, p, call)
         if target.core == "M0":
-            return depthwise_fast.m0_call(g, op, p, call)
+            return conv_m0.specialise_depthwise(g, op, p, call, target) or depthwise_fast.m0_call(g, op, p, call)
         return call
 
 
@@ -422,7 +424,9 @@ class FullyConnected(OpImpl):
 
     def specialise(self, g, op, p, call, target):
         """Cortex-M DSP cores: the int16 matrix-product kernel with a generation-time weight layout;
-        MVE cores (M55): the int8 vector matrix product."""
+        MVE cores (M55): the int8 vector matrix product; Cortex-M0: the int32-weight matrix engine."""
+        if target.core == "M0":
+            return conv_m0.specialise_fc(g, op, p, call, target)
         return conv_mve.specialise_fc(g, op, p, call, target, specialise_fc(g, op, p, call, target))
 
     def check(self, g: Graph, op: Op) -> None:

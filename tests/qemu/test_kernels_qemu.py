@@ -1,6 +1,6 @@
 """Single-operator CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED models with random shapes and
 quantization, built as firmware for M4F (mps2-an386: the SXTB16/SMLAD paths), M7 (an500), M33
-(an505) and M0 (microbit: the portable C) and run under QEMU: int8 outputs must equal the host
+(an505) and M0 (microbit: the M0 kernels of evo/ops/conv_m0.py) and run under QEMU: int8 outputs must equal the host
 C build and TFLM bit for bit. The shapes hit the DSP paths' edge cases: channel and depth counts
 that are not multiples of 4 (scalar tails), odd channel / pixel counts (the 2x2 tile's leftovers),
 padding, strides, dilation, a filter row that is one contiguous run (kh = 1), depth multiplier 2

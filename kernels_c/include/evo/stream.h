@@ -24,6 +24,7 @@
 #include "evo/add_dsp.h"
 #include "evo/conv.h"
 #include "evo/conv_dsp.h"
+#include "evo/conv_m0.h"
 #include "evo/depthwise_fast.h"
 #include "evo/elementwise.h"
 
