@@ -150,6 +150,8 @@ def pairs_call(g, op, p: dict[str, Any], call: KernelCall) -> KernelCall:
         wpack = pack_planar(p, w, bias)
         qpack = np.array([mode, 0, 0, 0], np.int32)
         fast = _packed_call(op, call, "evo_depthwise_conv2d_s8_planar", "dw3", wpack, qpack, planar_scratch_bytes(p))
+        if blocked_fast(p):
+            lean = blocked_call(op, p, call, w, bias, mode, blocked_group(p), lean)
     else:
         wpack, qpack = pack_pairs(p, w, bias, mode)
         fast = _packed_call(op, call, "evo_depthwise_conv2d_s8_pairs", "dwp", wpack, qpack, pairs_scratch_bytes(p))
@@ -222,6 +224,54 @@ def pack_planar(p: dict[str, Any], w: np.ndarray, bias: np.ndarray | None) -> np
     zp = np.zeros(4 * ((c + 3) // 4), np.int8)
     zp[:c] = -p["input_offset"]
     return np.concatenate([np.concatenate([consts, rows], axis=1).reshape(-1).astype(np.int32), zp.view("<i4")])
+
+
+def blocked_fast(p: dict[str, Any]) -> bool:
+    """Shapes whose channel-blocked kernel has its assembly loop (rows five outputs wide at stride 1),
+    where it beats the scratch-free kernel; elsewhere it would run its plain-C loop."""
+    return p["out"][2] == 5 and p["stride_w"] == 1
+
+
+def blocked_scratch_bytes(p: dict[str, Any], group: int) -> int:
+    """evo_depthwise_conv2d_s8_blocked_get_buffer_size: three padded rows of `group` channels, int16 in column pairs."""
+    pairs = ((p["out"][2] - 1) * p["stride_w"] + 2) // 2 + 1
+    return (3 * group * pairs * 4 + 15) & ~15
+
+
+def blocked_group(p: dict[str, Any]) -> int:
+    """Channels per group of the blocked kernel's lean use: the ring fits in the input-row window
+    that the scratch-free kernel's in-place entry takes (kh input rows), in as few groups as that
+    allows, a multiple of 4 channels each (the ring widens four at a time); 0 if none fits."""
+    c = p["out"][3]
+    window = p["kh"] * p["in"][2] * p["in"][3]
+    per = blocked_scratch_bytes(p, 4) // 4  # bytes per channel (a multiple of 4 keeps the rounding exact)
+    most = min(c, window // per) // 4 * 4
+    if most < 4:
+        return 0
+    groups = -(-c // most)
+    return min(most, (-(-c // groups) + 3) // 4 * 4) if c > most else c
+
+
+def pack_blocked(p: dict[str, Any], w: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+    """wpack of evo_depthwise_conv2d_s8_blocked (evo/depthwise_fast.h): per channel {2b x 5, M, T, e},
+    then per channel the ten weight words of rows r0 r1 r2 r0 r1, then a pixel of zero points."""
+    c = p["out"][3]
+    planar = pack_planar(p, w, bias)
+    per = planar[: 15 * c].astype(np.int64).reshape(c, 15)  # {2b, 2b, M, T, e, 10 weight words}
+    consts = np.concatenate([np.repeat(per[:, :1], 5, axis=1), per[:, 2:5]], axis=1)
+    return np.concatenate([consts.reshape(-1), per[:, 5:].reshape(-1), planar[15 * c :]]).astype(np.int32)
+
+
+def blocked_call(op, p: dict[str, Any], call: KernelCall, w: np.ndarray, bias: np.ndarray | None, mode: int, group: int,
+                 lean: KernelCall | None) -> KernelCall | None:
+    """The channel-blocked kernel's call with `group` channels per group (its lean variant `lean`),
+    or `lean` when no group fits."""
+    if group < 1:
+        return lean
+    qpack = np.array([mode, group, 0, 0], np.int32)
+    c = _packed_call(op, call, "evo_depthwise_conv2d_s8_blocked", "dwb", pack_blocked(p, w, bias), qpack,
+                     blocked_scratch_bytes(p, group))
+    return replace(c, lean=lean)
 
 
 def m0_scratch_bytes(p: dict[str, Any]) -> int:

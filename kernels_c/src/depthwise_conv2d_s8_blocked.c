@@ -1,0 +1,309 @@
+/* DEPTHWISE_CONV_2D, int8, 3x3 filter, stride_w 1 or 2, depth multiplier 1, dilation 1: the
+ * channel-blocked planar kernel (evo/depthwise_fast.h).
+ *
+ * Why blocked: the channel-planar kernel's ring of three widened rows covers every channel, and
+ * in the memory-first build that ring can set the arena. Depthwise channels are independent, so
+ * this kernel runs the whole layer for G channels at a time (channel groups outermost) with a ring
+ * of G channels only. In place it is still safe: within a group it reads an input row (widening it
+ * into the ring) before writing any output row that overlaps it, as the row-streaming contract
+ * asks (evo/inplace.h), and a group's outputs land only on the same channels of the input when
+ * the output starts a whole number of pixels before the input (checked below), so no later
+ * group's input is overwritten. No input-row window is needed.
+ *
+ * Ring, per channel of the group: three slots (padded rows, slot = padded row index mod 3) of P
+ * words, word k = padded columns 2k, 2k + 1 as int16 (input offset added, 0 in the padding). A
+ * channel's 3P words are contiguous, so with P = 4 (five outputs at stride 1) three LDM walk one
+ * channel and land on the next. Two adjacent outputs share words (as in the planar kernel):
+ * an output starting at an even column 2k is SMLAD(P[k], (w0, w1)) + SMLABT(P[k + 1], (w1, w2)),
+ * one starting at 2k + 1 is SMLATB(P[k], (w0, w1)) + SMLAD(P[k + 1], (w1, w2)). Which kernel row
+ * sits in which slot rotates with the output row; each channel's weights list the rows r0 r1 r2 r0
+ * r1, so slot order 0, 1, 2 reads them from the rotation on.
+ *
+ * On Cortex-M with the DSP extension, rows five outputs wide at stride 1 (KWS's 25x5 maps) run one
+ * assembly loop over the group's channels with a whole output row in registers; other shapes run
+ * the same arithmetic in C (the host's build, and the reference for the assembly). */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "evo/depthwise_fast.h"
+#include "evo/simd32.h"
+
+#define DWB_CONSTS 8  /* words per channel: 2 * bias five times (accumulator starts), M, T, e */
+#define DWB_WEIGHTS 10 /* words per channel: (2w0, 2w1), (2w1, 2w2) for rows r0 r1 r2 r0 r1 */
+
+/* Column pairs per ring slot: the last output reads pair ((ow - 1) * sw + 2) / 2. */
+static int32_t dwb_pairs(const evo_depthwise_conv2d_s8_params_t *p)
+{
+    return ((p->out.w - 1) * p->stride_w + 2) / 2 + 1;
+}
+
+int32_t evo_depthwise_conv2d_s8_blocked_get_buffer_size(const evo_depthwise_conv2d_s8_params_t *p, int32_t group)
+{
+    return (3 * group * dwb_pairs(p) * 4 + 15) & ~15;
+}
+
+/* What one output row of a group reads and writes. On the DSP path the first six fields are also
+ * the assembly's stack frame (addressed by offset). */
+typedef struct {
+    int8_t *out;            /* 0: the group's first channel, output pixel 0 of the row */
+    int32_t cs;             /* 4: output bytes per pixel (C) */
+    int32_t cs3;            /* 8: 3 C */
+    const uint32_t *end;    /* 12: past the group's last ring word */
+    int32_t lo, hi;         /* 16, 20: activation clamp (mode 1) */
+    const uint32_t *ring;   /* 24: the group's first channel, slot 0 */
+    const int32_t *consts;  /* 28: the group's first channel's constants */
+    const uint32_t *wrow;   /* 32: its weights at the row's rotation */
+    int32_t n;              /* channels in the group */
+    int32_t np;             /* P */
+    int32_t ow, sw;
+} dwb_row_t;
+
+/* One output row of every channel of the group, in C: output x starts at padded column x * sw. */
+static void dwb_row_c(const dwb_row_t *a, int mode)
+{
+    int32_t j, x, s;
+    for (j = 0; j < a->n; ++j) {
+        const int32_t *q = a->consts + (size_t)j * DWB_CONSTS;
+        const uint32_t *w = a->wrow + (size_t)j * DWB_WEIGHTS;
+        const uint32_t *rc = a->ring + (size_t)j * 3 * a->np;
+        for (x = 0; x < a->ow; ++x) {
+            const int32_t k = x * a->sw / 2, odd = (x * a->sw) & 1;
+            int32_t acc = q[0], r;
+            for (s = 0; s < 3; ++s) {
+                const uint32_t A = rc[s * a->np + k], B = rc[s * a->np + k + 1], w01 = w[2 * s], w12 = w[2 * s + 1];
+                if (!odd) {
+                    acc += evo_s32_lane(A, 0) * evo_s32_lane(w01, 0) + evo_s32_lane(A, 1) * evo_s32_lane(w01, 1) +
+                           evo_s32_lane(B, 0) * evo_s32_lane(w12, 1);
+                } else {
+                    acc += evo_s32_lane(A, 1) * evo_s32_lane(w01, 0) + evo_s32_lane(B, 0) * evo_s32_lane(w12, 0) +
+                           evo_s32_lane(B, 1) * evo_s32_lane(w12, 1);
+                }
+            }
+            r = evo_s32_ssat8(evo_s32_smmlar(acc, q[5], q[6] + (acc >> 31)) >> q[7]);
+            if (mode == EVO_DWP_MODE_FAST_CLAMP) {
+                r = r < a->lo ? a->lo : (r > a->hi ? a->hi : r);
+            }
+            a->out[(size_t)x * a->cs + j] = (int8_t)r;
+        }
+    }
+}
+
+#if defined(__ARM_FEATURE_DSP) && defined(__thumb2__)
+
+typedef char dwb_frame_is_first[offsetof(dwb_row_t, wrow) == 32 ? 1 : -1]; /* the assembly's LDM */
+
+/* Registers: r0 ring, r1-r5 the five accumulators, r6-r9 a slot's four words, r10/r11 the slot's
+ * weights (w0, w1), (w1, w2), r12 weights, lr constants; frame at sp (out, C, 3C, end, lo, hi). */
+#define DWB5_HEAD                                                                                              \
+    "push {r0-r12, lr}\n\t"                                                                                    \
+    "mov lr, %[a]\n\t"                                                                                         \
+    "ldm lr, {r0-r8}\n\t"                                                                                      \
+    "sub sp, sp, #24\n\t"                                                                                      \
+    "stm sp, {r0-r5}\n\t"                                                                                      \
+    "mov r0, r6\n\t"                                                                                           \
+    "mov lr, r7\n\t"                                                                                           \
+    "mov r12, r8\n"                                                                                            \
+    "1:\n\t"                                                                                                   \
+    "ldm lr!, {r1-r5}\n\t"
+
+/* One slot: its four words, its weights (W: the LDRD), ten multiplies for the five outputs. */
+#define DWB5_SLOT(W)                                                                                           \
+    "ldm r0!, {r6-r9}\n\t" W                                                                                   \
+    "smlad r1, r6, r10, r1\n\t"                                                                                \
+    "smlabt r1, r7, r11, r1\n\t"                                                                               \
+    "smlatb r2, r6, r10, r2\n\t"                                                                               \
+    "smlad r2, r7, r11, r2\n\t"                                                                                \
+    "smlad r3, r7, r10, r3\n\t"                                                                                \
+    "smlabt r3, r8, r11, r3\n\t"                                                                               \
+    "smlatb r4, r7, r10, r4\n\t"                                                                               \
+    "smlad r4, r8, r11, r4\n\t"                                                                                \
+    "smlad r5, r8, r10, r5\n\t"                                                                                \
+    "smlabt r5, r9, r11, r5\n\t"
+
+#define DWB5_SLOTS                                                                                             \
+    DWB5_SLOT("ldrd r10, r11, [r12], #40\n\t")                                                                 \
+    DWB5_SLOT("ldrd r10, r11, [r12, #-32]\n\t") DWB5_SLOT("ldrd r10, r11, [r12, #-24]\n\t")
+
+/* Requantise R (SMMLAR form, evo/depthwise_fast.h): r6 M, r7 T, r8 e, r9 scratch. */
+#define DWB_REQ(R)                                                                                             \
+    "add r9, r7, " R ", asr #31\n\t"                                                                           \
+    "smmlar " R ", " R ", r6, r9\n\t"                                                                          \
+    "asr " R ", " R ", r8\n\t"                                                                                 \
+    "ssat " R ", #8, " R "\n\t"
+
+#define DWB_CLAMP_R(R) "cmp " R ", r10\n\tit lt\n\tmovlt " R ", r10\n\tcmp " R ", r11\n\tit gt\n\tmovgt " R ", r11\n\t"
+#define DWB5_CLAMP                                                                                             \
+    "ldrd r10, r11, [sp, #16]\n\t" DWB_CLAMP_R("r1") DWB_CLAMP_R("r2") DWB_CLAMP_R("r3") DWB_CLAMP_R("r4")      \
+        DWB_CLAMP_R("r5")
+
+/* Store the five outputs C bytes apart, step to the next channel's output, loop until the ring's end. */
+#define DWB5_TAIL                                                                                              \
+    "ldm sp, {r9-r11}\n\t"                                                                                     \
+    "strb r1, [r9]\n\t"                                                                                        \
+    "strb r2, [r9, r10]\n\t"                                                                                   \
+    "strb r3, [r9, r10, lsl #1]\n\t"                                                                           \
+    "strb r4, [r9, r11]\n\t"                                                                                   \
+    "strb r5, [r9, r10, lsl #2]\n\t"                                                                           \
+    "add r9, r9, #1\n\t"                                                                                       \
+    "str r9, [sp]\n\t"                                                                                         \
+    "ldr r9, [sp, #12]\n\t"                                                                                    \
+    "cmp r0, r9\n\t"                                                                                           \
+    "bne 1b\n\t"                                                                                               \
+    "add sp, sp, #24\n\t"                                                                                      \
+    "pop {r0-r12, lr}"
+
+#define DWB5_BODY(CLAMP)                                                                                       \
+    DWB5_HEAD DWB5_SLOTS "ldm lr!, {r6-r8}\n\t" DWB_REQ("r1") DWB_REQ("r2") DWB_REQ("r3") DWB_REQ("r4")         \
+        DWB_REQ("r5") CLAMP DWB5_TAIL
+
+static void dwb_row5_fast(const dwb_row_t *a)
+{
+    __asm__ volatile(DWB5_BODY("") : : [a] "r"(a) : "memory", "cc");
+}
+
+static void dwb_row5_clamp(const dwb_row_t *a)
+{
+    __asm__ volatile(DWB5_BODY(DWB5_CLAMP) : : [a] "r"(a) : "memory", "cc");
+}
+
+static void dwb_row(const dwb_row_t *a, int mode)
+{
+    if (a->ow == 5 && a->sw == 1 && a->np == 4) {
+        if (mode == EVO_DWP_MODE_FAST_CLAMP) {
+            dwb_row5_clamp(a);
+        } else {
+            dwb_row5_fast(a);
+        }
+        return;
+    }
+    dwb_row_c(a, mode);
+}
+
+#else
+
+static void dwb_row(const dwb_row_t *a, int mode)
+{
+    dwb_row_c(a, mode);
+}
+
+#endif
+
+/* Widen channels [0, n) of padded row `row` (NULL: a padding row) into ring slot s, the column
+ * pairs [k0, k1) that hold an image pixel (the others stay 0); row and zrow already point at the
+ * group's first channel, zrow at zero points (what padding pixels read, widening to 0). Per four
+ * channels of a pair: two loads, two PKH, four SXTAB16. */
+static void dwb_load_row(uint32_t *ring, const int8_t *row, const int8_t *zrow, const evo_depthwise_conv2d_s8_params_t *p,
+                         int32_t n, int32_t np, int32_t k0, int32_t k1, int32_t s, uint32_t off2)
+{
+    const int32_t ch = p->in.c, w = p->in.w;
+    const size_t cstep = (size_t)3 * np; /* words between channels */
+    const int32_t off = (int32_t)(int16_t)(off2 & 0xFFFFu);
+    int32_t k, c;
+    for (k = k0; k < k1; ++k) {
+        const int32_t x0 = 2 * k - p->pad_w;
+        const int8_t *a = (row != NULL && x0 >= 0) ? row + (size_t)x0 * ch : zrow;
+        const int8_t *b = (row != NULL && x0 + 1 < w) ? row + (size_t)(x0 + 1) * ch : zrow;
+        uint32_t *dst = ring + (size_t)s * np + k;
+        for (c = 0; c + 4 <= n; c += 4) {
+            const uint32_t va = evo_s32_ld(a + c), vb = evo_s32_ld(b + c);
+            const uint32_t lo = evo_s32_pkhbt(va, vb), hi = evo_s32_pkhtb(va, vb);
+            dst[0] = evo_s32_sxtab16(off2, lo);
+            dst[cstep] = evo_s32_sxtab16_r8(off2, lo);
+            dst[2 * cstep] = evo_s32_sxtab16(off2, hi);
+            dst[3 * cstep] = evo_s32_sxtab16_r8(off2, hi);
+            dst += 4 * cstep;
+        }
+        for (; c < n; ++c) { /* a group's channels past its last four */
+            *dst = ((uint32_t)(a[c] + off) & 0xFFFFu) | ((uint32_t)(b[c] + off) << 16);
+            dst += cstep;
+        }
+    }
+}
+
+/* Zero the column pairs wholly outside the image (no row load writes them) in every slot of the
+ * ring's channels. */
+static void dwb_clear_padding(uint32_t *ring, const evo_depthwise_conv2d_s8_params_t *p, int32_t n, int32_t np)
+{
+    int32_t c, s, k;
+    for (k = 0; k < np; ++k) {
+        const int32_t x0 = 2 * k - p->pad_w;
+        if (x0 + 1 < 0 || x0 >= p->in.w) {
+            for (c = 0; c < n; ++c) {
+                for (s = 0; s < 3; ++s) {
+                    ring[((size_t)c * 3 + s) * np + k] = 0;
+                }
+            }
+        }
+    }
+}
+
+/* In place (output overlapping input) only when the output starts a whole number of pixels at or
+ * before the input: then a group's output bytes fall on the same channels' input bytes. */
+static int dwb_overlap_ok(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *input, const int8_t *output)
+{
+    const uintptr_t i0 = (uintptr_t)input, o0 = (uintptr_t)output;
+    const uintptr_t i1 = i0 + (size_t)p->in.n * p->in.h * p->in.w * p->in.c;
+    const uintptr_t o1 = o0 + (size_t)p->out.n * p->out.h * p->out.w * p->out.c;
+    if (o1 <= i0 || i1 <= o0) {
+        return 1;
+    }
+    return o0 <= i0 && (i0 - o0) % (uintptr_t)p->in.c == 0;
+}
+
+evo_status_t evo_depthwise_conv2d_s8_blocked(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *input,
+                                             const int32_t *wpack, const int32_t *qpack, int8_t *output, void *scratch)
+{
+    const int32_t ch = p->out.c, ih = p->in.h, np = dwb_pairs(p), mode = qpack[0], group = qpack[1];
+    const uint32_t off2 = ((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u;
+    uint32_t *const ring = (uint32_t *)scratch;
+    const int32_t *const consts = wpack;
+    const uint32_t *const weights = (const uint32_t *)(wpack + (size_t)DWB_CONSTS * ch);
+    const int8_t *const zrow = (const int8_t *)(wpack + (size_t)(DWB_CONSTS + DWB_WEIGHTS) * ch);
+    const size_t in_img = (size_t)ih * p->in.w * ch, out_img = (size_t)p->out.h * p->out.w * ch;
+    int32_t k0, k1, b, g0, oy;
+    dwb_row_t a;
+
+    if (p->in.n != p->out.n || p->in.c != ch || p->depth_multiplier != 1 || p->kh != 3 || p->kw != 3 ||
+        p->dil_h != 1 || p->dil_w != 1 || p->stride_h < 1 || (p->stride_w != 1 && p->stride_w != 2) ||
+        p->pad_h < 0 || p->pad_w < 0 || ch < 1 || p->out.w < 1 || scratch == NULL || group < 1 || group > ch ||
+        (mode != EVO_DWP_MODE_FAST && mode != EVO_DWP_MODE_FAST_CLAMP) || !dwb_overlap_ok(p, input, output)) {
+        return EVO_ERR_ARG;
+    }
+    k0 = p->pad_w / 2; /* the column pairs holding an image pixel */
+    k1 = (p->in.w - 1 + p->pad_w) / 2 + 1;
+    k1 = k1 < np ? k1 : np;
+    dwb_clear_padding(ring, p, group, np);
+    a.cs = ch;
+    a.cs3 = 3 * ch;
+    a.lo = p->act_min;
+    a.hi = p->act_max;
+    a.ring = ring;
+    a.np = np;
+    a.ow = p->out.w;
+    a.sw = p->stride_w;
+    for (b = 0; b < p->in.n; ++b) {
+        const int8_t *in_b = input + (size_t)b * in_img;
+        int8_t *out_b = output + (size_t)b * out_img;
+        for (g0 = 0; g0 < ch; g0 += group) {
+            const int32_t n = ch - g0 < group ? ch - g0 : group;
+            int32_t next = 0, pr0 = 0; /* first padded row not yet in the ring; the output row's first */
+            a.n = n;
+            a.end = ring + (size_t)3 * np * n;
+            for (oy = 0; oy < p->out.h; ++oy, pr0 += p->stride_h) {
+                const int32_t rot = pr0 % 3;
+                int32_t pr = next > pr0 ? next : pr0;
+                for (; pr < pr0 + 3; ++pr) {
+                    const int32_t iy = pr - p->pad_h;
+                    const int8_t *row = (iy >= 0 && iy < ih) ? in_b + (size_t)iy * p->in.w * ch + g0 : NULL;
+                    dwb_load_row(ring, row, zrow + g0, p, n, np, k0, k1, pr % 3, off2);
+                }
+                next = pr0 + 3;
+                a.out = out_b + (size_t)oy * p->out.w * ch + g0;
+                a.consts = consts + (size_t)DWB_CONSTS * g0;
+                a.wrow = weights + (size_t)DWB_WEIGHTS * g0 + 2 * (rot == 0 ? 0 : 3 - rot);
+                dwb_row(&a, mode);
+            }
+        }
+    }
+    return EVO_OK;
+}
