@@ -56,6 +56,7 @@ typedef struct {
     int32_t n;              /* channels in the group */
     int32_t np;             /* P */
     int32_t ow, sw;
+    int32_t last_pad;       /* the last column pair is all padding (its words stay 0) */
 } dwb_row_t;
 
 /* One output row of every channel of the group, in C: output x starts at padded column x * sw. */
@@ -106,8 +107,9 @@ typedef char dwb_frame_is_first[offsetof(dwb_row_t, wrow) == 32 ? 1 : -1]; /* th
     "1:\n\t"                                                                                                   \
     "ldm lr!, {r1-r5}\n\t"
 
-/* One slot: its four words, its weights (W: the LDRD), ten multiplies for the five outputs. */
-#define DWB5_SLOT(W)                                                                                           \
+/* One slot: its four words, its weights (W: the LDRD), ten multiplies for the five outputs (nine
+ * when the last pair is all padding, LAST ""). */
+#define DWB5_SLOT(W, LAST)                                                                                     \
     "ldm r0!, {r6-r9}\n\t" W                                                                                   \
     "smlad r1, r6, r10, r1\n\t"                                                                                \
     "smlabt r1, r7, r11, r1\n\t"                                                                               \
@@ -117,12 +119,12 @@ typedef char dwb_frame_is_first[offsetof(dwb_row_t, wrow) == 32 ? 1 : -1]; /* th
     "smlabt r3, r8, r11, r3\n\t"                                                                               \
     "smlatb r4, r7, r10, r4\n\t"                                                                               \
     "smlad r4, r8, r11, r4\n\t"                                                                                \
-    "smlad r5, r8, r10, r5\n\t"                                                                                \
-    "smlabt r5, r9, r11, r5\n\t"
+    "smlad r5, r8, r10, r5\n\t" LAST
 
-#define DWB5_SLOTS                                                                                             \
-    DWB5_SLOT("ldrd r10, r11, [r12], #40\n\t")                                                                 \
-    DWB5_SLOT("ldrd r10, r11, [r12, #-32]\n\t") DWB5_SLOT("ldrd r10, r11, [r12, #-24]\n\t")
+#define DWB5_LAST "smlabt r5, r9, r11, r5\n\t"
+#define DWB5_SLOTS(LAST)                                                                                       \
+    DWB5_SLOT("ldrd r10, r11, [r12], #40\n\t", LAST)                                                           \
+    DWB5_SLOT("ldrd r10, r11, [r12, #-32]\n\t", LAST) DWB5_SLOT("ldrd r10, r11, [r12, #-24]\n\t", LAST)
 
 /* Requantise R (SMMLAR form, evo/depthwise_fast.h): r6 M, r7 T, r8 e, r9 scratch. */
 #define DWB_REQ(R)                                                                                             \
@@ -152,28 +154,37 @@ typedef char dwb_frame_is_first[offsetof(dwb_row_t, wrow) == 32 ? 1 : -1]; /* th
     "add sp, sp, #24\n\t"                                                                                      \
     "pop {r0-r12, lr}"
 
-#define DWB5_BODY(CLAMP)                                                                                       \
-    DWB5_HEAD DWB5_SLOTS "ldm lr!, {r6-r8}\n\t" DWB_REQ("r1") DWB_REQ("r2") DWB_REQ("r3") DWB_REQ("r4")         \
+#define DWB5_BODY(LAST, CLAMP)                                                                                 \
+    DWB5_HEAD DWB5_SLOTS(LAST) "ldm lr!, {r6-r8}\n\t" DWB_REQ("r1") DWB_REQ("r2") DWB_REQ("r3") DWB_REQ("r4")   \
         DWB_REQ("r5") CLAMP DWB5_TAIL
 
+/* One routine per clamp and last pair (constants inside, no per-channel tests). */
 static void dwb_row5_fast(const dwb_row_t *a)
 {
-    __asm__ volatile(DWB5_BODY("") : : [a] "r"(a) : "memory", "cc");
+    __asm__ volatile(DWB5_BODY(DWB5_LAST, "") : : [a] "r"(a) : "memory", "cc");
 }
 
 static void dwb_row5_clamp(const dwb_row_t *a)
 {
-    __asm__ volatile(DWB5_BODY(DWB5_CLAMP) : : [a] "r"(a) : "memory", "cc");
+    __asm__ volatile(DWB5_BODY(DWB5_LAST, DWB5_CLAMP) : : [a] "r"(a) : "memory", "cc");
+}
+
+static void dwb_row5_fast_pad(const dwb_row_t *a)
+{
+    __asm__ volatile(DWB5_BODY("", "") : : [a] "r"(a) : "memory", "cc");
+}
+
+static void dwb_row5_clamp_pad(const dwb_row_t *a)
+{
+    __asm__ volatile(DWB5_BODY("", DWB5_CLAMP) : : [a] "r"(a) : "memory", "cc");
 }
 
 static void dwb_row(const dwb_row_t *a, int mode)
 {
+    static void (*const fn[2][2])(const dwb_row_t *) = {{dwb_row5_fast, dwb_row5_fast_pad},
+                                                        {dwb_row5_clamp, dwb_row5_clamp_pad}};
     if (a->ow == 5 && a->sw == 1 && a->np == 4) {
-        if (mode == EVO_DWP_MODE_FAST_CLAMP) {
-            dwb_row5_clamp(a);
-        } else {
-            dwb_row5_fast(a);
-        }
+        fn[mode == EVO_DWP_MODE_FAST_CLAMP][a->last_pad](a);
         return;
     }
     dwb_row_c(a, mode);
@@ -184,6 +195,66 @@ static void dwb_row(const dwb_row_t *a, int mode)
 static void dwb_row(const dwb_row_t *a, int mode)
 {
     dwb_row_c(a, mode);
+}
+
+#endif
+
+#if defined(__ARM_FEATURE_DSP) && defined(__thumb2__)
+
+/* A run of column pairs for the assembly below (a multiple of 4 channels), loaded with one LDM. */
+typedef struct {
+    uint32_t *dst;      /* r0: the first pair's word of channel 0 */
+    int32_t step;       /* r1: bytes from where a pair's pixels stop to the next pair's (2 C - n) */
+    int32_t npairs;     /* r2 */
+    int32_t quads;      /* r3: n / 4 */
+    uint32_t s1;        /* r4: bytes between channels */
+    uint32_t s3;        /* r5: 3 s1 */
+    uint32_t off2;      /* r6: input offset in both halves */
+    int32_t gap7, gap8, gap9;
+    const int8_t *a, *b; /* r10, r11: the first pair's pixels */
+} dwb_run_t;
+
+typedef char dwb_run_is_12_words[sizeof(dwb_run_t) == 48 ? 1 : -1];
+
+/* Four channels of a pair: two PKH, four SXTAB16, four stores a channel apart. */
+#define DWB_WIDEN_QUAD                                                                                         \
+    "ldr r7, [r10], #4\n\t"                                                                                    \
+    "ldr r8, [r11], #4\n\t"                                                                                    \
+    "pkhbt r9, r7, r8, lsl #16\n\t"                                                                            \
+    "pkhtb r8, r8, r7, asr #16\n\t"                                                                            \
+    "sxtab16 r7, r6, r9\n\t"                                                                                   \
+    "str r7, [lr]\n\t"                                                                                         \
+    "sxtab16 r7, r6, r9, ror #8\n\t"                                                                           \
+    "str r7, [lr, r4]\n\t"                                                                                     \
+    "sxtab16 r7, r6, r8\n\t"                                                                                   \
+    "str r7, [lr, r4, lsl #1]\n\t"                                                                             \
+    "sxtab16 r7, r6, r8, ror #8\n\t"                                                                           \
+    "str r7, [lr, r5]\n\t"                                                                                     \
+    "add lr, lr, r4, lsl #2\n\t"
+
+/* Widen a run of column pairs: per pair an odd quad first, then two quads per trip (r12 counts). */
+static void dwb_widen_run(const dwb_run_t *r)
+{
+    __asm__ volatile("push {r0-r12, lr}\n\t"
+                     "ldm %[r], {r0-r11}\n"
+                     "1:\n\t"
+                     "mov lr, r0\n\t"
+                     "lsrs r12, r3, #1\n\t"
+                     "bcc 2f\n\t" DWB_WIDEN_QUAD "2:\n\t"
+                     "cmp r12, #0\n\t"
+                     "beq 4f\n"
+                     "3:\n\t" DWB_WIDEN_QUAD DWB_WIDEN_QUAD "subs r12, r12, #1\n\t"
+                     "bne 3b\n"
+                     "4:\n\t"
+                     "add r10, r10, r1\n\t"
+                     "add r11, r11, r1\n\t"
+                     "add r0, r0, #4\n\t"
+                     "subs r2, r2, #1\n\t"
+                     "bne 1b\n\t"
+                     "pop {r0-r12, lr}"
+                     :
+                     : [r] "r"(r)
+                     : "memory", "cc");
 }
 
 #endif
@@ -199,6 +270,28 @@ static void dwb_load_row(uint32_t *ring, const int8_t *row, const int8_t *zrow, 
     const size_t cstep = (size_t)3 * np; /* words between channels */
     const int32_t off = (int32_t)(int16_t)(off2 & 0xFFFFu);
     int32_t k, c;
+#if defined(__ARM_FEATURE_DSP) && defined(__thumb2__)
+    if (n % 4 == 0) { /* in assembly: the pairs with both pixels in the image in one run */
+        dwb_run_t r;
+        r.step = 2 * ch - n;
+        r.quads = n / 4;
+        r.s1 = (uint32_t)cstep * 4;
+        r.s3 = 3 * r.s1;
+        r.off2 = off2;
+        r.gap7 = r.gap8 = r.gap9 = 0;
+        for (k = k0; k < k1; k += r.npairs) {
+            const int32_t x0 = 2 * k - p->pad_w;
+            const int inside = row != NULL && x0 >= 0 && x0 + 1 < w;
+            r.npairs = inside ? (w - x0) / 2 : 1; /* pairs with x0 + 1 < w, or one border pair */
+            r.npairs = r.npairs < k1 - k ? r.npairs : k1 - k;
+            r.dst = ring + (size_t)s * np + k;
+            r.a = (row != NULL && x0 >= 0) ? row + (size_t)x0 * ch : zrow;
+            r.b = (row != NULL && x0 + 1 < w) ? row + (size_t)(x0 + 1) * ch : zrow;
+            dwb_widen_run(&r);
+        }
+        return;
+    }
+#endif
     for (k = k0; k < k1; ++k) {
         const int32_t x0 = 2 * k - p->pad_w;
         const int8_t *a = (row != NULL && x0 >= 0) ? row + (size_t)x0 * ch : zrow;
@@ -281,6 +374,7 @@ evo_status_t evo_depthwise_conv2d_s8_blocked(const evo_depthwise_conv2d_s8_param
     a.np = np;
     a.ow = p->out.w;
     a.sw = p->stride_w;
+    a.last_pad = 2 * (np - 1) - p->pad_w >= p->in.w;
     for (b = 0; b < p->in.n; ++b) {
         const int8_t *in_b = input + (size_t)b * in_img;
         int8_t *out_b = output + (size_t)b * out_img;

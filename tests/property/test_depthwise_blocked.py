@@ -25,6 +25,7 @@ SHAPES = [
     ((8, 5, 10, 3, 3, (1, 1), "SAME", "NONE", (-128, 3), True, 1), 4),  # channel tail: groups 4, 4, 2
     ((7, 5, 3, 3, 3, (1, 1), "SAME", "RELU_N1_TO_1", (17, -5), False, 1), 3),  # a group under four channels
     ((6, 7, 12, 3, 3, (1, 1), "VALID", "NONE", (-7, 20), True, 1), 8),  # VALID: the last pair holds pixels
+    ((5, 7, 8, 3, 3, (1, 1), "VALID", "RELU6", (3, -128), True, 1), 8),  # the same with a clamp
     ((7, 9, 8, 3, 3, (2, 2), "SAME", "RELU6", (5, -128), True, 1), 4),
     ((5, 5, 8, 3, 3, (1, 1), "SAME", "NONE", (100, 0), True, 1), 4),
     # the plain-C loop (other widths, stride_w 2)
