@@ -199,29 +199,113 @@ static void dwb_row(const dwb_row_t *a, int mode)
 
 #endif
 
+/* The image's column pairs [k0, k1) of a row as runs whose pixels step by 2 C bytes: a left pair
+ * half in the padding, the pairs wholly inside, a right pair half in the padding (each may be
+ * absent). a, b: the first pair's two pixels as byte offsets from the row's start, -1 for the
+ * zero-point pixel. The same for every row, so computed once per call. */
+typedef struct {
+    int32_t k, n, a, b;
+} dwb_seg_t;
+
+static int32_t dwb_segments(const evo_depthwise_conv2d_s8_params_t *p, int32_t k0, int32_t k1, dwb_seg_t *seg)
+{
+    const int32_t ch = p->in.c;
+    int32_t k = k0, n = 0, m = 0;
+    if (k < k1 && 2 * k - p->pad_w < 0) { /* (padding, pixel 0) */
+        seg[m].k = k;
+        seg[m].n = 1;
+        seg[m].a = -1;
+        seg[m].b = 0;
+        ++m;
+        ++k;
+    }
+    while (k + n < k1 && 2 * (k + n) - p->pad_w + 1 < p->in.w) {
+        ++n;
+    }
+    if (n > 0) {
+        seg[m].k = k;
+        seg[m].n = n;
+        seg[m].a = (2 * k - p->pad_w) * ch;
+        seg[m].b = seg[m].a + ch;
+        ++m;
+        k += n;
+    }
+    if (k < k1) { /* (pixel w - 1, padding) */
+        seg[m].k = k;
+        seg[m].n = 1;
+        seg[m].a = (2 * k - p->pad_w) * ch;
+        seg[m].b = -1;
+        ++m;
+    }
+    return m;
+}
+
+/* How a group's rows are widened into the ring: n channels from `row` (the group's first channel
+ * of an input row), zero points from zrow. */
+typedef struct {
+    const dwb_seg_t *seg;
+    int32_t nseg;
+    int32_t n, np, ch;
+    uint32_t off2;
+    const int8_t *zrow;
+} dwb_widen_t;
+
+/* The plain-C widening of a row into the slot starting at dst: per four channels of a pair, two
+ * loads, two PKH, four SXTAB16. */
+static void dwb_widen_c(const dwb_widen_t *wd, uint32_t *dst, const int8_t *row)
+{
+    const size_t cstep = (size_t)3 * wd->np; /* words between channels */
+    const int32_t off = (int32_t)(int16_t)(wd->off2 & 0xFFFFu), n = wd->n;
+    int32_t i, k, c;
+    for (i = 0; i < wd->nseg; ++i) {
+        const dwb_seg_t *sg = &wd->seg[i];
+        for (k = 0; k < sg->n; ++k) {
+            const int8_t *a = sg->a < 0 ? wd->zrow : row + sg->a + (size_t)2 * k * wd->ch;
+            const int8_t *b = sg->b < 0 ? wd->zrow : row + sg->b + (size_t)2 * k * wd->ch;
+            uint32_t *d = dst + sg->k + k;
+            for (c = 0; c + 4 <= n; c += 4) {
+                const uint32_t va = evo_s32_ld(a + c), vb = evo_s32_ld(b + c);
+                const uint32_t lo = evo_s32_pkhbt(va, vb), hi = evo_s32_pkhtb(va, vb);
+                d[0] = evo_s32_sxtab16(wd->off2, lo);
+                d[cstep] = evo_s32_sxtab16_r8(wd->off2, lo);
+                d[2 * cstep] = evo_s32_sxtab16(wd->off2, hi);
+                d[3 * cstep] = evo_s32_sxtab16_r8(wd->off2, hi);
+                d += 4 * cstep;
+            }
+            for (; c < n; ++c) { /* a group's channels past its last four */
+                *d = ((uint32_t)(a[c] + off) & 0xFFFFu) | ((uint32_t)(b[c] + off) << 16);
+                d += cstep;
+            }
+        }
+    }
+}
+
 #if defined(__ARM_FEATURE_DSP) && defined(__thumb2__)
 
-/* A run of column pairs for the assembly below (a multiple of 4 channels), loaded with one LDM. */
+/* The assembly's arguments (a multiple of 4 channels; at most one pair on either border, which
+ * dwb_segments guarantees): the first seven fields are LDM'd into r0-r6, the rest read by offset. */
 typedef struct {
-    uint32_t *dst;      /* r0: the first pair's word of channel 0 */
-    int32_t step;       /* r1: bytes from where a pair's pixels stop to the next pair's (2 C - n) */
-    int32_t npairs;     /* r2 */
-    int32_t quads;      /* r3: n / 4 */
-    uint32_t s1;        /* r4: bytes between channels */
-    uint32_t s3;        /* r5: 3 s1 */
-    uint32_t off2;      /* r6: input offset in both halves */
-    int32_t gap7, gap8, gap9;
-    const int8_t *a, *b; /* r10, r11: the first pair's pixels */
-} dwb_run_t;
+    uint32_t *dst;      /* 0, r0: the slot's word of channel 0 at the first image pair (per row) */
+    int32_t step;       /* 4, r1: bytes from where a pair's pixels stop to the next pair's (2 C - n) */
+    int32_t gap;        /* 8 */
+    int32_t quads;      /* 12, r3: n / 4 */
+    uint32_t s1;        /* 16, r4: bytes between channels */
+    uint32_t s3;        /* 20, r5: 3 s1 */
+    uint32_t off2;      /* 24, r6: input offset in both halves */
+    const int8_t *row;  /* 28: the group's first channel of the input row (per row) */
+    int32_t nl, ni, nr; /* 32, 36, 40: pairs (padding, pixel), (pixel, pixel), (pixel, padding) */
+    int32_t aoff, roff; /* 44, 48: bytes from row to the inner run's first pixel, to the right pair's */
+    uint32_t zp4;       /* 52: four zero points (what a padding pixel reads; they widen to 0) */
+    int32_t ch;         /* 56: C */
+} dwb_wrow_t;
 
-typedef char dwb_run_is_12_words[sizeof(dwb_run_t) == 48 ? 1 : -1];
+typedef char dwb_wrow_is_15_words[sizeof(dwb_wrow_t) == 60 ? 1 : -1];
 
-/* Four channels of a pair: two PKH, four SXTAB16, four stores a channel apart. */
-#define DWB_WIDEN_QUAD                                                                                         \
-    "ldr r7, [r10], #4\n\t"                                                                                    \
-    "ldr r8, [r11], #4\n\t"                                                                                    \
-    "pkhbt r9, r7, r8, lsl #16\n\t"                                                                            \
-    "pkhtb r8, r8, r7, asr #16\n\t"                                                                            \
+/* Four channels of a pair: two PKH, four SXTAB16, four stores a channel apart. A: how the pixel
+ * words reach r7 (left) and r8 (right), P: the PKH operand for the left word. */
+#define DWB_WQ(LOAD, L)                                                                                        \
+    LOAD "pkhbt r9, " L ", r8, lsl #16\n\t"                                                                    \
+    "pkhtb r8, r8, " L ", asr #16\n\t"                                                                         \
     "sxtab16 r7, r6, r9\n\t"                                                                                   \
     "str r7, [lr]\n\t"                                                                                         \
     "sxtab16 r7, r6, r9, ror #8\n\t"                                                                           \
@@ -231,84 +315,116 @@ typedef char dwb_run_is_12_words[sizeof(dwb_run_t) == 48 ? 1 : -1];
     "sxtab16 r7, r6, r8, ror #8\n\t"                                                                           \
     "str r7, [lr, r5]\n\t"                                                                                     \
     "add lr, lr, r4, lsl #2\n\t"
+#define DWB_WQ_IN DWB_WQ("ldr r7, [r10], #4\n\tldr r8, [r11], #4\n\t", "r7")  /* both pixels in the image */
+#define DWB_WQ_LZ DWB_WQ("ldr r8, [r11], #4\n\t", "r10")                      /* r10: zero points */
+#define DWB_WQ_RZ DWB_WQ("ldr r7, [r10], #4\n\tmov r8, r11\n\t", "r7")          /* r11: zero points */
 
-/* Widen a run of column pairs: per pair an odd quad first, then two quads per trip (r12 counts). */
-static void dwb_widen_run(const dwb_run_t *r)
+/* Widen one input row into its slot: the left border pair, the inner run (two quads per trip after
+ * an odd one), the right border pair. Registers: r0 the pair's channel-0 word, r1 step, r2 pairs
+ * left, r3 quads, r4 s1, r5 s3, r6 offset, r7-r9 scratch, r10/r11 the pixels (or zero points),
+ * r12 trips left, lr the store cursor; [sp] the arguments. */
+static void dwb_widen_row(const dwb_wrow_t *w)
 {
     __asm__ volatile("push {r0-r12, lr}\n\t"
-                     "ldm %[r], {r0-r11}\n"
+                     "push {%[w]}\n\t"
+                     "ldm %[w], {r0-r6}\n\t"
+                     "ldr r7, [sp]\n\t"
+                     "ldr r2, [r7, #32]\n\t"
+                     "cmp r2, #0\n\t"
+                     "beq 10f\n\t"
+                     "ldr r10, [r7, #52]\n\t"
+                     "ldr r11, [r7, #28]\n\t"
+                     "mov lr, r0\n\t"
+                     "mov r12, r3\n"
+                     "11:\n\t" DWB_WQ_LZ "subs r12, r12, #1\n\t"
+                     "bne 11b\n\t"
+                     "add r0, r0, #4\n"
+                     "10:\n\t"
+                     "ldr r7, [sp]\n\t"
+                     "ldr r2, [r7, #36]\n\t"
+                     "cmp r2, #0\n\t"
+                     "beq 20f\n\t"
+                     "ldr r10, [r7, #28]\n\t"
+                     "ldr r8, [r7, #44]\n\t"
+                     "add r10, r10, r8\n\t"
+                     "ldr r8, [r7, #56]\n\t"
+                     "add r11, r10, r8\n"
                      "1:\n\t"
                      "mov lr, r0\n\t"
                      "lsrs r12, r3, #1\n\t"
-                     "bcc 2f\n\t" DWB_WIDEN_QUAD "2:\n\t"
+                     "bcc 2f\n\t" DWB_WQ_IN "2:\n\t"
                      "cmp r12, #0\n\t"
                      "beq 4f\n"
-                     "3:\n\t" DWB_WIDEN_QUAD DWB_WIDEN_QUAD "subs r12, r12, #1\n\t"
+                     "3:\n\t" DWB_WQ_IN DWB_WQ_IN "subs r12, r12, #1\n\t"
                      "bne 3b\n"
                      "4:\n\t"
                      "add r10, r10, r1\n\t"
                      "add r11, r11, r1\n\t"
                      "add r0, r0, #4\n\t"
                      "subs r2, r2, #1\n\t"
-                     "bne 1b\n\t"
+                     "bne 1b\n"
+                     "20:\n\t"
+                     "ldr r7, [sp]\n\t"
+                     "ldr r2, [r7, #40]\n\t"
+                     "cmp r2, #0\n\t"
+                     "beq 30f\n\t"
+                     "ldr r10, [r7, #28]\n\t"
+                     "ldr r8, [r7, #48]\n\t"
+                     "add r10, r10, r8\n\t"
+                     "ldr r11, [r7, #52]\n\t"
+                     "mov lr, r0\n\t"
+                     "mov r12, r3\n"
+                     "31:\n\t" DWB_WQ_RZ "subs r12, r12, #1\n\t"
+                     "bne 31b\n"
+                     "30:\n\t"
+                     "add sp, sp, #4\n\t"
                      "pop {r0-r12, lr}"
                      :
-                     : [r] "r"(r)
+                     : [w] "r"(w)
                      : "memory", "cc");
+}
+
+/* The assembly's arguments that hold for a whole group (first: the slot word of its first pair);
+ * 0 when the assembly does not apply (channels past whole quads: the C loop widens them). */
+static int dwb_wrow_init(dwb_wrow_t *wr, const dwb_widen_t *wd, int32_t input_offset, int32_t *first)
+{
+    int32_t i;
+    if (wd->n % 4 != 0 || wd->nseg == 0) {
+        return 0;
+    }
+    wr->nl = wr->ni = wr->nr = wr->aoff = wr->roff = wr->gap = 0;
+    for (i = 0; i < wd->nseg; ++i) {
+        const dwb_seg_t *sg = &wd->seg[i];
+        if (sg->a < 0) {
+            wr->nl = 1;
+        } else if (sg->b < 0) {
+            wr->nr = 1;
+            wr->roff = sg->a;
+        } else {
+            wr->ni = sg->n;
+            wr->aoff = sg->a;
+        }
+    }
+    *first = wd->seg[0].k;
+    wr->step = 2 * wd->ch - wd->n;
+    wr->quads = wd->n / 4;
+    wr->s1 = (uint32_t)wd->np * 12;
+    wr->s3 = 3 * wr->s1;
+    wr->off2 = wd->off2;
+    wr->zp4 = ((uint32_t)-input_offset & 0xFFu) * 0x01010101u;
+    wr->ch = wd->ch;
+    return 1;
 }
 
 #endif
 
-/* Widen channels [0, n) of padded row `row` (NULL: a padding row) into ring slot s, the column
- * pairs [k0, k1) that hold an image pixel (the others stay 0); row and zrow already point at the
- * group's first channel, zrow at zero points (what padding pixels read, widening to 0). Per four
- * channels of a pair: two loads, two PKH, four SXTAB16. */
-static void dwb_load_row(uint32_t *ring, const int8_t *row, const int8_t *zrow, const evo_depthwise_conv2d_s8_params_t *p,
-                         int32_t n, int32_t np, int32_t k0, int32_t k1, int32_t s, uint32_t off2)
+/* A padding row: the slot starting at dst is 0 for the group's channels. */
+static void dwb_zero_slot(const dwb_widen_t *wd, uint32_t *dst)
 {
-    const int32_t ch = p->in.c, w = p->in.w;
-    const size_t cstep = (size_t)3 * np; /* words between channels */
-    const int32_t off = (int32_t)(int16_t)(off2 & 0xFFFFu);
-    int32_t k, c;
-#if defined(__ARM_FEATURE_DSP) && defined(__thumb2__)
-    if (n % 4 == 0) { /* in assembly: the pairs with both pixels in the image in one run */
-        dwb_run_t r;
-        r.step = 2 * ch - n;
-        r.quads = n / 4;
-        r.s1 = (uint32_t)cstep * 4;
-        r.s3 = 3 * r.s1;
-        r.off2 = off2;
-        r.gap7 = r.gap8 = r.gap9 = 0;
-        for (k = k0; k < k1; k += r.npairs) {
-            const int32_t x0 = 2 * k - p->pad_w;
-            const int inside = row != NULL && x0 >= 0 && x0 + 1 < w;
-            r.npairs = inside ? (w - x0) / 2 : 1; /* pairs with x0 + 1 < w, or one border pair */
-            r.npairs = r.npairs < k1 - k ? r.npairs : k1 - k;
-            r.dst = ring + (size_t)s * np + k;
-            r.a = (row != NULL && x0 >= 0) ? row + (size_t)x0 * ch : zrow;
-            r.b = (row != NULL && x0 + 1 < w) ? row + (size_t)(x0 + 1) * ch : zrow;
-            dwb_widen_run(&r);
-        }
-        return;
-    }
-#endif
-    for (k = k0; k < k1; ++k) {
-        const int32_t x0 = 2 * k - p->pad_w;
-        const int8_t *a = (row != NULL && x0 >= 0) ? row + (size_t)x0 * ch : zrow;
-        const int8_t *b = (row != NULL && x0 + 1 < w) ? row + (size_t)(x0 + 1) * ch : zrow;
-        uint32_t *dst = ring + (size_t)s * np + k;
-        for (c = 0; c + 4 <= n; c += 4) {
-            const uint32_t va = evo_s32_ld(a + c), vb = evo_s32_ld(b + c);
-            const uint32_t lo = evo_s32_pkhbt(va, vb), hi = evo_s32_pkhtb(va, vb);
-            dst[0] = evo_s32_sxtab16(off2, lo);
-            dst[cstep] = evo_s32_sxtab16_r8(off2, lo);
-            dst[2 * cstep] = evo_s32_sxtab16(off2, hi);
-            dst[3 * cstep] = evo_s32_sxtab16_r8(off2, hi);
-            dst += 4 * cstep;
-        }
-        for (; c < n; ++c) { /* a group's channels past its last four */
-            *dst = ((uint32_t)(a[c] + off) & 0xFFFFu) | ((uint32_t)(b[c] + off) << 16);
-            dst += cstep;
+    int32_t c, k;
+    for (c = 0; c < wd->n; ++c, dst += (size_t)3 * wd->np) {
+        for (k = 0; k < wd->np; ++k) {
+            dst[k] = 0;
         }
     }
 }
@@ -353,8 +469,15 @@ evo_status_t evo_depthwise_conv2d_s8_blocked(const evo_depthwise_conv2d_s8_param
     const uint32_t *const weights = (const uint32_t *)(wpack + (size_t)DWB_CONSTS * ch);
     const int8_t *const zrow = (const int8_t *)(wpack + (size_t)(DWB_CONSTS + DWB_WEIGHTS) * ch);
     const size_t in_img = (size_t)ih * p->in.w * ch, out_img = (size_t)p->out.h * p->out.w * ch;
-    int32_t k0, k1, b, g0, oy;
+    int32_t k1, b, g0, oy;
+    dwb_seg_t seg[3];
+    dwb_widen_t wd;
     dwb_row_t a;
+#if defined(__ARM_FEATURE_DSP) && defined(__thumb2__)
+    dwb_wrow_t wr;
+    int32_t first = 0;
+    int fast = 0;
+#endif
 
     if (p->in.n != p->out.n || p->in.c != ch || p->depth_multiplier != 1 || p->kh != 3 || p->kw != 3 ||
         p->dil_h != 1 || p->dil_w != 1 || p->stride_h < 1 || (p->stride_w != 1 && p->stride_w != 2) ||
@@ -362,9 +485,12 @@ evo_status_t evo_depthwise_conv2d_s8_blocked(const evo_depthwise_conv2d_s8_param
         (mode != EVO_DWP_MODE_FAST && mode != EVO_DWP_MODE_FAST_CLAMP) || !dwb_overlap_ok(p, input, output)) {
         return EVO_ERR_ARG;
     }
-    k0 = p->pad_w / 2; /* the column pairs holding an image pixel */
-    k1 = (p->in.w - 1 + p->pad_w) / 2 + 1;
-    k1 = k1 < np ? k1 : np;
+    k1 = (p->in.w - 1 + p->pad_w) / 2 + 1; /* pairs [pad_w / 2, k1) hold an image pixel */
+    wd.seg = seg;
+    wd.nseg = dwb_segments(p, p->pad_w / 2, k1 < np ? k1 : np, seg);
+    wd.np = np;
+    wd.ch = ch;
+    wd.off2 = off2;
     dwb_clear_padding(ring, p, group, np);
     a.cs = ch;
     a.cs3 = 3 * ch;
@@ -379,23 +505,41 @@ evo_status_t evo_depthwise_conv2d_s8_blocked(const evo_depthwise_conv2d_s8_param
         const int8_t *in_b = input + (size_t)b * in_img;
         int8_t *out_b = output + (size_t)b * out_img;
         for (g0 = 0; g0 < ch; g0 += group) {
-            const int32_t n = ch - g0 < group ? ch - g0 : group;
+            const uint32_t *w0 = weights + (size_t)DWB_WEIGHTS * g0;
             int32_t next = 0, pr0 = 0; /* first padded row not yet in the ring; the output row's first */
-            a.n = n;
-            a.end = ring + (size_t)3 * np * n;
+            wd.n = ch - g0 < group ? ch - g0 : group;
+            wd.zrow = zrow + g0;
+#if defined(__ARM_FEATURE_DSP) && defined(__thumb2__)
+            fast = dwb_wrow_init(&wr, &wd, p->input_offset, &first);
+#endif
+            a.n = wd.n;
+            a.end = ring + (size_t)3 * np * wd.n;
+            a.consts = consts + (size_t)DWB_CONSTS * g0;
+            a.out = out_b + g0;
             for (oy = 0; oy < p->out.h; ++oy, pr0 += p->stride_h) {
                 const int32_t rot = pr0 % 3;
                 int32_t pr = next > pr0 ? next : pr0;
                 for (; pr < pr0 + 3; ++pr) {
                     const int32_t iy = pr - p->pad_h;
-                    const int8_t *row = (iy >= 0 && iy < ih) ? in_b + (size_t)iy * p->in.w * ch + g0 : NULL;
-                    dwb_load_row(ring, row, zrow + g0, p, n, np, k0, k1, pr % 3, off2);
+                    uint32_t *slot = ring + (size_t)(pr % 3) * np;
+                    if (iy >= 0 && iy < ih) {
+#if defined(__ARM_FEATURE_DSP) && defined(__thumb2__)
+                        if (fast) {
+                            wr.dst = slot + first;
+                            wr.row = in_b + (size_t)iy * p->in.w * ch + g0;
+                            dwb_widen_row(&wr);
+                            continue;
+                        }
+#endif
+                        dwb_widen_c(&wd, slot, in_b + (size_t)iy * p->in.w * ch + g0);
+                    } else {
+                        dwb_zero_slot(&wd, slot);
+                    }
                 }
                 next = pr0 + 3;
-                a.out = out_b + (size_t)oy * p->out.w * ch + g0;
-                a.consts = consts + (size_t)DWB_CONSTS * g0;
-                a.wrow = weights + (size_t)DWB_WEIGHTS * g0 + 2 * (rot == 0 ? 0 : 3 - rot);
+                a.wrow = w0 + 2 * (rot == 0 ? 0 : 3 - rot);
                 dwb_row(&a, mode);
+                a.out += (size_t)p->out.w * ch;
             }
         }
     }
