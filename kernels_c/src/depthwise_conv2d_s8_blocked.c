@@ -179,25 +179,34 @@ static void dwb_row5_clamp_pad(const dwb_row_t *a)
     __asm__ volatile(DWB5_BODY("", DWB5_CLAMP) : : [a] "r"(a) : "memory", "cc");
 }
 
-static void dwb_row(const dwb_row_t *a, int mode)
-{
-    static void (*const fn[2][2])(const dwb_row_t *) = {{dwb_row5_fast, dwb_row5_fast_pad},
-                                                        {dwb_row5_clamp, dwb_row5_clamp_pad}};
-    if (a->ow == 5 && a->sw == 1 && a->np == 4) {
-        fn[mode == EVO_DWP_MODE_FAST_CLAMP][a->last_pad](a);
-        return;
-    }
-    dwb_row_c(a, mode);
-}
-
-#else
-
-static void dwb_row(const dwb_row_t *a, int mode)
-{
-    dwb_row_c(a, mode);
-}
-
 #endif
+
+typedef void (*dwb_row_fn)(const dwb_row_t *a);
+
+static void dwb_row_c_fast(const dwb_row_t *a)
+{
+    dwb_row_c(a, EVO_DWP_MODE_FAST);
+}
+
+static void dwb_row_c_clamp(const dwb_row_t *a)
+{
+    dwb_row_c(a, EVO_DWP_MODE_FAST_CLAMP);
+}
+
+/* The routine that computes the layer's output rows (chosen once per call). */
+static dwb_row_fn dwb_row_for(const dwb_row_t *a, int mode)
+{
+    const int clamp = mode == EVO_DWP_MODE_FAST_CLAMP;
+#if defined(__ARM_FEATURE_DSP) && defined(__thumb2__)
+    static const dwb_row_fn fn[2][2] = {{dwb_row5_fast, dwb_row5_fast_pad}, {dwb_row5_clamp, dwb_row5_clamp_pad}};
+    if (a->ow == 5 && a->sw == 1 && a->np == 4) {
+        return fn[clamp][a->last_pad];
+    }
+#else
+    (void)a;
+#endif
+    return clamp ? dwb_row_c_clamp : dwb_row_c_fast;
+}
 
 /* The image's column pairs [k0, k1) of a row as runs whose pixels step by 2 C bytes: a left pair
  * half in the padding, the pairs wholly inside, a right pair half in the padding (each may be
@@ -418,13 +427,24 @@ static int dwb_wrow_init(dwb_wrow_t *wr, const dwb_widen_t *wd, int32_t input_of
 
 #endif
 
-/* A padding row: the slot starting at dst is 0 for the group's channels. */
+/* A padding row: the slot starting at dst is 0 for the group's channels over the image's pairs
+ * (the others stay 0), four channels a trip: a few stores, where a memset per channel would cost
+ * a call each. */
 static void dwb_zero_slot(const dwb_widen_t *wd, uint32_t *dst)
 {
+    const size_t cstep = (size_t)3 * wd->np;
+    const int32_t k0 = wd->nseg > 0 ? wd->seg[0].k : 0, k1 = wd->nseg > 0 ? wd->seg[wd->nseg - 1].k + wd->seg[wd->nseg - 1].n : 0;
     int32_t c, k;
-    for (c = 0; c < wd->n; ++c, dst += (size_t)3 * wd->np) {
-        for (k = 0; k < wd->np; ++k) {
-            dst[k] = 0;
+    for (k = k0; k < k1; ++k) {
+        uint32_t *d = dst + k;
+        for (c = 0; c + 4 <= wd->n; c += 4, d += 4 * cstep) {
+            d[0] = 0;
+            d[cstep] = 0;
+            d[2 * cstep] = 0;
+            d[3 * cstep] = 0;
+        }
+        for (; c < wd->n; ++c, d += cstep) {
+            *d = 0;
         }
     }
 }
@@ -468,11 +488,13 @@ evo_status_t evo_depthwise_conv2d_s8_blocked(const evo_depthwise_conv2d_s8_param
     const int32_t *const consts = wpack;
     const uint32_t *const weights = (const uint32_t *)(wpack + (size_t)DWB_CONSTS * ch);
     const int8_t *const zrow = (const int8_t *)(wpack + (size_t)(DWB_CONSTS + DWB_WEIGHTS) * ch);
-    const size_t in_img = (size_t)ih * p->in.w * ch, out_img = (size_t)p->out.h * p->out.w * ch;
+    const size_t in_row = (size_t)p->in.w * ch, out_row = (size_t)p->out.w * ch;
+    const size_t in_img = (size_t)ih * in_row, out_img = (size_t)p->out.h * out_row;
     int32_t k1, b, g0, oy;
     dwb_seg_t seg[3];
     dwb_widen_t wd;
     dwb_row_t a;
+    dwb_row_fn row;
 #if defined(__ARM_FEATURE_DSP) && defined(__thumb2__)
     dwb_wrow_t wr;
     int32_t first = 0;
@@ -501,12 +523,14 @@ evo_status_t evo_depthwise_conv2d_s8_blocked(const evo_depthwise_conv2d_s8_param
     a.ow = p->out.w;
     a.sw = p->stride_w;
     a.last_pad = 2 * (np - 1) - p->pad_w >= p->in.w;
+    row = dwb_row_for(&a, mode);
     for (b = 0; b < p->in.n; ++b) {
         const int8_t *in_b = input + (size_t)b * in_img;
         int8_t *out_b = output + (size_t)b * out_img;
         for (g0 = 0; g0 < ch; g0 += group) {
             const uint32_t *w0 = weights + (size_t)DWB_WEIGHTS * g0;
-            int32_t next = 0, pr0 = 0; /* first padded row not yet in the ring; the output row's first */
+            const int8_t *src = in_b + g0; /* the group's first channel of input row 0 */
+            int32_t next = 0, slot = 0, pr0 = 0, rot = 0; /* next padded row to load, its slot; the output row's first, mod 3 */
             wd.n = ch - g0 < group ? ch - g0 : group;
             wd.zrow = zrow + g0;
 #if defined(__ARM_FEATURE_DSP) && defined(__thumb2__)
@@ -516,30 +540,35 @@ evo_status_t evo_depthwise_conv2d_s8_blocked(const evo_depthwise_conv2d_s8_param
             a.end = ring + (size_t)3 * np * wd.n;
             a.consts = consts + (size_t)DWB_CONSTS * g0;
             a.out = out_b + g0;
-            for (oy = 0; oy < p->out.h; ++oy, pr0 += p->stride_h) {
-                const int32_t rot = pr0 % 3;
-                int32_t pr = next > pr0 ? next : pr0;
-                for (; pr < pr0 + 3; ++pr) {
-                    const int32_t iy = pr - p->pad_h;
-                    uint32_t *slot = ring + (size_t)(pr % 3) * np;
-                    if (iy >= 0 && iy < ih) {
+            for (oy = 0; oy < p->out.h; ++oy) {
+                if (next < pr0) { /* stride_h > 3: rows no output reads */
+                    next = pr0;
+                    slot = rot;
+                }
+                for (; next < pr0 + 3; ++next) {
+                    uint32_t *dst = ring + (size_t)slot * np;
+                    if (next >= p->pad_h && next < p->pad_h + ih) {
+                        const int8_t *in_y = src + (size_t)(next - p->pad_h) * in_row;
 #if defined(__ARM_FEATURE_DSP) && defined(__thumb2__)
                         if (fast) {
-                            wr.dst = slot + first;
-                            wr.row = in_b + (size_t)iy * p->in.w * ch + g0;
+                            wr.dst = dst + first;
+                            wr.row = in_y;
                             dwb_widen_row(&wr);
-                            continue;
-                        }
+                        } else
 #endif
-                        dwb_widen_c(&wd, slot, in_b + (size_t)iy * p->in.w * ch + g0);
+                        {
+                            dwb_widen_c(&wd, dst, in_y);
+                        }
                     } else {
-                        dwb_zero_slot(&wd, slot);
+                        dwb_zero_slot(&wd, dst);
                     }
+                    slot = slot == 2 ? 0 : slot + 1;
                 }
-                next = pr0 + 3;
                 a.wrow = w0 + 2 * (rot == 0 ? 0 : 3 - rot);
-                dwb_row(&a, mode);
-                a.out += (size_t)p->out.w * ch;
+                row(&a);
+                a.out += out_row;
+                pr0 += p->stride_h;
+                rot = pr0 % 3;
             }
         }
     }
