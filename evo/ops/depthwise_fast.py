@@ -3,12 +3,15 @@
 `pairs_call` re-lays the filter and the requantisation constants out for a DSP core: 3x3 filters
 at stride_w 1 or 2 with the fast requantisation get the channel-planar kernel
 (kernels_c/src/depthwise_conv2d_s8_planar.c: two outputs of a channel share their input words),
-other shapes the tap-pair kernel (depthwise_conv2d_s8_pairs.c); layouts in evo/depthwise_fast.h.
-Both take doubled int16 weight pairs and per channel {2 * bias} and {M, T, e}. Both keep a ring
-of widened rows in the arena, so each call carries a lean variant (KernelCall.lean) for the
-memory-first kernel choice: the scratch-free kernel depthwise_conv2d_s8_direct.c, which reads the
-int8 input in place (two taps of four channels per SMLAD, input offset folded into the
-accumulator starts) and has a row function for fused stream groups.
+or, for rows five outputs wide at stride 1 (KWS), the channel-blocked planar kernel
+(depthwise_conv2d_s8_blocked.c: a whole output row of a channel in registers); other shapes the
+tap-pair kernel (depthwise_conv2d_s8_pairs.c); layouts in evo/depthwise_fast.h. All take doubled
+int16 weight pairs and per channel {2 * bias} and {M, T, e}. All keep a ring of widened rows in the
+arena, so each call carries lean variants (KernelCall.lean) for the memory-first kernel choice:
+the blocked kernel with a ring of a few channels (channel groups outermost, in place without an
+input-row window), then the scratch-free kernel depthwise_conv2d_s8_direct.c, which reads the int8
+input in place (two taps of four channels per SMLAD, input offset folded into the accumulator
+starts) and has a row function for fused stream groups.
 
 Why the fast requantisation is exact (mode 0/1). TFLM computes, for shift = -e <= -1 (no left
 shift) and multiplier M in [0, 2^31):
@@ -146,12 +149,14 @@ def pairs_call(g, op, p: dict[str, Any], call: KernelCall) -> KernelCall:
         return call
     mode = requant_mode(p, bound)
     lean = direct_call(op, p, call, w, bias, mode)
+    if _fits_planar(p, mode) and blocked_fast(p):  # all channels in one group, then a ring that fits the window
+        c, group = p["out"][3], blocked_group(p)
+        lean = blocked_call(op, p, call, w, bias, mode, group, lean) if group < c else lean
+        return blocked_call(op, p, call, w, bias, mode, c, lean)
     if _fits_planar(p, mode):
         wpack = pack_planar(p, w, bias)
         qpack = np.array([mode, 0, 0, 0], np.int32)
         fast = _packed_call(op, call, "evo_depthwise_conv2d_s8_planar", "dw3", wpack, qpack, planar_scratch_bytes(p))
-        if blocked_fast(p):
-            lean = blocked_call(op, p, call, w, bias, mode, blocked_group(p), lean)
     else:
         wpack, qpack = pack_pairs(p, w, bias, mode)
         fast = _packed_call(op, call, "evo_depthwise_conv2d_s8_pairs", "dwp", wpack, qpack, pairs_scratch_bytes(p))
@@ -228,7 +233,7 @@ def pack_planar(p: dict[str, Any], w: np.ndarray, bias: np.ndarray | None) -> np
 
 def blocked_fast(p: dict[str, Any]) -> bool:
     """Shapes whose channel-blocked kernel has its assembly loop (rows five outputs wide at stride 1),
-    where it beats the scratch-free kernel; elsewhere it would run its plain-C loop."""
+    where it beats the planar and scratch-free kernels; elsewhere it would run its plain-C loop."""
     return p["out"][2] == 5 and p["stride_w"] == 1
 
 

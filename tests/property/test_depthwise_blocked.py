@@ -48,7 +48,9 @@ def force_blocked(monkeypatch):
     fast = dw.pairs_call
     monkeypatch.setattr(dw, "blocked_fast", lambda p: True)
     monkeypatch.setattr(dw, "blocked_group", group_of)
-    monkeypatch.setattr(dw, "pairs_call", lambda g, op, p, call: (lambda c: c.lean or c)(fast(g, op, p, call)))
+    blocked = "evo_depthwise_conv2d_s8_blocked"
+    # the chain is blocked (all channels), blocked (the group, when smaller), scratch-free
+    monkeypatch.setattr(dw, "pairs_call", lambda g, op, p, call: (lambda c: c.lean if c.lean is not None and c.lean.func == blocked else c)(fast(g, op, p, call)))
 
 
 @pytest.mark.parametrize("i", range(len(SHAPES)))
@@ -70,16 +72,17 @@ def test_blocked_depthwise_matches_tflm(i, monkeypatch):
         assert np.array_equal(a, b)
 
 
-def test_blocked_is_the_planar_kernels_lean_variant_for_kws_rows():
-    """KWS's 25x5x64 layers: planar, then blocked in groups whose ring fits the scratch-free
-    kernel's in-place window (16 channels: 768 <= 960 bytes), then the scratch-free kernel."""
+def test_blocked_is_the_kernel_for_kws_rows():
+    """KWS's 25x5x64 layers: blocked with every channel in one group (the speed build), then in
+    groups whose ring fits the scratch-free kernel's in-place window (16 channels: 768 <= 960
+    bytes), then the scratch-free kernel."""
     from evo.ops import depthwise_fast as dw
 
     g = read_tflite(_model(SEED, *SHAPES[0][0]))
     compiled = compile_graph(g, target=Target("M4"), prefer="speed")
     call = next(s.call for s in compiled.program.steps if s.call is not None and "depthwise" in s.call.func)
-    assert call.func == "evo_depthwise_conv2d_s8_planar_rows"
-    lean = call.lean
     p = {"out": [1, 25, 5, 64], "stride_w": 1}
+    assert call.func == "evo_depthwise_conv2d_s8_blocked_rows" and call.scratch_bytes == 3072 == dw.blocked_scratch_bytes(p, 64)
+    lean = call.lean
     assert lean.func == "evo_depthwise_conv2d_s8_blocked" and lean.scratch_bytes == 768 == dw.blocked_scratch_bytes(p, 16)
     assert lean.lean.func == "evo_depthwise_conv2d_s8_direct"

@@ -60,7 +60,7 @@ def test_specialised_depthwise_matches_tflm(i, core):
     compiled = compile_graph(g, target=Target(core), prefer="speed")
     funcs = {s.call.func for s in compiled.program.steps if s.call is not None}
     specialised = (SHAPES[i][-1] == 1 or SHAPES[i][2] == 1) and SHAPES[i][4] >= 2
-    kernels = {"M4": ["evo_depthwise_conv2d_s8_pairs", "evo_depthwise_conv2d_s8_planar"],
+    kernels = {"M4": ["evo_depthwise_conv2d_s8_pairs", "evo_depthwise_conv2d_s8_planar", "evo_depthwise_conv2d_s8_blocked"],
                "M0": ["evo_depthwise_conv2d_s8_m0"]}[core]
     assert bool(funcs & {k + sfx for k in kernels for sfx in ("", "_rows")}) == specialised, funcs
     with HostModel.build(g, compiled=compiled) as m:

@@ -70,7 +70,8 @@ def test_prefer_speed_specialises_everything():
     dw = {s.op.index: s.call for s in mem.steps if s.op.type == "DEPTHWISE_CONV_2D"}
     assert dw and {c.func for c in dw.values()} == {"evo_depthwise_conv2d_s8_blocked_rows"} and set(dw) <= set(mem.specialised)
     assert {c.scratch_bytes for c in dw.values()} == {768} and {mem.inplace[i].delta for i in dw} == {0}
-    assert {s.call.func for s in speed.steps if s.op.type == "DEPTHWISE_CONV_2D"} == {"evo_depthwise_conv2d_s8_planar_rows"}
+    speed_dw = [s.call for s in speed.steps if s.op.type == "DEPTHWISE_CONV_2D"]  # one group: the whole ring
+    assert {c.func for c in speed_dw} == {"evo_depthwise_conv2d_s8_blocked_rows"} and {c.scratch_bytes for c in speed_dw} == {3072}
     with pytest.raises(EvoError):
         lower(g, target=M4, prefer="fast")
 
