@@ -132,8 +132,9 @@ ROWS_KERNELS = {"evo_conv2d_s8", "evo_conv2d_s8_dsp", "evo_conv2d_s8_mve", "evo_
                 "evo_depthwise_conv2d_f32", "evo_depthwise_conv2d_s8_pairs", "evo_depthwise_conv2d_s8_planar",
                 "evo_depthwise_conv2d_s8_m0", "evo_depthwise_conv2d_s8_mve", "evo_depthwise_conv2d_s8_direct",
                 "evo_depthwise_conv2d_s8_blocked"}
-# Their _rows entries read the input in place, with no input-row window (evo/memory/inplace.py).
-ROWS_NO_WINDOW = {"evo_depthwise_conv2d_s8_blocked"}
+# Their _rows entries read the input in place, with no input-row window (evo/memory/inplace.py):
+# each input row is widened into the kernel's own ring before any output row that overlaps it.
+ROWS_NO_WINDOW = {"evo_depthwise_conv2d_s8_blocked", "evo_depthwise_conv2d_s8_planar"}
 
 
 @dataclass
