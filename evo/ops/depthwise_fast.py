@@ -238,8 +238,10 @@ def blocked_fast(p: dict[str, Any]) -> bool:
 
 
 def blocked_scratch_bytes(p: dict[str, Any], group: int) -> int:
-    """evo_depthwise_conv2d_s8_blocked_get_buffer_size: three padded rows of `group` channels, int16 in column pairs."""
+    """evo_depthwise_conv2d_s8_blocked_get_buffer_size: three padded rows of `group` channels, int16 in
+    column pairs, less the last pair the rows read when it is all padding."""
     pairs = ((p["out"][2] - 1) * p["stride_w"] + 2) // 2 + 1
+    pairs -= 2 * (pairs - 1) - p["pad_w"] >= p["in"][2]
     return (3 * group * pairs * 4 + 15) & ~15
 
 

@@ -31,10 +31,22 @@
 #define DWB_CONSTS 8  /* words per channel: 2 * bias five times (accumulator starts), M, T, e */
 #define DWB_WEIGHTS 10 /* words per channel: (2w0, 2w1), (2w1, 2w2) for rows r0 r1 r2 r0 r1 */
 
-/* Column pairs per ring slot: the last output reads pair ((ow - 1) * sw + 2) / 2. */
-static int32_t dwb_pairs(const evo_depthwise_conv2d_s8_params_t *p)
+/* Column pairs a row reads: the last output reads pair ((ow - 1) * sw + 2) / 2. */
+static int32_t dwb_pairs_read(const evo_depthwise_conv2d_s8_params_t *p)
 {
     return ((p->out.w - 1) * p->stride_w + 2) / 2 + 1;
+}
+
+/* Whether the last of them is all padding (0 in every row; the ring does not hold it). */
+static int dwb_last_pad(const evo_depthwise_conv2d_s8_params_t *p)
+{
+    return 2 * (dwb_pairs_read(p) - 1) - p->pad_w >= p->in.w;
+}
+
+/* Column pairs per ring slot. */
+static int32_t dwb_pairs(const evo_depthwise_conv2d_s8_params_t *p)
+{
+    return dwb_pairs_read(p) - dwb_last_pad(p);
 }
 
 int32_t evo_depthwise_conv2d_s8_blocked_get_buffer_size(const evo_depthwise_conv2d_s8_params_t *p, int32_t group)
@@ -54,9 +66,9 @@ typedef struct {
     const int32_t *consts;  /* 28: the group's first channel's constants */
     const uint32_t *wrow;   /* 32: its weights at the row's rotation */
     int32_t n;              /* channels in the group */
-    int32_t np;             /* P */
+    int32_t np;             /* P: pairs per slot (a read of pair P is 0) */
     int32_t ow, sw;
-    int32_t last_pad;       /* the last column pair is all padding (its words stay 0) */
+    int32_t last_pad;       /* the last column pair read is all padding (the ring does not hold it) */
 } dwb_row_t;
 
 /* One output row of every channel of the group, in C: output x starts at padded column x * sw. */
@@ -71,7 +83,8 @@ static void dwb_row_c(const dwb_row_t *a, int mode)
             const int32_t k = x * a->sw / 2, odd = (x * a->sw) & 1;
             int32_t acc = q[0], r;
             for (s = 0; s < 3; ++s) {
-                const uint32_t A = rc[s * a->np + k], B = rc[s * a->np + k + 1], w01 = w[2 * s], w12 = w[2 * s + 1];
+                const uint32_t A = rc[s * a->np + k], B = k + 1 < a->np ? rc[s * a->np + k + 1] : 0;
+                const uint32_t w01 = w[2 * s], w12 = w[2 * s + 1];
                 if (!odd) {
                     acc += evo_s32_lane(A, 0) * evo_s32_lane(w01, 0) + evo_s32_lane(A, 1) * evo_s32_lane(w01, 1) +
                            evo_s32_lane(B, 0) * evo_s32_lane(w12, 1);
@@ -107,10 +120,11 @@ typedef char dwb_frame_is_first[offsetof(dwb_row_t, wrow) == 32 ? 1 : -1]; /* th
     "1:\n\t"                                                                                                   \
     "ldm lr!, {r1-r5}\n\t"
 
-/* One slot: its four words, its weights (W: the LDRD), ten multiplies for the five outputs (nine
- * when the last pair is all padding, LAST ""). */
-#define DWB5_SLOT(W, LAST)                                                                                     \
-    "ldm r0!, {r6-r9}\n\t" W                                                                                   \
+/* One slot: its words (LDM), its weights (W: the LDRD), ten multiplies for the five outputs; when
+ * the last pair is all padding the ring holds three words a slot and the tenth multiply goes
+ * (LAST: it, or nothing). */
+#define DWB5_SLOT(LDM, W, LAST)                                                                                \
+    LDM W                                                                                                      \
     "smlad r1, r6, r10, r1\n\t"                                                                                \
     "smlabt r1, r7, r11, r1\n\t"                                                                               \
     "smlatb r2, r6, r10, r2\n\t"                                                                               \
@@ -121,10 +135,12 @@ typedef char dwb_frame_is_first[offsetof(dwb_row_t, wrow) == 32 ? 1 : -1]; /* th
     "smlad r4, r8, r11, r4\n\t"                                                                                \
     "smlad r5, r8, r10, r5\n\t" LAST
 
+#define DWB5_LDM4 "ldm r0!, {r6-r9}\n\t"
+#define DWB5_LDM3 "ldm r0!, {r6-r8}\n\t"
 #define DWB5_LAST "smlabt r5, r9, r11, r5\n\t"
-#define DWB5_SLOTS(LAST)                                                                                       \
-    DWB5_SLOT("ldrd r10, r11, [r12], #40\n\t", LAST)                                                           \
-    DWB5_SLOT("ldrd r10, r11, [r12, #-32]\n\t", LAST) DWB5_SLOT("ldrd r10, r11, [r12, #-24]\n\t", LAST)
+#define DWB5_SLOTS(LDM, LAST)                                                                                  \
+    DWB5_SLOT(LDM, "ldrd r10, r11, [r12], #40\n\t", LAST)                                                      \
+    DWB5_SLOT(LDM, "ldrd r10, r11, [r12, #-32]\n\t", LAST) DWB5_SLOT(LDM, "ldrd r10, r11, [r12, #-24]\n\t", LAST)
 
 /* Requantise R (SMMLAR form, evo/depthwise_fast.h): r6 M, r7 T, r8 e, r9 scratch. */
 #define DWB_REQ(R)                                                                                             \
@@ -154,29 +170,29 @@ typedef char dwb_frame_is_first[offsetof(dwb_row_t, wrow) == 32 ? 1 : -1]; /* th
     "add sp, sp, #24\n\t"                                                                                      \
     "pop {r0-r12, lr}"
 
-#define DWB5_BODY(LAST, CLAMP)                                                                                 \
-    DWB5_HEAD DWB5_SLOTS(LAST) "ldm lr!, {r6-r8}\n\t" DWB_REQ("r1") DWB_REQ("r2") DWB_REQ("r3") DWB_REQ("r4")   \
+#define DWB5_BODY(LDM, LAST, CLAMP)                                                                            \
+    DWB5_HEAD DWB5_SLOTS(LDM, LAST) "ldm lr!, {r6-r8}\n\t" DWB_REQ("r1") DWB_REQ("r2") DWB_REQ("r3") DWB_REQ("r4")   \
         DWB_REQ("r5") CLAMP DWB5_TAIL
 
 /* One routine per clamp and last pair (constants inside, no per-channel tests). */
 static void dwb_row5_fast(const dwb_row_t *a)
 {
-    __asm__ volatile(DWB5_BODY(DWB5_LAST, "") : : [a] "r"(a) : "memory", "cc");
+    __asm__ volatile(DWB5_BODY(DWB5_LDM4, DWB5_LAST, "") : : [a] "r"(a) : "memory", "cc");
 }
 
 static void dwb_row5_clamp(const dwb_row_t *a)
 {
-    __asm__ volatile(DWB5_BODY(DWB5_LAST, DWB5_CLAMP) : : [a] "r"(a) : "memory", "cc");
+    __asm__ volatile(DWB5_BODY(DWB5_LDM4, DWB5_LAST, DWB5_CLAMP) : : [a] "r"(a) : "memory", "cc");
 }
 
 static void dwb_row5_fast_pad(const dwb_row_t *a)
 {
-    __asm__ volatile(DWB5_BODY("", "") : : [a] "r"(a) : "memory", "cc");
+    __asm__ volatile(DWB5_BODY(DWB5_LDM3, "", "") : : [a] "r"(a) : "memory", "cc");
 }
 
 static void dwb_row5_clamp_pad(const dwb_row_t *a)
 {
-    __asm__ volatile(DWB5_BODY("", DWB5_CLAMP) : : [a] "r"(a) : "memory", "cc");
+    __asm__ volatile(DWB5_BODY(DWB5_LDM3, "", DWB5_CLAMP) : : [a] "r"(a) : "memory", "cc");
 }
 
 #endif
@@ -199,7 +215,7 @@ static dwb_row_fn dwb_row_for(const dwb_row_t *a, int mode)
     const int clamp = mode == EVO_DWP_MODE_FAST_CLAMP;
 #if defined(__ARM_FEATURE_DSP) && defined(__thumb2__)
     static const dwb_row_fn fn[2][2] = {{dwb_row5_fast, dwb_row5_fast_pad}, {dwb_row5_clamp, dwb_row5_clamp_pad}};
-    if (a->ow == 5 && a->sw == 1 && a->np == 4) {
+    if (a->ow == 5 && a->sw == 1) { /* P = 4 pairs read, the ring holds 3 or 4 */
         return fn[clamp][a->last_pad];
     }
 #else
@@ -522,7 +538,7 @@ evo_status_t evo_depthwise_conv2d_s8_blocked(const evo_depthwise_conv2d_s8_param
     a.np = np;
     a.ow = p->out.w;
     a.sw = p->stride_w;
-    a.last_pad = 2 * (np - 1) - p->pad_w >= p->in.w;
+    a.last_pad = dwb_last_pad(p);
     row = dwb_row_for(&a, mode);
     for (b = 0; b < p->in.n; ++b) {
         const int8_t *in_b = input + (size_t)b * in_img;

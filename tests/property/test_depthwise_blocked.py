@@ -74,15 +74,16 @@ def test_blocked_depthwise_matches_tflm(i, monkeypatch):
 
 def test_blocked_is_the_kernel_for_kws_rows():
     """KWS's 25x5x64 layers: blocked with every channel in one group (the speed build), then in
-    groups whose ring fits the scratch-free kernel's in-place window (16 channels: 768 <= 960
-    bytes), then the scratch-free kernel."""
+    groups whose ring fits the scratch-free kernel's in-place window (24 channels: 864 <= 960
+    bytes; three column pairs a slot, the fourth the rows read being all padding), then the
+    scratch-free kernel."""
     from evo.ops import depthwise_fast as dw
 
     g = read_tflite(_model(SEED, *SHAPES[0][0]))
     compiled = compile_graph(g, target=Target("M4"), prefer="speed")
     call = next(s.call for s in compiled.program.steps if s.call is not None and "depthwise" in s.call.func)
-    p = {"out": [1, 25, 5, 64], "stride_w": 1}
-    assert call.func == "evo_depthwise_conv2d_s8_blocked_rows" and call.scratch_bytes == 3072 == dw.blocked_scratch_bytes(p, 64)
+    p = {"in": [1, 25, 5, 64], "out": [1, 25, 5, 64], "stride_w": 1, "pad_w": 1}
+    assert call.func == "evo_depthwise_conv2d_s8_blocked_rows" and call.scratch_bytes == 2304 == dw.blocked_scratch_bytes(p, 64)
     lean = call.lean
-    assert lean.func == "evo_depthwise_conv2d_s8_blocked" and lean.scratch_bytes == 768 == dw.blocked_scratch_bytes(p, 16)
+    assert lean.func == "evo_depthwise_conv2d_s8_blocked" and lean.scratch_bytes == 864 == dw.blocked_scratch_bytes(p, 24)
     assert lean.lean.func == "evo_depthwise_conv2d_s8_direct"

@@ -28,5 +28,7 @@ def test_scratch_bytes_match_the_kernels(kernels, ow, sw, c):
     cp.kh, cp.kw, cp.stride_h, cp.stride_w, cp.depth_multiplier = 3, 3, 1, sw, 1
     assert lib.evo_depthwise_conv2d_s8_planar_get_buffer_size(cp) == dw.planar_scratch_bytes(p)
     assert lib.evo_depthwise_conv2d_s8_pairs_get_buffer_size(cp) == dw.pairs_scratch_bytes(p)
-    for group in {1, 4, c}:
-        assert lib.evo_depthwise_conv2d_s8_blocked_get_buffer_size(cp, group) == dw.blocked_scratch_bytes(p, group)
+    for pad in (0, 1):  # SAME's left pad: the last pair read may be all padding (the blocked ring drops it)
+        cp.pad_w = p["pad_w"] = pad
+        for group in {1, 4, c}:
+            assert lib.evo_depthwise_conv2d_s8_blocked_get_buffer_size(cp, group) == dw.blocked_scratch_bytes(p, group)
