@@ -3,8 +3,9 @@
 `pairs_call` re-lays the filter and the requantisation constants out for a DSP core: 3x3 filters
 at stride_w 1 or 2 with the fast requantisation get the channel-planar kernel
 (kernels_c/src/depthwise_conv2d_s8_planar.c: two outputs of a channel share their input words),
-or, for rows five outputs wide at stride 1 (KWS), the channel-blocked planar kernel
-(depthwise_conv2d_s8_blocked.c: a whole output row of a channel in registers); other shapes the
+or, for rows three, five or six outputs wide at stride 1 (KWS, VWW's last layers), the
+channel-blocked planar kernel (depthwise_conv2d_s8_blocked.c: a whole output row of a channel in
+registers); other shapes the
 tap-pair kernel (depthwise_conv2d_s8_pairs.c); layouts in evo/depthwise_fast.h. All take doubled
 int16 weight pairs and per channel {2 * bias} and {M, T, e}. All keep a ring of widened rows in the
 arena, so each call carries lean variants (KernelCall.lean) for the memory-first kernel choice:
@@ -231,18 +232,25 @@ def pack_planar(p: dict[str, Any], w: np.ndarray, bias: np.ndarray | None) -> np
     return np.concatenate([np.concatenate([consts, rows], axis=1).reshape(-1).astype(np.int32), zp.view("<i4")])
 
 
+def _blocked_pairs(p: dict[str, Any]) -> int:
+    """Column pairs a slot of the blocked kernel's ring holds (dwb_pairs): those the rows read, less
+    the last when it is all padding."""
+    pairs = ((p["out"][2] - 1) * p["stride_w"] + 2) // 2 + 1
+    return pairs - (2 * (pairs - 1) - p["pad_w"] >= p["in"][2])
+
+
 def blocked_fast(p: dict[str, Any]) -> bool:
-    """Shapes whose channel-blocked kernel has its assembly loop (rows five outputs wide at stride 1),
-    where it beats the planar and scratch-free kernels; elsewhere it would run its plain-C loop."""
-    return p["out"][2] == 5 and p["stride_w"] == 1
+    """Shapes whose channel-blocked kernel has an assembly loop with a whole output row in registers
+    (rows three, five or six outputs wide at stride 1; six with four column pairs a slot), where it
+    beats the planar and scratch-free kernels; elsewhere it would run its plain-C loop."""
+    ow = p["out"][2]
+    return p["stride_w"] == 1 and (ow in (3, 5) or (ow == 6 and _blocked_pairs(p) == 4))
 
 
 def blocked_scratch_bytes(p: dict[str, Any], group: int) -> int:
     """evo_depthwise_conv2d_s8_blocked_get_buffer_size: three padded rows of `group` channels, int16 in
     column pairs, less the last pair the rows read when it is all padding."""
-    pairs = ((p["out"][2] - 1) * p["stride_w"] + 2) // 2 + 1
-    pairs -= 2 * (pairs - 1) - p["pad_w"] >= p["in"][2]
-    return (3 * group * pairs * 4 + 15) & ~15
+    return (3 * group * _blocked_pairs(p) * 4 + 15) & ~15
 
 
 def blocked_group(p: dict[str, Any]) -> int:

@@ -142,14 +142,17 @@ typedef char dwb_frame_is_first[offsetof(dwb_row_t, wrow) == 32 ? 1 : -1]; /* th
     DWB5_SLOT(LDM, "ldrd r10, r11, [r12], #40\n\t", LAST)                                                      \
     DWB5_SLOT(LDM, "ldrd r10, r11, [r12, #-32]\n\t", LAST) DWB5_SLOT(LDM, "ldrd r10, r11, [r12, #-24]\n\t", LAST)
 
-/* Requantise R (SMMLAR form, evo/depthwise_fast.h): r6 M, r7 T, r8 e, r9 scratch. */
-#define DWB_REQ(R)                                                                                             \
-    "add r9, r7, " R ", asr #31\n\t"                                                                           \
-    "smmlar " R ", " R ", r6, r9\n\t"                                                                          \
-    "asr " R ", " R ", r8\n\t"                                                                                 \
+/* Requantise R (SMMLAR form, evo/depthwise_fast.h) with M, T, e in registers and scratch X. */
+#define DWB_REQX(R, M, T, E, X)                                                                                \
+    "add " X ", " T ", " R ", asr #31\n\t"                                                                     \
+    "smmlar " R ", " R ", " M ", " X "\n\t"                                                                    \
+    "asr " R ", " R ", " E "\n\t"                                                                              \
     "ssat " R ", #8, " R "\n\t"
+#define DWB_REQ(R) DWB_REQX(R, "r6", "r7", "r8", "r9")
 
-#define DWB_CLAMP_R(R) "cmp " R ", r10\n\tit lt\n\tmovlt " R ", r10\n\tcmp " R ", r11\n\tit gt\n\tmovgt " R ", r11\n\t"
+/* Clamp R to [LO, HI] (mode 1). */
+#define DWB_CLAMPX(R, LO, HI) "cmp " R ", " LO "\n\tit lt\n\tmovlt " R ", " LO "\n\tcmp " R ", " HI "\n\tit gt\n\tmovgt " R ", " HI "\n\t"
+#define DWB_CLAMP_R(R) DWB_CLAMPX(R, "r10", "r11")
 #define DWB5_CLAMP                                                                                             \
     "ldrd r10, r11, [sp, #16]\n\t" DWB_CLAMP_R("r1") DWB_CLAMP_R("r2") DWB_CLAMP_R("r3") DWB_CLAMP_R("r4")      \
         DWB_CLAMP_R("r5")
@@ -195,6 +198,134 @@ static void dwb_row5_clamp_pad(const dwb_row_t *a)
     __asm__ volatile(DWB5_BODY(DWB5_LDM3, "", DWB5_CLAMP) : : [a] "r"(a) : "memory", "cc");
 }
 
+/* Rows three outputs wide: the five-wide routine's registers and frame, three accumulators (r1-r3)
+ * and two or three words a slot (the third, P2, only feeds output 2's last tap). */
+#define DWB3_SLOT(LDM, W, LAST)                                                                                \
+    LDM W                                                                                                      \
+    "smlad r1, r6, r10, r1\n\t"                                                                                \
+    "smlabt r1, r7, r11, r1\n\t"                                                                               \
+    "smlatb r2, r6, r10, r2\n\t"                                                                               \
+    "smlad r2, r7, r11, r2\n\t"                                                                                \
+    "smlad r3, r7, r10, r3\n\t" LAST
+
+#define DWB3_LDM3 "ldm r0!, {r6-r8}\n\t"
+#define DWB3_LDM2 "ldm r0!, {r6-r7}\n\t"
+#define DWB3_LAST "smlabt r3, r8, r11, r3\n\t"
+#define DWB3_SLOTS(LDM, LAST)                                                                                  \
+    DWB3_SLOT(LDM, "ldrd r10, r11, [r12], #40\n\t", LAST)                                                      \
+    DWB3_SLOT(LDM, "ldrd r10, r11, [r12, #-32]\n\t", LAST) DWB3_SLOT(LDM, "ldrd r10, r11, [r12, #-24]\n\t", LAST)
+#define DWB3_CLAMP "ldrd r10, r11, [sp, #16]\n\t" DWB_CLAMP_R("r1") DWB_CLAMP_R("r2") DWB_CLAMP_R("r3")
+
+#define DWB3_TAIL                                                                                              \
+    "ldm sp, {r9-r11}\n\t"                                                                                     \
+    "strb r1, [r9]\n\t"                                                                                        \
+    "strb r2, [r9, r10]\n\t"                                                                                   \
+    "strb r3, [r9, r10, lsl #1]\n\t"                                                                           \
+    "add r9, r9, #1\n\t"                                                                                       \
+    "str r9, [sp]\n\t"                                                                                         \
+    "ldr r9, [sp, #12]\n\t"                                                                                    \
+    "cmp r0, r9\n\t"                                                                                           \
+    "bne 1b\n\t"                                                                                               \
+    "add sp, sp, #24\n\t"                                                                                      \
+    "pop {r0-r12, lr}"
+
+#define DWB3_BODY(LDM, LAST, CLAMP)                                                                            \
+    DWB5_HEAD DWB3_SLOTS(LDM, LAST) "ldm lr!, {r6-r8}\n\t" DWB_REQ("r1") DWB_REQ("r2") DWB_REQ("r3") CLAMP      \
+        DWB3_TAIL
+
+static void dwb_row3_fast(const dwb_row_t *a)
+{
+    __asm__ volatile(DWB3_BODY(DWB3_LDM3, DWB3_LAST, "") : : [a] "r"(a) : "memory", "cc");
+}
+
+static void dwb_row3_clamp(const dwb_row_t *a)
+{
+    __asm__ volatile(DWB3_BODY(DWB3_LDM3, DWB3_LAST, DWB3_CLAMP) : : [a] "r"(a) : "memory", "cc");
+}
+
+static void dwb_row3_fast_pad(const dwb_row_t *a)
+{
+    __asm__ volatile(DWB3_BODY(DWB3_LDM2, "", "") : : [a] "r"(a) : "memory", "cc");
+}
+
+static void dwb_row3_clamp_pad(const dwb_row_t *a)
+{
+    __asm__ volatile(DWB3_BODY(DWB3_LDM2, "", DWB3_CLAMP) : : [a] "r"(a) : "memory", "cc");
+}
+
+/* Rows six outputs wide (four words a slot): six accumulators take the register that held the
+ * constants' pointer, which moves to the frame. Registers: r0 ring, r1-r6 accumulators, r7-r10 a
+ * slot's words, r11/r12 its weights, lr weights; frame (out, C, 3C, end, lo, hi, constants). */
+#define DWB6_HEAD                                                                                              \
+    "push {r0-r12, lr}\n\t"                                                                                    \
+    "mov lr, %[a]\n\t"                                                                                         \
+    "ldm lr, {r0-r8}\n\t"                                                                                      \
+    "sub sp, sp, #28\n\t"                                                                                      \
+    "stm sp, {r0-r5, r7}\n\t"                                                                                  \
+    "mov r0, r6\n\t"                                                                                           \
+    "mov lr, r8\n"                                                                                              \
+    "1:\n\t"                                                                                                   \
+    "ldr r7, [sp, #24]\n\t"                                                                                    \
+    "ldm r7!, {r1-r5}\n\t"                                                                                     \
+    "mov r6, r1\n\t"                                                                                           \
+    "str r7, [sp, #24]\n\t"
+
+#define DWB6_SLOT(W)                                                                                           \
+    "ldm r0!, {r7-r10}\n\t" W                                                                                  \
+    "smlad r1, r7, r11, r1\n\t"                                                                                \
+    "smlabt r1, r8, r12, r1\n\t"                                                                               \
+    "smlatb r2, r7, r11, r2\n\t"                                                                               \
+    "smlad r2, r8, r12, r2\n\t"                                                                                \
+    "smlad r3, r8, r11, r3\n\t"                                                                                \
+    "smlabt r3, r9, r12, r3\n\t"                                                                               \
+    "smlatb r4, r8, r11, r4\n\t"                                                                               \
+    "smlad r4, r9, r12, r4\n\t"                                                                                \
+    "smlad r5, r9, r11, r5\n\t"                                                                                \
+    "smlabt r5, r10, r12, r5\n\t"                                                                              \
+    "smlatb r6, r9, r11, r6\n\t"                                                                               \
+    "smlad r6, r10, r12, r6\n\t"
+
+#define DWB6_REQ(R) DWB_REQX(R, "r7", "r8", "r9", "r10")
+#define DWB6_CLAMP_R(R) DWB_CLAMPX(R, "r11", "r12")
+#define DWB6_CLAMP                                                                                             \
+    "ldrd r11, r12, [sp, #16]\n\t" DWB6_CLAMP_R("r1") DWB6_CLAMP_R("r2") DWB6_CLAMP_R("r3") DWB6_CLAMP_R("r4")  \
+        DWB6_CLAMP_R("r5") DWB6_CLAMP_R("r6")
+
+/* The constants {M, T, e} follow the five accumulator starts; the outputs go C bytes apart (the
+ * sixth at 5 C = 4 C + C). */
+#define DWB6_BODY(CLAMP)                                                                                       \
+    DWB6_HEAD DWB6_SLOT("ldrd r11, r12, [lr], #40\n\t") DWB6_SLOT("ldrd r11, r12, [lr, #-32]\n\t")             \
+        DWB6_SLOT("ldrd r11, r12, [lr, #-24]\n\t")                                                             \
+    "ldr r11, [sp, #24]\n\t"                                                                                   \
+    "ldm r11!, {r7-r9}\n\t"                                                                                    \
+    "str r11, [sp, #24]\n\t" DWB6_REQ("r1") DWB6_REQ("r2") DWB6_REQ("r3") DWB6_REQ("r4") DWB6_REQ("r5")         \
+        DWB6_REQ("r6") CLAMP                                                                                   \
+    "ldm sp, {r10-r12}\n\t"                                                                                    \
+    "strb r1, [r10]\n\t"                                                                                       \
+    "strb r2, [r10, r11]\n\t"                                                                                  \
+    "strb r3, [r10, r11, lsl #1]\n\t"                                                                          \
+    "strb r4, [r10, r12]\n\t"                                                                                  \
+    "strb r5, [r10, r11, lsl #2]\n\t"                                                                          \
+    "add r7, r10, r11, lsl #2\n\t"                                                                             \
+    "strb r6, [r7, r11]\n\t"                                                                                   \
+    "add r10, r10, #1\n\t"                                                                                     \
+    "str r10, [sp]\n\t"                                                                                        \
+    "ldr r7, [sp, #12]\n\t"                                                                                    \
+    "cmp r0, r7\n\t"                                                                                           \
+    "bne 1b\n\t"                                                                                               \
+    "add sp, sp, #28\n\t"                                                                                      \
+    "pop {r0-r12, lr}"
+
+static void dwb_row6_fast(const dwb_row_t *a)
+{
+    __asm__ volatile(DWB6_BODY("") : : [a] "r"(a) : "memory", "cc");
+}
+
+static void dwb_row6_clamp(const dwb_row_t *a)
+{
+    __asm__ volatile(DWB6_BODY(DWB6_CLAMP) : : [a] "r"(a) : "memory", "cc");
+}
+
 #endif
 
 typedef void (*dwb_row_fn)(const dwb_row_t *a);
@@ -214,9 +345,16 @@ static dwb_row_fn dwb_row_for(const dwb_row_t *a, int mode)
 {
     const int clamp = mode == EVO_DWP_MODE_FAST_CLAMP;
 #if defined(__ARM_FEATURE_DSP) && defined(__thumb2__)
-    static const dwb_row_fn fn[2][2] = {{dwb_row5_fast, dwb_row5_fast_pad}, {dwb_row5_clamp, dwb_row5_clamp_pad}};
+    static const dwb_row_fn fn5[2][2] = {{dwb_row5_fast, dwb_row5_fast_pad}, {dwb_row5_clamp, dwb_row5_clamp_pad}};
+    static const dwb_row_fn fn3[2][2] = {{dwb_row3_fast, dwb_row3_fast_pad}, {dwb_row3_clamp, dwb_row3_clamp_pad}};
     if (a->ow == 5 && a->sw == 1) { /* P = 4 pairs read, the ring holds 3 or 4 */
-        return fn[clamp][a->last_pad];
+        return fn5[clamp][a->last_pad];
+    }
+    if (a->ow == 3 && a->sw == 1) { /* P = 3 pairs read, the ring holds 2 or 3 */
+        return fn3[clamp][a->last_pad];
+    }
+    if (a->ow == 6 && a->sw == 1 && a->np == 4) { /* the last pair read holds a pixel */
+        return clamp ? dwb_row6_clamp : dwb_row6_fast;
     }
 #else
     (void)a;

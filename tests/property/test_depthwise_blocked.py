@@ -1,8 +1,9 @@
-"""The channel-blocked planar depthwise kernel (evo_depthwise_conv2d_s8_blocked, the lean variant
-of the planar kernel whose ring holds one channel group) built for the host with plain-C twins of
-its DSP instructions: bit-exact with TFLM over group sizes (one group, several, a short last one,
-groups of fewer than four channels), widths, strides, SAME/VALID, clamps, in place (its _rows
-entry) and not (batch 2). tests/qemu/test_depthwise_blocked_qemu.py runs them on the cores."""
+"""The channel-blocked planar depthwise kernel (evo_depthwise_conv2d_s8_blocked: the planar
+kernel's arithmetic with a ring of one channel group) built for the host with plain-C twins of its
+DSP instructions: bit-exact with TFLM over group sizes (one group, several, a short last one,
+groups of fewer than four channels), widths (3, 5 and 6 have assembly loops), strides, SAME/VALID,
+clamps, in place (its _rows entry) and not (batch 2). tests/qemu/test_depthwise_blocked_qemu.py runs
+them on the cores."""
 from __future__ import annotations
 
 import numpy as np
@@ -28,6 +29,13 @@ SHAPES = [
     ((5, 7, 8, 3, 3, (1, 1), "VALID", "RELU6", (3, -128), True, 1), 8),  # the same with a clamp
     ((7, 9, 8, 3, 3, (2, 2), "SAME", "RELU6", (5, -128), True, 1), 4),
     ((5, 5, 8, 3, 3, (1, 1), "SAME", "NONE", (100, 0), True, 1), 4),
+    # rows three and six outputs wide (their own assembly loops)
+    ((6, 6, 16, 3, 3, (1, 1), "SAME", "RELU", (-128, -128), True, 1), 8),
+    ((5, 6, 8, 3, 3, (1, 1), "SAME", "RELU6", (5, -100), True, 1), 8),  # clamp
+    ((5, 3, 12, 3, 3, (1, 1), "SAME", "NONE", (-3, 7), True, 1), 4),  # the last pair is padding
+    ((4, 3, 8, 3, 3, (1, 1), "SAME", "RELU6", (0, -128), True, 1), 8),  # the same with a clamp
+    ((6, 5, 8, 3, 3, (1, 1), "VALID", "RELU6", (3, -128), True, 1), 4),  # VALID: the last pair holds a pixel
+    ((7, 5, 4, 3, 3, (1, 1), "VALID", "NONE", (-9, 2), True, 1), 4),
     # the plain-C loop (other widths, stride_w 2)
     ((6, 4, 12, 3, 3, (1, 1), "SAME", "NONE", (-1, 0), True, 1), 8),
     ((9, 5, 16, 3, 3, (2, 1), "SAME", "RELU", (0, -128), True, 1), 8),  # stride_h 2
