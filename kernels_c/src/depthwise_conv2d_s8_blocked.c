@@ -11,17 +11,19 @@
  * group's input is overwritten. No input-row window is needed.
  *
  * Ring, per channel of the group: three slots (padded rows, slot = padded row index mod 3) of P
- * words, word k = padded columns 2k, 2k + 1 as int16 (input offset added, 0 in the padding). A
- * channel's 3P words are contiguous, so with P = 4 (five outputs at stride 1) three LDM walk one
- * channel and land on the next. Two adjacent outputs share words (as in the planar kernel):
+ * words, word k = padded columns 2k, 2k + 1 as int16 (input offset added, 0 in the padding); the
+ * last pair the rows read is left out when it is all padding (reads of it are 0). A channel's 3P
+ * words are contiguous, so three LDM walk one channel and land on the next. Two adjacent outputs
+ * share words (as in the planar kernel):
  * an output starting at an even column 2k is SMLAD(P[k], (w0, w1)) + SMLABT(P[k + 1], (w1, w2)),
  * one starting at 2k + 1 is SMLATB(P[k], (w0, w1)) + SMLAD(P[k + 1], (w1, w2)). Which kernel row
  * sits in which slot rotates with the output row; each channel's weights list the rows r0 r1 r2 r0
  * r1, so slot order 0, 1, 2 reads them from the rotation on.
  *
- * On Cortex-M with the DSP extension, rows five outputs wide at stride 1 (KWS's 25x5 maps) run one
- * assembly loop over the group's channels with a whole output row in registers; other shapes run
- * the same arithmetic in C (the host's build, and the reference for the assembly). */
+ * On Cortex-M with the DSP extension, rows three, five or six outputs wide at stride 1 (KWS's 25x5
+ * maps, MobileNet's last 6x6 and 3x3 ones) run one assembly loop over the group's channels with a
+ * whole output row in registers, and rows are widened in assembly; other shapes run the same
+ * arithmetic in C (the host's build, and the reference for the assembly). */
 #include <stddef.h>
 #include <stdint.h>
 

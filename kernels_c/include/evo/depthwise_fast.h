@@ -56,9 +56,11 @@ evo_status_t evo_depthwise_conv2d_s8_planar_rows(const evo_depthwise_conv2d_s8_p
 
 /* evo_depthwise_conv2d_s8_blocked (Cortex-M4/M7/M33, plain C elsewhere): the planar kernel's
  * arithmetic over G channels at a time (channel groups outermost), so its ring holds G channels:
- * the memory-first build's DSP depthwise where the whole ring would raise the arena. Same shapes
- * and modes as the planar kernel. Its _rows entry runs in place without an input-row window, when
- * the output starts a whole number of pixels at or before the input (else EVO_ERR_ARG).
+ * the memory-first build's DSP depthwise where the whole ring would raise the arena, and with one
+ * group the fastest kernel for rows 3, 5 or 6 outputs wide at stride 1 (a whole output row in
+ * registers). Same shapes and modes as the planar kernel. Its _rows entry runs in place without an
+ * input-row window, when the output starts a whole number of pixels at or before the input (else
+ * EVO_ERR_ARG).
  *   wpack: per channel 8 words {2 * bias five times, M, T, e}; then per channel 10 words: for
  *          kernel rows r0 r1 r2 r0 r1, (2 w[r][0], 2 w[r][1]) and (2 w[r][1], 2 w[r][2]) (low half
  *          first); then C bytes of -input_offset, zero-filled to a whole word.
