@@ -130,7 +130,11 @@ PREFER = ("memory", "speed")  # kernel choice policies (evo/codegen/specialise.p
 OPTIONAL_SCRATCH = {"evo_conv2d_s8"}
 ROWS_KERNELS = {"evo_conv2d_s8", "evo_conv2d_s8_m0", "evo_conv2d_s8_dsp", "evo_conv2d_s8_dsp_win", "evo_conv2d_s8_mve", "evo_conv2d_f32", "evo_depthwise_conv2d_s8",
                 "evo_depthwise_conv2d_f32", "evo_depthwise_conv2d_s8_pairs", "evo_depthwise_conv2d_s8_planar",
-                "evo_depthwise_conv2d_s8_m0", "evo_depthwise_conv2d_s8_m0t", "evo_depthwise_conv2d_s8_mve", "evo_depthwise_conv2d_s8_direct"}
+                "evo_depthwise_conv2d_s8_m0", "evo_depthwise_conv2d_s8_m0t", "evo_depthwise_conv2d_s8_mve", "evo_depthwise_conv2d_s8_direct",
+                "evo_depthwise_conv2d_s8_blocked"}
+# Their _rows entries read the input in place, with no input-row window (evo/memory/inplace.py):
+# each input row is widened into the kernel's own ring (window) before any output row that overlaps it.
+ROWS_NO_WINDOW = {"evo_depthwise_conv2d_s8_blocked", "evo_depthwise_conv2d_s8_planar", "evo_conv2d_s8_dsp_win"}
 
 
 @dataclass
@@ -180,7 +184,7 @@ def inplace_options(g: Graph, calls: dict[int, KernelCall | None]) -> dict[int, 
         if call is None or op.type not in reg:
             continue
         rows_ok = call.func in ROWS_KERNELS and isinstance(call.args[-1], Scratch)
-        opts = candidates(g, op, reg[op.type], call.params if rows_ok else None)
+        opts = candidates(g, op, reg[op.type], call.params if rows_ok else None, window=call.func not in ROWS_NO_WINDOW)
         if opts:
             options[op.index] = opts
     return options

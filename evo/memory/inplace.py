@@ -10,13 +10,17 @@ An in-place op links two buffers: offset(output) = offset(input) + delta. Two ki
 * row streaming (`OpImpl.inplace_rows`): convolutions through `evo_<conv>_rows` (evo/inplace.h),
   which copies each input row into a scratch window the first time an output row needs it.
   Output rows 0..r(i)-1 are written before row i is copied, so
-  delta <= min_i (i * in_row - r(i) * out_row).
+  delta <= min_i (i * in_row - r(i) * out_row). A kernel that reads its input rows in place
+  (`window=False`: it widens each row into a ring of its own first, e.g. the channel-blocked
+  depthwise, which runs channel groups outermost) needs no window, but a delta that is a whole
+  number of input pixels, so that a channel's outputs only ever land on that channel's inputs.
 
 delta is rounded down to a multiple of 16 and capped at 0 (a positive delta only widens the
 footprint). An input qualifies only when its buffer dies at this op (no later reader, not a
 graph output) and no other in-place op has claimed it."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from evo.ir import Graph, Op
@@ -85,8 +89,10 @@ def footprint(in_bytes: int, out_bytes: int, delta: int) -> int:
     return max(align_up(in_bytes), delta + align_up(out_bytes)) - delta
 
 
-def candidates(g: Graph, op: Op, impl, params: dict | None) -> list[tuple[int, int, str, int]]:
-    """(input position, delta, kind, scratch) options for `op`, before liveness is known."""
+def candidates(g: Graph, op: Op, impl, params: dict | None, window: bool = True) -> list[tuple[int, int, str, int]]:
+    """(input position, delta, kind, scratch) options for `op`, before liveness is known.
+    `window`: the row-streaming entry reads its input through the input-row window (else in
+    place, module docstring)."""
     out = []
     if not op.outputs or op.outputs[0] < 0:
         return out
@@ -106,6 +112,10 @@ def candidates(g: Graph, op: Op, impl, params: dict | None) -> list[tuple[int, i
         geo = rows_geometry(g, op, params)
         if geo is not None and not x.is_const and geo["in_row"] * geo["h"] == x.nbytes and geo["out_row"] * geo["oh"] == y.nbytes:
             delta, scratch = rows_delta(geo)
+            if not window:
+                pixel = int(params["in"]["c"]) * x.itemsize
+                step = ALIGN * pixel // math.gcd(ALIGN, pixel)
+                delta, scratch = delta // step * step, 0
             out.append((0, delta, "rows", scratch))
     return out
 

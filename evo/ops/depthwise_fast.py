@@ -3,12 +3,16 @@
 `pairs_call` re-lays the filter and the requantisation constants out for a DSP core: 3x3 filters
 at stride_w 1 or 2 with the fast requantisation get the channel-planar kernel
 (kernels_c/src/depthwise_conv2d_s8_planar.c: two outputs of a channel share their input words),
-other shapes the tap-pair kernel (depthwise_conv2d_s8_pairs.c); layouts in evo/depthwise_fast.h.
-Both take doubled int16 weight pairs and per channel {2 * bias} and {M, T, e}. Both keep a ring
-of widened rows in the arena, so each call carries a lean variant (KernelCall.lean) for the
-memory-first kernel choice: the scratch-free kernel depthwise_conv2d_s8_direct.c, which reads the
-int8 input in place (two taps of four channels per SMLAD, input offset folded into the
-accumulator starts) and has a row function for fused stream groups.
+or, for rows three, five or six outputs wide at stride 1 (KWS, VWW's last layers), the
+channel-blocked planar kernel (depthwise_conv2d_s8_blocked.c: a whole output row of a channel in
+registers); other shapes the
+tap-pair kernel (depthwise_conv2d_s8_pairs.c); layouts in evo/depthwise_fast.h. All take doubled
+int16 weight pairs and per channel {2 * bias} and {M, T, e}. All keep a ring of widened rows in the
+arena, so each call carries lean variants (KernelCall.lean) for the memory-first kernel choice:
+the blocked kernel with a ring of a few channels (channel groups outermost, in place without an
+input-row window), then the scratch-free kernel depthwise_conv2d_s8_direct.c, which reads the int8
+input in place (two taps of four channels per SMLAD, input offset folded into the accumulator
+starts) and has a row function for fused stream groups.
 
 Why the fast requantisation is exact (mode 0/1). TFLM computes, for shift = -e <= -1 (no left
 shift) and multiplier M in [0, 2^31):
@@ -146,6 +150,10 @@ def pairs_call(g, op, p: dict[str, Any], call: KernelCall) -> KernelCall:
         return call
     mode = requant_mode(p, bound)
     lean = direct_call(op, p, call, w, bias, mode)
+    if _fits_planar(p, mode) and blocked_fast(p):  # all channels in one group, then a ring that fits the window
+        c, group = p["out"][3], blocked_group(p)
+        lean = blocked_call(op, p, call, w, bias, mode, group, lean) if group < c else lean
+        return blocked_call(op, p, call, w, bias, mode, c, lean)
     if _fits_planar(p, mode):
         wpack = pack_planar(p, w, bias)
         qpack = np.array([mode, 0, 0, 0], np.int32)
@@ -222,6 +230,63 @@ def pack_planar(p: dict[str, Any], w: np.ndarray, bias: np.ndarray | None) -> np
     zp = np.zeros(4 * ((c + 3) // 4), np.int8)
     zp[:c] = -p["input_offset"]
     return np.concatenate([np.concatenate([consts, rows], axis=1).reshape(-1).astype(np.int32), zp.view("<i4")])
+
+
+def _blocked_pairs(p: dict[str, Any]) -> int:
+    """Column pairs a slot of the blocked kernel's ring holds (dwb_pairs): those the rows read, less
+    the last when it is all padding."""
+    pairs = ((p["out"][2] - 1) * p["stride_w"] + 2) // 2 + 1
+    return pairs - (2 * (pairs - 1) - p["pad_w"] >= p["in"][2])
+
+
+def blocked_fast(p: dict[str, Any]) -> bool:
+    """Shapes whose channel-blocked kernel has an assembly loop with a whole output row in registers
+    (rows three, five or six outputs wide at stride 1; six with four column pairs a slot), where it
+    beats the planar and scratch-free kernels; elsewhere it would run its plain-C loop."""
+    ow = p["out"][2]
+    return p["stride_w"] == 1 and (ow in (3, 5) or (ow == 6 and _blocked_pairs(p) == 4))
+
+
+def blocked_scratch_bytes(p: dict[str, Any], group: int) -> int:
+    """evo_depthwise_conv2d_s8_blocked_get_buffer_size: three padded rows of `group` channels, int16 in
+    column pairs, less the last pair the rows read when it is all padding."""
+    return (3 * group * _blocked_pairs(p) * 4 + 15) & ~15
+
+
+def blocked_group(p: dict[str, Any]) -> int:
+    """Channels per group of the blocked kernel's lean use: the ring fits in the input-row window
+    that the scratch-free kernel's in-place entry takes (kh input rows), in as few groups as that
+    allows, a multiple of 4 channels each (the ring widens four at a time); 0 if none fits."""
+    c = p["out"][3]
+    window = p["kh"] * p["in"][2] * p["in"][3]
+    per = blocked_scratch_bytes(p, 4) // 4  # bytes per channel (a multiple of 4 keeps the rounding exact)
+    most = min(c, window // per) // 4 * 4
+    if most < 4:
+        return 0
+    groups = -(-c // most)
+    return min(most, (-(-c // groups) + 3) // 4 * 4) if c > most else c
+
+
+def pack_blocked(p: dict[str, Any], w: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+    """wpack of evo_depthwise_conv2d_s8_blocked (evo/depthwise_fast.h): per channel {2b x 5, M, T, e},
+    then per channel the ten weight words of rows r0 r1 r2 r0 r1, then a pixel of zero points."""
+    c = p["out"][3]
+    planar = pack_planar(p, w, bias)
+    per = planar[: 15 * c].astype(np.int64).reshape(c, 15)  # {2b, 2b, M, T, e, 10 weight words}
+    consts = np.concatenate([np.repeat(per[:, :1], 5, axis=1), per[:, 2:5]], axis=1)
+    return np.concatenate([consts.reshape(-1), per[:, 5:].reshape(-1), planar[15 * c :]]).astype(np.int32)
+
+
+def blocked_call(op, p: dict[str, Any], call: KernelCall, w: np.ndarray, bias: np.ndarray | None, mode: int, group: int,
+                 lean: KernelCall | None) -> KernelCall | None:
+    """The channel-blocked kernel's call with `group` channels per group (its lean variant `lean`),
+    or `lean` when no group fits."""
+    if group < 1:
+        return lean
+    qpack = np.array([mode, group, 0, 0], np.int32)
+    c = _packed_call(op, call, "evo_depthwise_conv2d_s8_blocked", "dwb", pack_blocked(p, w, bias), qpack,
+                     blocked_scratch_bytes(p, group))
+    return replace(c, lean=lean)
 
 
 def m0_scratch_bytes(p: dict[str, Any]) -> int:

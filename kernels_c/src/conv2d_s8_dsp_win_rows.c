@@ -1,7 +1,7 @@
 /* The row-streaming entry of evo_conv2d_s8_dsp_win (evo/inplace.h's contract: output may overlap
  * input). That kernel reads each input row only when widening it into its window, before writing
- * the output row that first needs it, so it runs in place as it is; the input-row window the
- * planner appends to the scratch is not used. */
+ * the output row that first needs it, so it runs in place as it is, with no input-row window
+ * (evo/codegen/lower.py ROWS_NO_WINDOW). */
 #include "evo/conv_dsp.h"
 
 evo_status_t evo_conv2d_s8_dsp_win_rows(const evo_conv2d_s8_dsp_params_t *p, const int8_t *input, const int32_t *stream,

@@ -1,7 +1,7 @@
 /* The row-streaming entry of evo_depthwise_conv2d_s8_planar (evo/inplace.h's contract: output may
  * overlap input). That kernel reads each input row only when copying it into its ring, before
- * writing the output row that first needs it, so it runs in place as it is; the input-row window
- * that the planner appends to the scratch is not used. */
+ * writing the output row that first needs it, so it runs in place as it is, and the planner
+ * reserves no input-row window for it (ROWS_NO_WINDOW in evo/codegen/lower.py). */
 #include "evo/depthwise_fast.h"
 
 evo_status_t evo_depthwise_conv2d_s8_planar_rows(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *input,

@@ -11,7 +11,8 @@ from tests.support.kernels import KERNELS, _declarations, header_cdef, load_kern
 @pytest.fixture(scope="module")
 def kernels(tmp_path_factory):
     cdef = header_cdef("conv.h") + _declarations((KERNELS / "include" / "evo" / "depthwise_fast.h").read_text())
-    return load_kernels(tmp_path_factory.mktemp("dwfast"), ["depthwise_conv2d_s8_planar.c", "depthwise_conv2d_s8_pairs.c"], cdef)
+    return load_kernels(tmp_path_factory.mktemp("dwfast"), ["depthwise_conv2d_s8_planar.c", "depthwise_conv2d_s8_pairs.c",
+                                                                     "depthwise_conv2d_s8_blocked.c"], cdef)
 
 
 @pytest.mark.parametrize("ow", [1, 2, 5, 8, 9, 48])
@@ -27,3 +28,7 @@ def test_scratch_bytes_match_the_kernels(kernels, ow, sw, c):
     cp.kh, cp.kw, cp.stride_h, cp.stride_w, cp.depth_multiplier = 3, 3, 1, sw, 1
     assert lib.evo_depthwise_conv2d_s8_planar_get_buffer_size(cp) == dw.planar_scratch_bytes(p)
     assert lib.evo_depthwise_conv2d_s8_pairs_get_buffer_size(cp) == dw.pairs_scratch_bytes(p)
+    for pad in (0, 1):  # SAME's left pad: the last pair read may be all padding (the blocked ring drops it)
+        cp.pad_w = p["pad_w"] = pad
+        for group in {1, 4, c}:
+            assert lib.evo_depthwise_conv2d_s8_blocked_get_buffer_size(cp, group) == dw.blocked_scratch_bytes(p, group)

@@ -65,10 +65,13 @@ def test_prefer_speed_specialises_everything():
     assert not speed.memory_fallback
     assert sorted(speed.specialised) == sorted(mem.specialised + mem.memory_fallback)
     assert speed.plan.arena_bytes > mem.plan.arena_bytes
-    # memory-first: the depthwise layers take the scratch-free lean variant instead of the ring kernel
-    dw = {s.op.index: s.call.func for s in mem.steps if s.op.type == "DEPTHWISE_CONV_2D"}
-    assert dw and set(dw.values()) == {"evo_depthwise_conv2d_s8_direct_rows"} and set(dw) <= set(mem.specialised)
-    assert {s.call.func for s in speed.steps if s.op.type == "DEPTHWISE_CONV_2D"} == {"evo_depthwise_conv2d_s8_planar_rows"}
+    # memory-first: the depthwise layers take the channel-blocked lean variant (a ring of 24 channels,
+    # in place without an input-row window) instead of the whole ring
+    dw = {s.op.index: s.call for s in mem.steps if s.op.type == "DEPTHWISE_CONV_2D"}
+    assert dw and {c.func for c in dw.values()} == {"evo_depthwise_conv2d_s8_blocked_rows"} and set(dw) <= set(mem.specialised)
+    assert {c.scratch_bytes for c in dw.values()} == {864} and {mem.inplace[i].delta for i in dw} == {0}
+    speed_dw = [s.call for s in speed.steps if s.op.type == "DEPTHWISE_CONV_2D"]  # one group: the whole ring
+    assert {c.func for c in speed_dw} == {"evo_depthwise_conv2d_s8_blocked_rows"} and {c.scratch_bytes for c in speed_dw} == {2304}
     with pytest.raises(EvoError):
         lower(g, target=M4, prefer="fast")
 

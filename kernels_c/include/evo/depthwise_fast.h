@@ -54,6 +54,25 @@ evo_status_t evo_depthwise_conv2d_s8_planar_rows(const evo_depthwise_conv2d_s8_p
                                                  const int32_t *wpack, const int32_t *qpack, int8_t *output,
                                                  void *scratch);
 
+/* evo_depthwise_conv2d_s8_blocked (Cortex-M4/M7/M33, plain C elsewhere): the planar kernel's
+ * arithmetic over G channels at a time (channel groups outermost), so its ring holds G channels:
+ * the memory-first build's DSP depthwise where the whole ring would raise the arena, and with one
+ * group the fastest kernel for rows 3, 5 or 6 outputs wide at stride 1 (a whole output row in
+ * registers). Same shapes and modes as the planar kernel. Its _rows entry runs in place without an
+ * input-row window, when the output starts a whole number of pixels at or before the input (else
+ * EVO_ERR_ARG).
+ *   wpack: per channel 8 words {2 * bias five times, M, T, e}; then per channel 10 words: for
+ *          kernel rows r0 r1 r2 r0 r1, (2 w[r][0], 2 w[r][1]) and (2 w[r][1], 2 w[r][2]) (low half
+ *          first); then C bytes of -input_offset, zero-filled to a whole word.
+ *   qpack: {mode, G, 0, 0}, 1 <= G <= C.
+ *   scratch: evo_depthwise_conv2d_s8_blocked_get_buffer_size(p, G) bytes, 4-byte aligned. */
+int32_t evo_depthwise_conv2d_s8_blocked_get_buffer_size(const evo_depthwise_conv2d_s8_params_t *p, int32_t group);
+evo_status_t evo_depthwise_conv2d_s8_blocked(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *input,
+                                             const int32_t *wpack, const int32_t *qpack, int8_t *output, void *scratch);
+evo_status_t evo_depthwise_conv2d_s8_blocked_rows(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *input,
+                                                  const int32_t *wpack, const int32_t *qpack, int8_t *output,
+                                                  void *scratch);
+
 /* evo_depthwise_conv2d_s8_direct (Cortex-M4/M7/M33, plain C elsewhere): no scratch (the memory-first
  * build's DSP depthwise), depth multiplier 1, any filter up to EVO_DWD_MAX_TAPS taps, stride and
  * dilation; reads the int8 input directly, two taps of four channels per SMLAD.
