@@ -82,24 +82,13 @@ static void dwb_row_c(const dwb_row_t *a, int mode)
         const uint32_t *w = a->wrow + (size_t)j * DWB_WEIGHTS;
         const uint32_t *rc = a->ring + (size_t)j * 3 * a->np;
         for (x = 0; x < a->ow; ++x) {
-            const int32_t k = x * a->sw / 2, odd = (x * a->sw) & 1;
-            int32_t acc = q[0], r;
+            const int32_t k = x * a->sw / 2;
+            uint32_t A[3], B[3];
             for (s = 0; s < 3; ++s) {
-                const uint32_t A = rc[s * a->np + k], B = k + 1 < a->np ? rc[s * a->np + k + 1] : 0;
-                const uint32_t w01 = w[2 * s], w12 = w[2 * s + 1];
-                if (!odd) {
-                    acc += evo_s32_lane(A, 0) * evo_s32_lane(w01, 0) + evo_s32_lane(A, 1) * evo_s32_lane(w01, 1) +
-                           evo_s32_lane(B, 0) * evo_s32_lane(w12, 1);
-                } else {
-                    acc += evo_s32_lane(A, 1) * evo_s32_lane(w01, 0) + evo_s32_lane(B, 0) * evo_s32_lane(w12, 0) +
-                           evo_s32_lane(B, 1) * evo_s32_lane(w12, 1);
-                }
+                A[s] = rc[s * a->np + k];
+                B[s] = k + 1 < a->np ? rc[s * a->np + k + 1] : 0;
             }
-            r = evo_s32_ssat8(evo_s32_smmlar(acc, q[5], q[6] + (acc >> 31)) >> q[7]);
-            if (mode == EVO_DWP_MODE_FAST_CLAMP) {
-                r = r < a->lo ? a->lo : (r > a->hi ? a->hi : r);
-            }
-            a->out[(size_t)x * a->cs + j] = (int8_t)r;
+            a->out[(size_t)x * a->cs + j] = evo_dw3_planar_out(A, B, w, (x * a->sw) & 1, q[0], q[5], q[6], q[7], mode, a->lo, a->hi);
         }
     }
 }

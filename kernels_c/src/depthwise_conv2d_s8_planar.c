@@ -213,23 +213,13 @@ static void dw3_row_c(const dw3_row_t *a, int32_t sw, int mode)
         const uint32_t *w = (const uint32_t *)a->wrow + (size_t)c * DW3_PACK;
         const uint32_t *rc = a->ring + (size_t)c * np3;
         for (x = 0; x < ow; ++x) {
-            const int32_t k = x * sw / 2, odd = (x * sw) & 1;
-            int32_t acc = pk[0], r;
+            const int32_t k = x * sw / 2;
+            uint32_t A[3], B[3];
             for (s = 0; s < 3; ++s) {
-                const uint32_t A = rc[3 * k + s], B = rc[3 * k + 3 + s], w01 = w[2 * s], w12 = w[2 * s + 1];
-                if (!odd) {
-                    acc += evo_s32_lane(A, 0) * evo_s32_lane(w01, 0) + evo_s32_lane(A, 1) * evo_s32_lane(w01, 1) +
-                           evo_s32_lane(B, 0) * evo_s32_lane(w12, 1);
-                } else {
-                    acc += evo_s32_lane(A, 1) * evo_s32_lane(w01, 0) + evo_s32_lane(B, 0) * evo_s32_lane(w12, 0) +
-                           evo_s32_lane(B, 1) * evo_s32_lane(w12, 1);
-                }
+                A[s] = rc[3 * k + s];
+                B[s] = rc[3 * k + 3 + s];
             }
-            r = evo_s32_ssat8(evo_s32_smmlar(acc, pk[2], pk[3] + (acc >> 31)) >> pk[4]);
-            if (mode == EVO_DWP_MODE_FAST_CLAMP) {
-                r = r < a->lo ? a->lo : (r > a->hi ? a->hi : r);
-            }
-            a->out[(size_t)x * a->cs + c] = (int8_t)r;
+            a->out[(size_t)x * a->cs + c] = evo_dw3_planar_out(A, B, w, (x * sw) & 1, pk[0], pk[2], pk[3], pk[4], mode, a->lo, a->hi);
         }
     }
 }

@@ -25,6 +25,7 @@
 #define EVO_DEPTHWISE_FAST_H
 
 #include "evo/conv.h"
+#include "evo/simd32.h"
 
 #define EVO_DWP_MODE_FAST 0
 #define EVO_DWP_MODE_FAST_CLAMP 1
@@ -84,6 +85,31 @@ evo_status_t evo_depthwise_conv2d_s8_blocked_rows(const evo_depthwise_conv2d_s8_
  *          but each start is 2 * (bias + input_offset * sum of the channel's weights): the
  *          kernel widens the raw bytes, and a padded tap (zero points) adds -input_offset * w.
  *   scratch: none (may be NULL). */
+/* The planar kernels' portable output (planar and channel-blocked twins of their assembly): 3x3
+ * taps from the pair words A[s] = (x_k, x_k+1), B[s] = (x_k+2, x_k+3) of kernel row s, an output at
+ * an even (odd 0) or odd padded column, doubled weight pairs w = {(w0, w1), (w1, w2)} per row, then
+ * the fast requantisation (depthwise_fast.py) with constants m, t, e and the clamp of `mode`. */
+static inline int8_t evo_dw3_planar_out(const uint32_t *A, const uint32_t *B, const uint32_t *w, int32_t odd, int32_t acc, int32_t m,
+                                        int32_t t, int32_t e, int mode, int32_t lo, int32_t hi)
+{
+    int32_t s, r;
+    for (s = 0; s < 3; ++s) {
+        const uint32_t w01 = w[2 * s], w12 = w[2 * s + 1];
+        if (!odd) {
+            acc += evo_s32_lane(A[s], 0) * evo_s32_lane(w01, 0) + evo_s32_lane(A[s], 1) * evo_s32_lane(w01, 1) +
+                   evo_s32_lane(B[s], 0) * evo_s32_lane(w12, 1);
+        } else {
+            acc += evo_s32_lane(A[s], 1) * evo_s32_lane(w01, 0) + evo_s32_lane(B[s], 0) * evo_s32_lane(w12, 0) +
+                   evo_s32_lane(B[s], 1) * evo_s32_lane(w12, 1);
+        }
+    }
+    r = evo_s32_ssat8(evo_s32_smmlar(acc, m, t + (acc >> 31)) >> e);
+    if (mode == EVO_DWP_MODE_FAST_CLAMP) {
+        r = r < lo ? lo : (r > hi ? hi : r);
+    }
+    return (int8_t)r;
+}
+
 #define EVO_DWD_MAX_TAPS 32
 evo_status_t evo_depthwise_conv2d_s8_direct(const evo_depthwise_conv2d_s8_params_t *p, const int8_t *input,
                                             const int32_t *wpack, const int32_t *qpack, int8_t *output, void *scratch);
