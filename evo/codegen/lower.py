@@ -128,7 +128,7 @@ PREFER = ("memory", "speed")  # kernel choice policies (evo/codegen/specialise.p
 
 # Kernels that run without their scratch buffer (NULL), only slower.
 OPTIONAL_SCRATCH = {"evo_conv2d_s8"}
-ROWS_KERNELS = {"evo_conv2d_s8", "evo_conv2d_s8_m0", "evo_conv2d_s8_dsp", "evo_conv2d_s8_dsp_win", "evo_conv2d_s8_mve", "evo_conv2d_f32", "evo_depthwise_conv2d_s8",
+ROWS_KERNELS = {"evo_conv2d_s8", "evo_conv2d_s8_m0", "evo_conv2d_s8_dsp", "evo_conv2d_s8_dsp_direct", "evo_conv2d_s8_dsp_win", "evo_conv2d_s8_mve", "evo_conv2d_f32", "evo_depthwise_conv2d_s8",
                 "evo_depthwise_conv2d_f32", "evo_depthwise_conv2d_s8_pairs", "evo_depthwise_conv2d_s8_planar",
                 "evo_depthwise_conv2d_s8_m0", "evo_depthwise_conv2d_s8_m0t", "evo_depthwise_conv2d_s8_mve", "evo_depthwise_conv2d_s8_direct",
                 "evo_depthwise_conv2d_s8_blocked"}

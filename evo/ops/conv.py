@@ -409,6 +409,11 @@ class DepthwiseConv2D(_Conv2DBase):
         if (mve := conv_mve.specialise_depthwise(g, op, p, call, target)) is not None:
             return mve
         if target.has_dsp:
+            if p["dtype"] == "int8" and p["in"][3] == 1:  # every output channel reads the one input: a convolution
+                w = g.tensor(op.inputs[1]).data  # [1, KH, KW, OC]
+                conv = specialise_conv(g, op, p, call, target, w=np.moveaxis(w, 3, 0))
+                if conv is not call:
+                    return conv
             return depthwise_fast.pairs_call(g, op, p, call)
         if target.core == "M0":
             return conv_m0.specialise_depthwise(g, op, p, call, target) or depthwise_fast.m0_call(g, op, p, call)

@@ -104,9 +104,14 @@ def conv_scratch_bytes(p: dict[str, Any]) -> int:
     return 16 * steps + stage
 
 
+STACK_FIELD = 256  # EVO_DSP_STACK_FIELD: staged fields up to this size live on the stack
+
+
 def direct_scratch_bytes(p: dict[str, Any]) -> int:
-    """evo_conv2d_s8_dsp_direct_scratch_bytes (evo/conv_dsp.h): one staged field when in_c % 4."""
-    return 4 * ((p["kh"] * conv_row_bytes(p) + 3) // 4) if p["in"][3] % 4 else 0
+    """evo_conv2d_s8_dsp_direct_scratch_bytes (evo/conv_dsp.h): one staged field when in_c % 4 and
+    it does not fit the kernel's stack buffer."""
+    field = 4 * ((p["kh"] * conv_row_bytes(p) + 3) // 4)
+    return field if p["in"][3] % 4 and field > STACK_FIELD else 0
 
 
 def conv_direct(op, p: dict[str, Any], call: KernelCall, stream: np.ndarray, pixels: int) -> KernelCall | None:
@@ -149,10 +154,12 @@ def _bias(g, op, n: int) -> np.ndarray:
     return np.zeros(n, dtype=np.int64)
 
 
-def specialise_conv(g, op, p: dict[str, Any], call: KernelCall, target: Target) -> KernelCall:
-    if not target.has_dsp or p["dtype"] != "int8" or call.func != "evo_conv2d_s8" or not streams_fit(g, target):
+def specialise_conv(g, op, p: dict[str, Any], call: KernelCall, target: Target, w: np.ndarray | None = None) -> KernelCall:
+    """The DSP convolution chain for `op` (weights [OC, KH, KW, C]: the op's own, or `w`, e.g. a
+    depthwise layer on one input channel seen as a convolution), or `call` unchanged."""
+    if not target.has_dsp or p["dtype"] != "int8" or call.func not in ("evo_conv2d_s8", "evo_depthwise_conv2d_s8") or not streams_fit(g, target):
         return call
-    w = g.tensor(op.inputs[1]).data
+    w = g.tensor(op.inputs[1]).data if w is None else w
     oc = int(w.shape[0])
     rows = np.zeros((oc, p["kh"], conv_row_bytes(p)), dtype=np.int64)  # filter rows padded with zeros
     rows[:, :, : p["kw"] * p["in"][3]] = w.reshape(oc, p["kh"], -1)

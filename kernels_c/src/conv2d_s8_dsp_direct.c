@@ -175,7 +175,8 @@ evo_status_t evo_conv2d_s8_dsp_direct(const evo_conv2d_s8_dsp_params_t *p, const
     const int32_t row_bytes = evo_conv2d_s8_dsp_row_bytes(p), row_steps = row_bytes >> 2;
     const int32_t steps = (p->kh * row_bytes + 3) >> 2, row_step = p->dil_h * in_w * in_c;
     const int32_t lo = p->act_min, hi = p->act_max, quads = stream[0]; /* locals: the stores may alias p */
-    int8_t *const stg = (int8_t *)scratch;
+    uint32_t local[EVO_DSP_STACK_FIELD / 4]; /* a small staged field without arena scratch */
+    int8_t *const stg = evo_conv2d_s8_dsp_direct_scratch_bytes(p) > 0 ? (int8_t *)scratch : (int8_t *)local;
     int32_t b, oy, ox, fy, quad;
 
     if (p->scratch_bytes < evo_conv2d_s8_dsp_direct_scratch_bytes(p) || (p->dil_w != 1 && kw != 1) || p->in.n != p->out.n) {

@@ -62,7 +62,8 @@ def test_specialised_depthwise_matches_tflm(i, core):
     specialised = (SHAPES[i][-1] == 1 or SHAPES[i][2] == 1) and SHAPES[i][4] >= 2
     if core == "M0":  # evo/ops/conv_m0.py: the tap-table kernel (multiplier 1) or, one input channel, the conv engine
         specialised = SHAPES[i][-1] == 1 or SHAPES[i][2] == 1
-    kernels = {"M4": ["evo_depthwise_conv2d_s8_pairs", "evo_depthwise_conv2d_s8_planar", "evo_depthwise_conv2d_s8_blocked"],
+    kernels = {"M4": ["evo_depthwise_conv2d_s8_pairs", "evo_depthwise_conv2d_s8_planar", "evo_depthwise_conv2d_s8_blocked",
+                      "evo_conv2d_s8_dsp", "evo_conv2d_s8_dsp_direct", "evo_conv2d_s8_dsp_win"],  # one input channel: a convolution
                "M0": ["evo_depthwise_conv2d_s8_m0", "evo_depthwise_conv2d_s8_m0t", "evo_conv2d_s8_m0"]}[core]
     assert bool(funcs & {k + sfx for k in kernels for sfx in ("", "_rows")}) == specialised, funcs
     with HostModel.build(g, compiled=compiled) as m:

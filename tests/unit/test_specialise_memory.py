@@ -82,14 +82,14 @@ def test_host_target_reports_no_kernel_choice():
     assert "kernels" not in report and "kernel_fallback" not in report["ops"][0]
 
 
-@pytest.mark.parametrize("name", ["micro_speech_quantized", "kws_ref_model"])
+@pytest.mark.parametrize("name", ["pretrainedResnet_quant", "kws_ref_model"])
 def test_mixed_program_is_bit_exact_on_host(name):
     """Specialised kernels have plain-C bodies on the host, so the M4 program runs here."""
     model, g = _load(name)
     compiled = compile_graph(g, target=M4)
     k = compiled.report["kernels"]
     assert k["specialised"]
-    if name == "micro_speech_quantized":  # really a mix (KWS's depthwise layers take their lean variant)
+    if name == "pretrainedResnet_quant":  # really a mix (its average pool keeps the portable kernel)
         assert k["memory_fallback"]
     fallback = {o["index"] for o in compiled.report["ops"] if o.get("kernel_fallback") == "memory"}
     assert fallback <= set(k["memory_fallback"])
@@ -102,7 +102,7 @@ def test_mixed_program_is_bit_exact_on_host(name):
 
 
 def test_cli_prefer(tmp_path, capsys):
-    path = MODELS / "micro_speech_quantized.tflite"  # its depthwise layer keeps the portable kernel
+    path = MODELS / "pretrainedResnet_quant.tflite"  # its average pool keeps the portable kernel
     if not path.is_file():
         pytest.skip("../shared/models is not present")
     out = tmp_path / "c"

@@ -44,6 +44,9 @@ evo_status_t evo_conv2d_s8_dsp_win(const evo_conv2d_s8_dsp_params_t *p, const in
                                    const int32_t *bias, int8_t *output, void *scratch);
 evo_status_t evo_conv2d_s8_dsp_win_rows(const evo_conv2d_s8_dsp_params_t *p, const int8_t *input, const int32_t *stream,
                                         const int32_t *bias, int8_t *output, void *scratch);
+evo_status_t evo_conv2d_s8_dsp_direct_rows(const evo_conv2d_s8_dsp_params_t *p, const int8_t *input, const int32_t *stream,
+                                           const int8_t *pad, int8_t *output, void *scratch);
+static inline int32_t evo_conv2d_s8_dsp_direct_get_buffer_size(const evo_conv2d_s8_dsp_params_t *p) { return p->scratch_bytes; }
 /* The same without scratch (scratch_bytes 0): the input is widened in registers per channel pair. */
 evo_status_t evo_fully_connected_s8_dsp_direct(const evo_fully_connected_s8_dsp_params_t *p, const int8_t *input,
                                                const int32_t *stream, int8_t *output);
@@ -66,11 +69,16 @@ static inline int32_t evo_conv2d_s8_dsp_scratch_bytes(const evo_conv2d_s8_dsp_pa
     const int32_t stage = (p->kh == 1 && p->kw == 1) ? 0 : 8 * steps;
     return 16 * steps + stage;
 }
+/* Fields of at most this many bytes are staged on the stack by evo_conv2d_s8_dsp_direct's register
+ * mode (first layers: a few channels), so it needs no arena scratch. */
+#define EVO_DSP_STACK_FIELD 256
 /* evo_conv2d_s8_dsp_direct's scratch: one staged receptive field (whole steps) when in_c is not a
- * multiple of 4, else none. Twin of direct_scratch_bytes in evo/ops/conv_dsp.py. */
+ * multiple of 4 and the field is larger than EVO_DSP_STACK_FIELD, else none. Twin of
+ * direct_scratch_bytes in evo/ops/conv_dsp.py. */
 static inline int32_t evo_conv2d_s8_dsp_direct_scratch_bytes(const evo_conv2d_s8_dsp_params_t *p)
 {
-    return (p->in.c & 3) != 0 ? 4 * ((p->kh * evo_conv2d_s8_dsp_row_bytes(p) + 3) / 4) : 0;
+    const int32_t field = 4 * ((p->kh * evo_conv2d_s8_dsp_row_bytes(p) + 3) / 4);
+    return (p->in.c & 3) != 0 && field > EVO_DSP_STACK_FIELD ? field : 0;
 }
 /* Its widened modes' scratch, one pixel (pairs 0) or two: 8 bytes per step each, plus a staged
  * field each (4 bytes per step) when in_c % 4. Twin of conv_direct in evo/ops/conv_dsp.py. */
