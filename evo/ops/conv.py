@@ -406,15 +406,14 @@ class DepthwiseConv2D(_Conv2DBase):
     def specialise(self, g: Graph, op: Op, p: dict[str, Any], call: KernelCall, target: Target) -> KernelCall:
         from evo.ops import depthwise_fast
 
-        if (mve := conv_mve.specialise_depthwise(g, op, p, call, target)) is not None:
-            return mve
         if target.has_dsp:
+            dsp = depthwise_fast.pairs_call(g, op, p, call)
             if p["dtype"] == "int8" and p["in"][3] == 1:  # every output channel reads the one input: a convolution
                 w = g.tensor(op.inputs[1]).data  # [1, KH, KW, OC]
                 conv = specialise_conv(g, op, p, call, target, w=np.moveaxis(w, 3, 0))
-                if conv is not call:
-                    return conv
-            return depthwise_fast.pairs_call(g, op, p, call)
+                dsp = conv if conv is not call else dsp
+            mve = conv_mve.specialise_depthwise(g, op, p, call, target, dsp)
+            return mve if mve is not None else dsp
         if target.core == "M0":
             return conv_m0.specialise_depthwise(g, op, p, call, target) or depthwise_fast.m0_call(g, op, p, call)
         return call

@@ -78,6 +78,12 @@ def conv_scratch_bytes(p: dict[str, Any], pad_h: int, pad_w: int) -> int:
     return (p["kh"] * p["kw"] * p["in"][3] + 3) & ~3
 
 
+def _lean(call: KernelCall, otherwise: KernelCall) -> KernelCall | None:
+    """The MVE call's lean variant: the DSP kernels (M55 has the DSP extension too), whose own lean
+    variants include row functions for fused row-streamed groups; None when there are none."""
+    return otherwise if otherwise is not call else None
+
+
 def specialise_conv(g, op, p: dict[str, Any], call: KernelCall, target: Target, otherwise: KernelCall) -> KernelCall:
     """The MVE call for an int8 CONV_2D on an MVE core; `otherwise` (e.g. the DSP call) elsewhere."""
     if not target.has_mve or p["dtype"] != "int8" or call.func != "evo_conv2d_s8":
@@ -94,7 +100,7 @@ def specialise_conv(g, op, p: dict[str, Any], call: KernelCall, target: Target, 
                    params_type="evo_conv2d_s8_mve_params_t", params=params,
                    args=[TensorArg(op.inputs[0]), ConstArray("wv", wv), ConstArray("qv", quant), TensorArg(op.outputs[0]),
                          Scratch()],  # NULL when scratch_bytes is 0; the row-streaming wrapper's window
-                   scratch_bytes=scratch, lean=None)
+                   scratch_bytes=scratch, lean=_lean(call, otherwise))
 
 
 def specialise_fc(g, op, p: dict[str, Any], call: KernelCall, target: Target, otherwise: KernelCall) -> KernelCall:
@@ -111,7 +117,7 @@ def specialise_fc(g, op, p: dict[str, Any], call: KernelCall, target: Target, ot
     return replace(call, func="evo_fully_connected_s8_mve", sources=["fully_connected_s8_mve.c"], header=HEADER,
                    params_type="evo_fully_connected_s8_mve_params_t", params=params,
                    args=[TensorArg(op.inputs[0]), ConstArray("wv", wv), ConstArray("qv", quant), TensorArg(op.outputs[0])],
-                   scratch_bytes=0, lean=None)
+                   scratch_bytes=0, lean=_lean(call, otherwise))
 
 
 def depthwise_quant(w: np.ndarray, bias: np.ndarray, p: dict[str, Any]) -> np.ndarray:
@@ -129,10 +135,10 @@ def depthwise_quant(w: np.ndarray, bias: np.ndarray, p: dict[str, Any]) -> np.nd
     return _int32(fields.reshape(5, cpad // 4, 4).transpose(1, 0, 2).reshape(-1))
 
 
-def specialise_depthwise(g, op, p: dict[str, Any], call: KernelCall, target: Target) -> KernelCall | None:
+def specialise_depthwise(g, op, p: dict[str, Any], call: KernelCall, target: Target, otherwise: KernelCall) -> KernelCall | None:
     """The MVE call for an int8 DEPTHWISE_CONV_2D with depth multiplier 1 on an MVE core, else None.
     Its lean variant (no window scratch: border pixels test every tap) is what memory-first takes
-    where the scratch would raise the arena."""
+    where the scratch would raise the arena, then `otherwise` (the DSP kernels)."""
     # Fewer than 16 channels: the per-pixel work outweighs four-lane vectors (VWW's first
     # depthwise, 8 channels: the DSP tap-pair kernel takes 0.6x the instructions).
     if (not target.has_mve or p["dtype"] != "int8" or call.func != "evo_depthwise_conv2d_s8"
@@ -153,4 +159,4 @@ def specialise_depthwise(g, op, p: dict[str, Any], call: KernelCall, target: Tar
     fast = replace(call, func="evo_depthwise_conv2d_s8_mve", sources=["depthwise_conv2d_s8_mve.c"], header=HEADER,
                    params_type="evo_depthwise_conv2d_s8_mve_params_t", params={**params, "scratch_bytes": scratch},
                    args=args, scratch_bytes=scratch, lean=None)
-    return replace(fast, lean=replace(fast, params={**params, "scratch_bytes": 0}, scratch_bytes=0))
+    return replace(fast, lean=replace(fast, params={**params, "scratch_bytes": 0}, scratch_bytes=0, lean=_lean(call, otherwise)))
