@@ -6,9 +6,13 @@ the ratio to the SMLAD limit (MACs / 2: two 16-bit MACs per instruction on M4/M7
 (weights, code) and RAM (arena, measured stack). These are emulated *instruction* counts, not
 cycles: see the README. On the M55 (qemu-mps3-an547) one MVE instruction handles a 128-bit vector
 (e.g. 16 int8 MACs per VMLADAVA) and the core executes it in beats over several cycles, so
-instructions per MAC there are not comparable with the scalar cores' as a speed measure. Prints a table and writes JSON (default bench/results/mcu.json).
+instructions per MAC there are not comparable with the scalar cores' as a speed measure. The
+ratio is also given on live MACs (pruned all-zero output channels left out: their outputs are
+constants the kernels store without computing). Prints a table and writes JSON: the default build
+(--prefer memory) to bench/results/mcu.json; the repository's --prefer speed run is in
+bench/results/mcu_speed.json.
 
-    .venv/bin/python bench/mcu.py [--models kws_ref_model,...] [--boards qemu-mps2-an386,...] [--prefer memory|speed]
+    .venv/bin/python bench/mcu.py [--models kws_ref_model,...] [--boards qemu-mps2-an386,...] [--prefer memory|speed] [--json FILE]
 """
 from __future__ import annotations
 

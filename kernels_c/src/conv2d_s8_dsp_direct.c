@@ -168,15 +168,34 @@ static void widened(const evo_conv2d_s8_dsp_params_t *p, const int8_t *in_b, con
     }
 }
 
+/* One pixel whose taps are not whole steps (in_c % 4): its field staged into `stg`, or, when the
+ * kernel has no scratch for it (a field of at most EVO_DSP_STACK_FIELD bytes), into a stack buffer
+ * that only this path's frame holds. */
+__attribute__((noinline)) static void staged_pixel(const evo_conv2d_s8_dsp_params_t *p, const int8_t *in_b, int32_t iy0, int32_t ix0,
+                                                   int32_t fx0, int32_t fx1, const int32_t *stream, int8_t *out, int8_t *stg)
+{
+    const int32_t row_bytes = evo_conv2d_s8_dsp_row_bytes(p), steps = (p->kh * row_bytes + 3) >> 2;
+    const int32_t lo = p->act_min, hi = p->act_max, quads = stream[0];
+    const int32_t *rec = evo_mm_records(stream);
+    uint32_t local[EVO_DSP_STACK_FIELD / 4];
+    int8_t *const field = evo_conv2d_s8_dsp_direct_scratch_bytes(p) > 0 ? stg : (int8_t *)local;
+    int32_t quad;
+    stage_field(p, in_b, iy0, ix0, fx0, fx1, row_bytes, steps, field);
+    for (quad = 0; quad < quads; ++quad) {
+        int32_t a0 = rec[0], a1 = rec[1], a2 = rec[2], a3 = rec[3];
+        const int32_t *w = evo_mm_dot_quad(field, rec + 4, steps, &a0, &a1, &a2, &a3);
+        rec = store_quad(out, w, a0, a1, a2, a3, lo, hi);
+    }
+}
+
 evo_status_t evo_conv2d_s8_dsp_direct(const evo_conv2d_s8_dsp_params_t *p, const int8_t *input, const int32_t *stream,
                                       const int8_t *pad, int8_t *output, void *scratch)
 {
     const int32_t in_c = p->in.c, in_w = p->in.w, kw = p->kw, out_c = p->out.c;
     const int32_t row_bytes = evo_conv2d_s8_dsp_row_bytes(p), row_steps = row_bytes >> 2;
-    const int32_t steps = (p->kh * row_bytes + 3) >> 2, row_step = p->dil_h * in_w * in_c;
+    const int32_t row_step = p->dil_h * in_w * in_c;
     const int32_t lo = p->act_min, hi = p->act_max, quads = stream[0]; /* locals: the stores may alias p */
-    uint32_t local[EVO_DSP_STACK_FIELD / 4]; /* a small staged field without arena scratch */
-    int8_t *const stg = evo_conv2d_s8_dsp_direct_scratch_bytes(p) > 0 ? (int8_t *)scratch : (int8_t *)local;
+    int8_t *const stg = (int8_t *)scratch;
     int32_t b, oy, ox, fy, quad;
 
     if (p->scratch_bytes < evo_conv2d_s8_dsp_direct_scratch_bytes(p) || (p->dil_w != 1 && kw != 1) || p->in.n != p->out.n) {
@@ -200,12 +219,7 @@ evo_status_t evo_conv2d_s8_dsp_direct(const evo_conv2d_s8_dsp_params_t *p, const
                 const int32_t left = fx0 * in_c, mid = (fx1 - fx0) * in_c, right = (kw - fx1) * in_c;
                 const int32_t *rec = evo_mm_records(stream);
                 if ((in_c & 3) != 0) { /* taps are not whole steps: the field, staged */
-                    stage_field(p, in_b, iy0, ix0, fx0, fx1, row_bytes, steps, stg);
-                    for (quad = 0; quad < quads; ++quad) {
-                        int32_t a0 = rec[0], a1 = rec[1], a2 = rec[2], a3 = rec[3];
-                        const int32_t *w = evo_mm_dot_quad(stg, rec + 4, steps, &a0, &a1, &a2, &a3);
-                        rec = store_quad(out, w, a0, a1, a2, a3, lo, hi);
-                    }
+                    staged_pixel(p, in_b, iy0, ix0, fx0, fx1, stream, out, stg);
                 } else if (whole && rows_in) { /* the common case: kh runs of whole steps in the input */
                     const int8_t *x0 = in_b + ((size_t)iy0 * in_w + ix0) * in_c;
                     for (quad = 0; quad < quads; ++quad) {
