@@ -168,26 +168,16 @@ typedef char dwb_frame_is_first[offsetof(dwb_row_t, wrow) == 32 ? 1 : -1]; /* th
     DWB5_HEAD DWB5_SLOTS(LDM, LAST) "ldm lr!, {r6-r8}\n\t" DWB_REQ("r1") DWB_REQ("r2") DWB_REQ("r3") DWB_REQ("r4")   \
         DWB_REQ("r5") CLAMP DWB5_TAIL
 
-/* One routine per clamp and last pair (constants inside, no per-channel tests). */
-static void dwb_row5_fast(const dwb_row_t *a)
-{
-    __asm__ volatile(DWB5_BODY(DWB5_LDM4, DWB5_LAST, "") : : [a] "r"(a) : "memory", "cc");
-}
-
-static void dwb_row5_clamp(const dwb_row_t *a)
-{
-    __asm__ volatile(DWB5_BODY(DWB5_LDM4, DWB5_LAST, DWB5_CLAMP) : : [a] "r"(a) : "memory", "cc");
-}
-
-static void dwb_row5_fast_pad(const dwb_row_t *a)
-{
-    __asm__ volatile(DWB5_BODY(DWB5_LDM3, "", "") : : [a] "r"(a) : "memory", "cc");
-}
-
-static void dwb_row5_clamp_pad(const dwb_row_t *a)
-{
-    __asm__ volatile(DWB5_BODY(DWB5_LDM3, "", DWB5_CLAMP) : : [a] "r"(a) : "memory", "cc");
-}
+/* One routine per clamp and last pair (constants inside, no per-channel tests): W outputs wide,
+ * LDMF/LDMP a slot's loads with the last pair held / dropped as padding (LAST its multiply). */
+#define DWB_ROUTINE(NAME, BODY) \
+    static void NAME(const dwb_row_t *a) { __asm__ volatile(BODY : : [a] "r"(a) : "memory", "cc"); }
+#define DWB_ROUTINES(W, LDMF, LDMP, LAST)                                                                      \
+    DWB_ROUTINE(dwb_row##W##_fast, DWB##W##_BODY(LDMF, LAST, ""))                                            \
+    DWB_ROUTINE(dwb_row##W##_clamp, DWB##W##_BODY(LDMF, LAST, DWB##W##_CLAMP))                               \
+    DWB_ROUTINE(dwb_row##W##_fast_pad, DWB##W##_BODY(LDMP, "", ""))                                          \
+    DWB_ROUTINE(dwb_row##W##_clamp_pad, DWB##W##_BODY(LDMP, "", DWB##W##_CLAMP))
+DWB_ROUTINES(5, DWB5_LDM4, DWB5_LDM3, DWB5_LAST)
 
 /* Rows three outputs wide: the five-wide routine's registers and frame, three accumulators (r1-r3)
  * and two or three words a slot (the third, P2, only feeds output 2's last tap). */
@@ -224,25 +214,7 @@ static void dwb_row5_clamp_pad(const dwb_row_t *a)
     DWB5_HEAD DWB3_SLOTS(LDM, LAST) "ldm lr!, {r6-r8}\n\t" DWB_REQ("r1") DWB_REQ("r2") DWB_REQ("r3") CLAMP      \
         DWB3_TAIL
 
-static void dwb_row3_fast(const dwb_row_t *a)
-{
-    __asm__ volatile(DWB3_BODY(DWB3_LDM3, DWB3_LAST, "") : : [a] "r"(a) : "memory", "cc");
-}
-
-static void dwb_row3_clamp(const dwb_row_t *a)
-{
-    __asm__ volatile(DWB3_BODY(DWB3_LDM3, DWB3_LAST, DWB3_CLAMP) : : [a] "r"(a) : "memory", "cc");
-}
-
-static void dwb_row3_fast_pad(const dwb_row_t *a)
-{
-    __asm__ volatile(DWB3_BODY(DWB3_LDM2, "", "") : : [a] "r"(a) : "memory", "cc");
-}
-
-static void dwb_row3_clamp_pad(const dwb_row_t *a)
-{
-    __asm__ volatile(DWB3_BODY(DWB3_LDM2, "", DWB3_CLAMP) : : [a] "r"(a) : "memory", "cc");
-}
+DWB_ROUTINES(3, DWB3_LDM3, DWB3_LDM2, DWB3_LAST)
 
 /* Rows six outputs wide (four words a slot): six accumulators take the register that held the
  * constants' pointer, which moves to the frame. Registers: r0 ring, r1-r6 accumulators, r7-r10 a
@@ -307,15 +279,8 @@ static void dwb_row3_clamp_pad(const dwb_row_t *a)
     "add sp, sp, #28\n\t"                                                                                      \
     "pop {r0-r12, lr}"
 
-static void dwb_row6_fast(const dwb_row_t *a)
-{
-    __asm__ volatile(DWB6_BODY("") : : [a] "r"(a) : "memory", "cc");
-}
-
-static void dwb_row6_clamp(const dwb_row_t *a)
-{
-    __asm__ volatile(DWB6_BODY(DWB6_CLAMP) : : [a] "r"(a) : "memory", "cc");
-}
+DWB_ROUTINE(dwb_row6_fast, DWB6_BODY(""))
+DWB_ROUTINE(dwb_row6_clamp, DWB6_BODY(DWB6_CLAMP))
 
 #endif
 
