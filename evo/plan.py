@@ -12,7 +12,6 @@ from evo.memory.lifetimes import align_up
 
 
 def plan_program(prog: Program) -> dict:
-    g = prog.graph
     rows = []
     for pool, plan, tb in (("arena", prog.plan, prog.tensor_buffer), ("ext", prog.ext_plan, prog.ext_tensor_buffer)):
         if plan is None:

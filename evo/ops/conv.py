@@ -188,7 +188,7 @@ class _Conv2DBase(OpImpl):
 
     def _geometry_check(self, g: Graph, op: Op) -> None:
         desc = _op_desc(op)
-        x, w = _t(g, op, 0), _t(g, op, 1)
+        x = _t(g, op, 0)
         y = g.tensor(op.outputs[0])
         if len(x.shape) != 4 or len(y.shape) != 4:
             raise EvoError(f"{desc}: input and output must be 4-D NHWC, got {list(x.shape)} -> {list(y.shape)}", "re-export the model")

@@ -26,7 +26,7 @@ import numpy as np
 
 from evo.ir import Graph, Op, Tensor
 from evo.ops.base import impl_for
-from evo.ops.bnn import pack_bits, words
+from evo.ops.bnn import pack_bits
 
 _CHAIN = ("DEQUANTIZE", "QUANTIZE", "SIGN", "ADD", "PADV2")
 _INT32_LIMIT = 2**31 - 1

@@ -64,7 +64,7 @@ def main() -> int:
                 g2 = read_tflite(data)
                 name = f"EVO int8 {method}, {'per-channel' if per_channel else 'per-tensor'}{', dw bias corr.' if bc else ''}"
                 rows.append((name, predict(g2, xs, data if args.tflm else None), len(data)))
-    print(f"| model | top-1 (297 test images) | size (B) |\n|---|---|---:|")
+    print("| model | top-1 (297 test images) | size (B) |\n|---|---|---:|")
     for name, p, size in rows:
         ok = int(np.sum(p == ys))
         print(f"| {name} | {ok / len(ys):.4f} ({ok}/{len(ys)}) | {size if size else '-'} |")

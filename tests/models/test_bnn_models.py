@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from evo.codegen.lower import lower
-from evo.errors import EvoError
 from evo.frontend.tflite_reader import load_model
 from evo.inspect import inspect_graph
 from evo.ref import executor

@@ -6,17 +6,9 @@ from __future__ import annotations
 
 import shutil
 
-import numpy as np
 import pytest
 
-from evo.compiler import compile_graph
 from evo.frontend.tflite_reader import read_tflite
-from evo.frontend.tflite_writer import write_tflite
-from evo.inputs import random_inputs
-from evo.targets.boards import load_board
-from evo.targets.firmware import build_firmware, target_for_board
-from evo.targets.qemu import run_qemu
-from evo.verify.tflm import run_tflm
 
 pytestmark = pytest.mark.skipif(
     not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),
@@ -28,21 +20,9 @@ pytestmark = pytest.mark.skipif(
 def test_direct_depthwise_bit_exact_on_core(board, tmp_path, monkeypatch):
     from tests.property.test_depthwise_direct import SHAPES, _direct
     from tests.property.test_depthwise_fast import _model
-    from tests.support.merge import merge_graphs
+    from tests.support.merge import run_merged_on_board
 
     _direct(monkeypatch)
-    graphs = [read_tflite(_model(i, *s)) for i, s in enumerate(SHAPES)]
-    g = merge_graphs(graphs, "dw_direct")
-    inputs = random_inputs(g, 17)
-    want = []
-    for k, gk in enumerate(graphs):
-        out, _ = run_tflm(write_tflite(gk), gk, [inputs[k]])
-        want += list(out)
-    b = load_board(board)
-    compiled = compile_graph(g, target=target_for_board(b), prefer="speed")
+    compiled = run_merged_on_board([read_tflite(_model(i, *s)) for i, s in enumerate(SHAPES)], board, 17, tmp_path / "dwd")
     funcs = {s.call.func for s in compiled.program.steps if s.call}
     assert "evo_depthwise_conv2d_s8_direct" in funcs or "evo_depthwise_conv2d_s8_direct_rows" in funcs, funcs
-    r = run_qemu(build_firmware(compiled, b, inputs, tmp_path / "dwd"))
-    assert r.exit_code == 0 and r.status == 0, f"{board}: exit {r.exit_code}, status {r.status}"
-    for i, w in enumerate(want):
-        assert np.array_equal(np.asarray(r.outputs[i]).reshape(w.shape), w), f"{board}: depthwise case output {i} differs from TFLM"

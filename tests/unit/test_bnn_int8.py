@@ -24,7 +24,7 @@ from evo.ref import executor
 from evo.targets.host import HostModel
 from tests.support.differential import check_model
 from tests.support.single_op import TensorSpec, single_op_model
-from tests.unit.test_bnn_kernels import CHANNELS, bnn_graph, conv_out_size, random_packed
+from tests.unit.test_bnn_kernels import bnn_graph, conv_out_size, random_packed
 
 RELU = {"NONE": "NONE", "RELU": "RELU"}
 

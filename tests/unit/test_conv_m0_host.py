@@ -13,7 +13,6 @@ from evo.compiler import compile_graph
 from evo.frontend.tflite_reader import read_tflite
 from evo.inputs import random_inputs
 from evo.ops import conv_m0
-from evo.ref import fixedpoint as fx
 from evo.target import Target
 from evo.targets.host import HostModel
 from evo.verify.tflm import run_tflm
