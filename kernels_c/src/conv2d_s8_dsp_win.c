@@ -170,15 +170,9 @@ static void win_widen_cols(uint32_t *d, const int8_t *a, int32_t n, const win_co
 #else
 static void win_widen_cols(uint32_t *d, const int8_t *a, int32_t n, const win_cols_t *cfg)
 {
-    int32_t s;
-    for (; n > 0; --n, a += 4 * cfg->steps - cfg->back, d += cfg->gap / 4) {
-        for (s = 0; s < cfg->steps; ++s, d += 4) {
-            const uint32_t va = evo_s32_ld(a + 4 * s), vb = evo_s32_ld(a + cfg->b_off + 4 * s);
-            d[0] = evo_s32_sxtab16(cfg->off2, va);
-            d[1] = evo_s32_sxtab16_r8(cfg->off2, va);
-            d[2] = evo_s32_sxtab16(cfg->off2, vb);
-            d[3] = evo_s32_sxtab16_r8(cfg->off2, vb);
-        }
+    const int32_t steps = cfg->steps;
+    for (; n > 0; --n, a += 4 * steps - cfg->back, d += 4 * steps + cfg->gap / 4) {
+        win_widen_edge(d, a, a + cfg->b_off, steps, 4 * steps, 4 * steps, cfg->off2);
     }
 }
 #endif

@@ -148,14 +148,8 @@ typedef char dwb_frame_is_first[offsetof(dwb_row_t, wrow) == 32 ? 1 : -1]; /* th
     "ldrd r10, r11, [sp, #16]\n\t" DWB_CLAMP_R("r1") DWB_CLAMP_R("r2") DWB_CLAMP_R("r3") DWB_CLAMP_R("r4")      \
         DWB_CLAMP_R("r5")
 
-/* Store the five outputs C bytes apart, step to the next channel's output, loop until the ring's end. */
-#define DWB5_TAIL                                                                                              \
-    "ldm sp, {r9-r11}\n\t"                                                                                     \
-    "strb r1, [r9]\n\t"                                                                                        \
-    "strb r2, [r9, r10]\n\t"                                                                                   \
-    "strb r3, [r9, r10, lsl #1]\n\t"                                                                           \
-    "strb r4, [r9, r11]\n\t"                                                                                   \
-    "strb r5, [r9, r10, lsl #2]\n\t"                                                                           \
+/* After a channel's stores: step to the next channel's output, loop until the ring's end. */
+#define DWB_NEXT_CHANNEL                                                                                       \
     "add r9, r9, #1\n\t"                                                                                       \
     "str r9, [sp]\n\t"                                                                                         \
     "ldr r9, [sp, #12]\n\t"                                                                                    \
@@ -163,6 +157,16 @@ typedef char dwb_frame_is_first[offsetof(dwb_row_t, wrow) == 32 ? 1 : -1]; /* th
     "bne 1b\n\t"                                                                                               \
     "add sp, sp, #24\n\t"                                                                                      \
     "pop {r0-r12, lr}"
+
+/* Store the five outputs C bytes apart, then on to the next channel. */
+#define DWB5_TAIL                                                                                              \
+    "ldm sp, {r9-r11}\n\t"                                                                                     \
+    "strb r1, [r9]\n\t"                                                                                        \
+    "strb r2, [r9, r10]\n\t"                                                                                   \
+    "strb r3, [r9, r10, lsl #1]\n\t"                                                                           \
+    "strb r4, [r9, r11]\n\t"                                                                                   \
+    "strb r5, [r9, r10, lsl #2]\n\t"                                                                           \
+    DWB_NEXT_CHANNEL
 
 #define DWB5_BODY(LDM, LAST, CLAMP)                                                                            \
     DWB5_HEAD DWB5_SLOTS(LDM, LAST) "ldm lr!, {r6-r8}\n\t" DWB_REQ("r1") DWB_REQ("r2") DWB_REQ("r3") DWB_REQ("r4")   \
@@ -202,13 +206,7 @@ DWB_ROUTINES(5, DWB5_LDM4, DWB5_LDM3, DWB5_LAST)
     "strb r1, [r9]\n\t"                                                                                        \
     "strb r2, [r9, r10]\n\t"                                                                                   \
     "strb r3, [r9, r10, lsl #1]\n\t"                                                                           \
-    "add r9, r9, #1\n\t"                                                                                       \
-    "str r9, [sp]\n\t"                                                                                         \
-    "ldr r9, [sp, #12]\n\t"                                                                                    \
-    "cmp r0, r9\n\t"                                                                                           \
-    "bne 1b\n\t"                                                                                               \
-    "add sp, sp, #24\n\t"                                                                                      \
-    "pop {r0-r12, lr}"
+    DWB_NEXT_CHANNEL
 
 #define DWB3_BODY(LDM, LAST, CLAMP)                                                                            \
     DWB5_HEAD DWB3_SLOTS(LDM, LAST) "ldm lr!, {r6-r8}\n\t" DWB_REQ("r1") DWB_REQ("r2") DWB_REQ("r3") CLAMP      \
